@@ -1,0 +1,14 @@
+"""dsssolver: exact injectivity certificates for ReLU layers, and LP inversion of generators.
+
+>>> import numpy as np, dsssolver as dss
+>>> res = dss.certify(np.array([[1, 0], [0, 1], [-1, 0], [0, -1]]))
+>>> res.status
+'injective'
+>>> dss.check(res, np.array([[1, 0], [0, 1], [-1, 0], [0, -1]]))
+True
+"""
+from .certify import CertifyResult, certify
+from .check import check
+
+__version__ = "0.1.0"
+__all__ = ["certify", "check", "CertifyResult"]

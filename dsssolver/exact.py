@@ -1,0 +1,175 @@
+"""Exact rational linear algebra on the rows of a layer.
+
+A float64 is read as the dyadic rational it stores, so every input is an exact
+rational matrix.  Each row ``[w_i, b_i]`` is scaled by a positive rational so
+that it becomes a vector of integers; positive row scaling changes neither the
+sign pattern of ``W x + b`` nor any span, so ranks, flats and injectivity are
+those of the original layer.  Ranks, null spaces and closures are then computed
+over the integers with FLINT (``python-flint``), exactly.
+
+Examples
+--------
+>>> import numpy as np
+>>> M = RowMatroid(np.array([[1.0, 0.0], [2.0, 0.0], [0.5, 0.5]]))
+>>> M.rank()
+2
+>>> sorted(M.closure([0]))
+[0, 1]
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from math import gcd, lcm
+
+import flint
+import numpy as np
+
+__all__ = ["to_fraction", "fraction_matrix", "integer_rows", "RowMatroid", "fstr", "parse_fraction"]
+
+
+def to_fraction(v):
+    """Return the exact rational value of a number (floats read exactly)."""
+    if isinstance(v, Fraction):
+        return v
+    if isinstance(v, (int, np.integer)):
+        return Fraction(int(v))
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if f != f or f in (float("inf"), float("-inf")):
+            raise ValueError(f"cannot read {v!r} as an exact rational")
+        return Fraction(f)
+    if isinstance(v, flint.fmpq):
+        return Fraction(int(v.p), int(v.q))
+    if isinstance(v, flint.fmpz):
+        return Fraction(int(v))
+    raise TypeError(f"not a number: {v!r}")
+
+
+def fraction_matrix(A):
+    """A 2-D (or 1-D) array as nested lists of :class:`fractions.Fraction`."""
+    arr = np.asarray(A, dtype=object)
+    if arr.ndim == 1:
+        return [to_fraction(v) for v in arr]
+    return [[to_fraction(v) for v in row] for row in arr]
+
+
+def fstr(q):
+    """Format a rational as ``"p/q"`` (or ``"p"`` when integral)."""
+    q = to_fraction(q)
+    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
+
+
+def parse_fraction(s):
+    """Parse ``"p/q"``, ``"p"`` or a number into a :class:`Fraction` (ValueError if malformed)."""
+    if isinstance(s, bool):
+        raise ValueError(f"not a rational: {s!r}")
+    if isinstance(s, (int, float, Fraction)):
+        return to_fraction(s)
+    if not isinstance(s, str):
+        raise ValueError(f"not a rational: {s!r}")
+    try:
+        return Fraction(s.strip())
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"not a rational: {s!r}") from None
+
+
+def integer_rows(rows):
+    """Scale each row of a rational matrix by a positive rational to make it integral.
+
+    Returns ``(int_rows, scales)`` with ``int_rows[i] = scales[i] * rows[i]``,
+    ``scales[i] > 0``.  The scale also divides out the gcd, so integer inputs
+    stay small.
+    """
+    out, scales = [], []
+    for row in rows:
+        fr = [to_fraction(v) for v in row]
+        den = 1
+        for q in fr:
+            den = lcm(den, q.denominator)
+        ints = [int(q * den) for q in fr]
+        g = 0
+        for v in ints:
+            g = gcd(g, v)
+        g = g or 1
+        out.append([v // g for v in ints])
+        scales.append(Fraction(den, g))
+    return out, scales
+
+
+class RowMatroid:
+    """The linear matroid of the rows of an exact rational matrix.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, n)
+        Rows to work with; floats are read exactly.
+
+    Notes
+    -----
+    All answers are exact.  ``closure(S)`` is the flat spanned by rows ``S``:
+    every row lying in ``span{w_i : i in S}`` (zero rows are in every flat).
+    """
+
+    def __init__(self, W):
+        rows = fraction_matrix(W)
+        self.m = len(rows)
+        self.n = len(rows[0]) if rows else 0
+        self.int_rows, self.scales = integer_rows(rows)
+        self._M = flint.fmpz_mat(self.int_rows)
+        self._MT = self._M.transpose()
+        self._rank_cache = {}
+
+    def submatrix(self, S):
+        S = list(S)
+        if not S:
+            return flint.fmpz_mat(0, self.n)
+        return flint.fmpz_mat([self.int_rows[i] for i in S])
+
+    def rank(self, S=None):
+        """Exact rank of rows ``S`` (all rows if ``None``)."""
+        if S is None:
+            return self._M.rank()
+        key = frozenset(S)
+        r = self._rank_cache.get(key)
+        if r is None:
+            r = self.submatrix(sorted(key)).rank() if key else 0
+            if len(self._rank_cache) < 100000:
+                self._rank_cache[key] = r
+        return r
+
+    def null_basis(self, S):
+        """Integer basis (list of vectors) of ``{v : w_i . v = 0 for i in S}``."""
+        S = list(S)
+        if not S:
+            return [[1 if j == k else 0 for j in range(self.n)] for k in range(self.n)]
+        X, k = self.submatrix(S).nullspace()
+        return [[int(X[j, c]) for j in range(self.n)] for c in range(k)]
+
+    def closure(self, S):
+        """The flat spanned by rows ``S``: all rows in their span, as a frozenset."""
+        S = list(S)
+        if not S:
+            X = None
+        else:
+            X, k = self.submatrix(S).nullspace()
+            if k == 0:
+                return frozenset(range(self.m))
+            X = _first_columns(X, k)
+        if X is None:
+            return frozenset(i for i in range(self.m) if not any(self.int_rows[i]))
+        P = self._M * X
+        return frozenset(
+            i for i in range(self.m) if all(P[i, c] == 0 for c in range(P.ncols()))
+        )
+
+    def in_span(self, S, i):
+        """Whether row ``i`` lies in the span of rows ``S``."""
+        S = list(S)
+        return self.rank(S + [i]) == self.rank(S)
+
+
+def _first_columns(X, k):
+    n = X.nrows()
+    if X.ncols() == k:
+        return X
+    return flint.fmpz_mat([[X[j, c] for c in range(k)] for j in range(n)])
