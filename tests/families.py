@@ -1,0 +1,199 @@
+"""Random layer families for the tests of the certifier and its references.
+
+Every generator takes a :class:`numpy.random.Generator` first and returns
+``(W, b)`` with ``W`` of shape ``(m, n)`` and ``b`` of shape ``(m,)``; the
+output depends only on the generator's state and the arguments.  Integer
+families return ``int64`` arrays (exact, with many dependent row subsets),
+Gaussian ones ``float64``.
+
+``bias`` is one of ``"zero"`` (all zeros), ``"int"`` (uniform integers in
+``{-2, ..., 2}``) or ``"gauss"`` (standard normal floats).
+
+>>> import numpy as np
+>>> W, b = gaussian(np.random.default_rng(0), 3, c=2.0)
+>>> W.shape, b.shape
+((6, 3), (6,))
+>>> names = [name for name, W, b in all_families(np.random.default_rng(1), 2)]
+>>> len(names) == len(set(names))
+True
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "BIASES",
+    "make_bias",
+    "gaussian",
+    "integer",
+    "duplicated",
+    "zero_rows",
+    "antipodal",
+    "parallel",
+    "rank_deficient",
+    "few_rows",
+    "b_negdb",
+    "b_negdb_m",
+    "shuffle_rows",
+    "all_families",
+]
+
+BIASES = ("zero", "int", "gauss")
+
+
+def make_bias(rng, m, bias="int"):
+    """Biases of length ``m``: ``"zero"``, ``"int"`` (in {-2..2}) or ``"gauss"``."""
+    if bias == "zero":
+        return np.zeros(m, dtype=np.int64)
+    if bias == "int":
+        return rng.integers(-2, 3, size=m).astype(np.int64)
+    if bias == "gauss":
+        return rng.standard_normal(m)
+    raise ValueError(f"unknown bias kind {bias!r}")
+
+
+def _bias_like(rng, W, bias):
+    b = make_bias(rng, W.shape[0], bias)
+    if W.dtype.kind == "f" and b.dtype.kind == "i":
+        b = b.astype(np.float64)
+    return b
+
+
+def shuffle_rows(rng, W, b):
+    """Apply one random row permutation to ``W`` and ``b``."""
+    p = rng.permutation(W.shape[0])
+    return W[p], b[p]
+
+
+def _invertible_int(rng, n, lo=-2, hi=2):
+    while True:
+        B = rng.integers(lo, hi + 1, size=(n, n)).astype(np.int64)
+        if round(abs(np.linalg.det(B))) >= 1:
+            return B
+
+
+def gaussian(rng, n, c=2.0, m=None, bias="zero"):
+    """iid N(0, 1) weights with ``m = round(c n)`` rows (rows in general position a.s.)."""
+    m = max(1, int(round(c * n))) if m is None else m
+    W = rng.standard_normal((m, n))
+    return W, _bias_like(rng, W, bias)
+
+
+def integer(rng, n, m, lo=-2, hi=2, bias="int"):
+    """Uniform integer weights in ``{lo..hi}``: zero rows, repeats and dependent subsets abound."""
+    W = rng.integers(lo, hi + 1, size=(m, n)).astype(np.int64)
+    return W, _bias_like(rng, W, bias)
+
+
+def duplicated(rng, n, m, bias="int"):
+    """Integer rows in which about half are exact copies of other rows (biases drawn per copy)."""
+    k = max(1, m - m // 2)
+    base = rng.integers(-2, 3, size=(k, n)).astype(np.int64)
+    W = np.vstack([base, base[rng.integers(0, k, size=m - k)]])
+    W, b = W, _bias_like(rng, W, bias)
+    return shuffle_rows(rng, W, b)
+
+
+def zero_rows(rng, n, m, nzero=None, bias="int"):
+    """Integer weights with ``nzero`` (default 1 or 2) all-zero rows mixed in."""
+    nzero = int(rng.integers(1, 3)) if nzero is None else nzero
+    nzero = min(nzero, m)
+    W = rng.integers(-2, 3, size=(m, n)).astype(np.int64)
+    W[:nzero] = 0
+    b = _bias_like(rng, W, bias)
+    return shuffle_rows(rng, W, b)
+
+
+def antipodal(rng, n, m, bias="int"):
+    """Pairs ``w, -w`` (``m // 2`` of them, one extra row when ``m`` is odd)."""
+    k = m // 2
+    base = rng.integers(-3, 4, size=(k, n)).astype(np.int64)
+    base[np.all(base == 0, axis=1), 0] = 1
+    W = np.vstack([base, -base] + ([rng.integers(-2, 3, size=(1, n))] if m % 2 else []))
+    W = W.astype(np.int64)
+    return shuffle_rows(rng, W, _bias_like(rng, W, bias))
+
+
+def parallel(rng, n, m, bias="int"):
+    """Rows that are positive integer multiples (1..3) of a few base rows."""
+    k = max(1, m // 2)
+    base = rng.integers(-2, 3, size=(k, n)).astype(np.int64)
+    pick = np.concatenate([np.arange(k), rng.integers(0, k, size=m - k)])
+    W = base[pick] * rng.integers(1, 4, size=(m, 1))
+    return shuffle_rows(rng, W.astype(np.int64), _bias_like(rng, W, bias))
+
+
+def rank_deficient(rng, n, m, rank=None, bias="int"):
+    """``W = A C`` with inner dimension ``rank < n`` (integer), so ``rank W < n``."""
+    r = max(0, n - 1) if rank is None else rank
+    if r >= n:
+        raise ValueError("rank_deficient needs rank < n")
+    A = rng.integers(-2, 3, size=(m, r)).astype(np.int64)
+    C = rng.integers(-2, 3, size=(r, n)).astype(np.int64)
+    W = A @ C if r else np.zeros((m, n), dtype=np.int64)
+    return W, _bias_like(rng, W, bias)
+
+
+def few_rows(rng, n, m=None, bias="int"):
+    """Gaussian weights with ``m < 2n`` rows: never injective (seed Corollary 2)."""
+    m = int(rng.integers(1, 2 * n)) if m is None else m
+    if m >= 2 * n:
+        raise ValueError("few_rows needs m < 2n")
+    W = rng.standard_normal((m, n))
+    return W, _bias_like(rng, W, bias)
+
+
+def b_negdb(rng, n, bias="int"):
+    """``[B; -D B]`` (B invertible integer, D positive integer diagonal), rows shuffled: injective."""
+    B = _invertible_int(rng, n)
+    D = rng.integers(1, 4, size=(n, 1))
+    W = np.vstack([B, -D * B]).astype(np.int64)
+    return shuffle_rows(rng, W, _bias_like(rng, W, bias))
+
+
+def b_negdb_m(rng, n, extra=2, bias="int"):
+    """``[B; -D B; M]`` with ``extra`` arbitrary integer rows ``M``: injective (Corollary 2)."""
+    W, _ = b_negdb(rng, n, bias="zero")
+    M = rng.integers(-2, 3, size=(extra, n)).astype(np.int64)
+    W = np.vstack([W, M])
+    return shuffle_rows(rng, W, _bias_like(rng, W, bias))
+
+
+def all_families(rng, n, m_max=10, biases=("zero", "int")):
+    """Yield ``(name, W, b)``: one instance of every family for each bias kind.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    n : int
+        Input dimension.
+    m_max : int
+        Upper bound on the number of rows of every instance (``>= 2n`` keeps the
+        ``[B; -DB]`` families; they are skipped when they would not fit).
+    biases : sequence of str
+        Bias kinds from :data:`BIASES`.
+
+    Yields
+    ------
+    (str, numpy.ndarray, numpy.ndarray)
+        ``name`` is ``"<family>/<bias>"``.
+    """
+    def m_in(lo, hi):
+        hi = min(hi, m_max)
+        lo = min(lo, hi)
+        return int(rng.integers(lo, hi + 1))
+
+    for bias in biases:
+        yield f"gaussian/{bias}", *gaussian(rng, n, m=m_in(2 * n, max(3 * n, m_max)), bias=bias)
+        yield f"integer/{bias}", *integer(rng, n, m_in(n, 3 * n), bias=bias)
+        yield f"duplicated/{bias}", *duplicated(rng, n, m_in(2, 3 * n), bias=bias)
+        yield f"zero_rows/{bias}", *zero_rows(rng, n, m_in(2, 3 * n), bias=bias)
+        yield f"antipodal/{bias}", *antipodal(rng, n, m_in(2, 3 * n), bias=bias)
+        yield f"parallel/{bias}", *parallel(rng, n, m_in(2, 3 * n), bias=bias)
+        yield f"rank_deficient/{bias}", *rank_deficient(rng, n, m_in(1, 3 * n), bias=bias)
+        yield f"few_rows/{bias}", *few_rows(rng, n, m_in(1, 2 * n - 1), bias=bias)
+        if 2 * n <= m_max:
+            yield f"b_negdb/{bias}", *b_negdb(rng, n, bias=bias)
+        if 2 * n + 1 <= m_max:
+            extra = int(rng.integers(1, m_max - 2 * n + 1))
+            yield f"b_negdb_m/{bias}", *b_negdb_m(rng, n, extra=extra, bias=bias)
