@@ -9,6 +9,7 @@ True
 """
 from .certify import CertifyResult, certify
 from .check import check
+from .invert import invert
 
 __version__ = "0.1.0"
-__all__ = ["certify", "check", "CertifyResult"]
+__all__ = ["certify", "check", "CertifyResult", "invert"]

@@ -1,0 +1,257 @@
+"""The joint fallback: layers below a non-injective layer, solved as one MILP.
+
+When the preimage ``P`` of layer K+1's output is not a single point, the true input
+``x_K`` is the point of ``P`` that the layers below can produce.  We look for
+``z, x_1, ..., x_K`` with ``x_j = ReLU(W_j x_{j-1} + b_j)`` and ``x_K in P`` as a MILP
+(PuLP on HiGHS), one binary per ReLU whose sign the bounds leave open:
+
+    x >= pre,  x >= 0,  x <= pre - L (1 - d),  x <= U d,   d in {0, 1}
+
+where ``[L, U]`` bounds the pre-activation.  The bounds come from LPs and hold for
+*every* solution, not just near the true one, so the big-M formulation is exact:
+``x_K`` is bounded by LPs over ``P``; ``ReLU(pre) <= u`` implies ``pre <= u``, so
+``{x_{j-1} >= 0 : W_j x_{j-1} + b_j <= hi_j}`` bounds the layer below, down to ``z``;
+then the pre-activations of layer 1 are bounded by LPs over that polytope, and deeper
+ones by interval arithmetic.  (If some LP is unbounded, a box is imposed and the
+report says so: claims then hold inside that box.)
+
+The MILP's answer is then polished: with its on/off pattern fixed every constraint is
+linear in z, and the point is moved onto its tight constraints by least squares.  Is
+the network's preimage of x a single point?  If the pattern's polyhedron is not a point,
+no.  Otherwise a second MILP maximises ``||z'' - z'||_1`` over all preimages; an optimum
+of ~0 means yes, and a far optimum is re-checked as a real second preimage.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pulp
+
+from ._invert_lp import INF, Poly, new_highs, optimize_directions, pass_lp, run
+from .layers import _csr_of
+
+_BOX = 1e3  # fallback box half-width, relative to the data scale, when an LP is unbounded
+
+
+def _dense_csr(A):
+    return _csr_of(np.asarray(A, dtype=np.float64))
+
+
+def _bounds(dense, biases, poly):
+    """Valid bounds for every solution: x_j boxes (j = 1..K), z box, pre-activation boxes."""
+    K = len(dense)
+    A = np.vstack([poly.A_eq, poly.A_in])
+    row_lo = np.r_[poly.c_eq, np.full(len(poly.c_in), -INF)]
+    row_up = np.r_[poly.c_eq, poly.c_in]
+    n = poly.n
+    r = optimize_directions(*_dense_csr(A), n, row_lo, row_up, np.zeros(n), np.full(n, INF),
+                            np.eye(n))
+    if r is None:
+        return None
+    xlo, xhi = [None] * (K + 1), [None] * (K + 1)
+    xlo[K], xhi[K] = np.maximum(r[0], 0), r[1]
+    boxed = False
+    for j in range(K - 1, -1, -1):  # layer j maps x_j -> x_{j+1}; x_0 = z
+        W, b, hi = dense[j], biases[j], xhi[j + 1]
+        fin = np.isfinite(hi)
+        nj = W.shape[1]
+        col_lo = np.zeros(nj) if j > 0 else np.full(nj, -INF)
+        r = optimize_directions(*_dense_csr(W[fin]), nj, np.full(fin.sum(), -INF),
+                                hi[fin] - b[fin], col_lo, np.full(nj, INF), np.eye(nj))
+        if r is None:
+            return None
+        lo, hi_j = r
+        if not (np.all(np.isfinite(hi_j)) and np.all(np.isfinite(lo))):
+            boxed = True
+            R = _BOX * max(1.0, np.abs(poly.c_eq).max(initial=0), np.abs(b).max(initial=0))
+            lo, hi_j = np.where(np.isfinite(lo), lo, -R), np.where(np.isfinite(hi_j), hi_j, R)
+        xlo[j], xhi[j] = (np.maximum(lo, 0) if j > 0 else lo), hi_j
+    # pre-activations of layer 1 by LP over {z in box : W_1 z + b_1 <= hi_1}
+    W, b, hi = dense[0], biases[0], xhi[1]
+    fin = np.isfinite(hi)
+    r = optimize_directions(*_dense_csr(W[fin]), W.shape[1], np.full(fin.sum(), -INF),
+                            hi[fin] - b[fin], xlo[0], xhi[0], W)
+    if r is None:
+        return None
+    pre = [(r[0] + b, r[1] + b)]
+    for j in range(1, K):  # deeper layers: interval arithmetic on [0, min(hi, ReLU(U))]
+        lo_in = np.zeros(dense[j].shape[1])
+        hi_in = np.minimum(xhi[j], np.maximum(pre[-1][1], 0))
+        Wp, Wn = np.maximum(dense[j], 0), np.minimum(dense[j], 0)
+        pre.append((Wp @ lo_in + Wn @ hi_in + biases[j], Wp @ hi_in + Wn @ lo_in + biases[j]))
+    return xlo, xhi, pre, boxed
+
+
+def _solver(time_limit):
+    return pulp.HiGHS(msg=False, timeLimit=time_limit, threads=1,
+                      mip_feasibility_tolerance=1e-9, primal_feasibility_tolerance=1e-9)
+
+
+def _build(dense, biases, poly, bnds):
+    """The PuLP model; returns (problem, z vars, pattern getter)."""
+    xlo, xhi, pre, _ = bnds
+    prob = pulp.LpProblem("joint_inversion", pulp.LpMinimize)
+    z = [pulp.LpVariable(f"z{i}", xlo[0][i], xhi[0][i]) for i in range(len(xlo[0]))]
+    prev, fixed, binaries = z, [], []
+    for j, W in enumerate(dense):
+        L, U = pre[j]
+        cur, fx, bins = [], np.zeros(W.shape[0], int), {}
+        for i in range(W.shape[0]):
+            expr = pulp.lpSum(float(W[i, t]) * prev[t] for t in np.nonzero(W[i])[0]) + float(
+                biases[j][i])
+            up = min(float(U[i]), float(xhi[j + 1][i]))
+            if up <= 0:  # always off
+                prob += expr <= 0
+                cur.append(0.0)
+                fx[i] = -1
+            elif L[i] >= 0 or xlo[j + 1][i] > 0:  # always on
+                prob += expr >= 0
+                cur.append(expr)
+                fx[i] = 1
+            else:
+                d = pulp.LpVariable(f"d{j}_{i}", cat="Binary")
+                x = pulp.LpVariable(f"x{j}_{i}", 0, up)
+                prob += x >= expr
+                prob += x <= expr - float(L[i]) * (1 - d)
+                prob += x <= up * d
+                cur.append(x)
+                bins[i] = d
+        prev = cur
+        fixed.append(fx)
+        binaries.append(bins)
+    for A, c, eq in ((poly.A_eq, poly.c_eq, True), (poly.A_in, poly.c_in, False)):
+        for a, ci in zip(A, c):
+            e = pulp.lpSum(float(a[t]) * prev[t] for t in np.nonzero(a)[0]
+                           if not isinstance(prev[t], float))
+            prob += (e == float(ci)) if eq else (e <= float(ci))
+    prob.setObjective(pulp.lpSum([]))
+
+    def pattern():
+        out = []
+        for fx, bins in zip(fixed, binaries):
+            on = fx == 1
+            for i, d in bins.items():
+                on[i] = (d.varValue or 0) > 0.5
+            out.append(on)
+        return out
+
+    return prob, z, pattern, sum(len(b) for b in binaries)
+
+
+def pattern_poly(dense, biases, poly, pattern):
+    """With every ReLU's on/off state fixed, the solutions form a polyhedron in z."""
+    n0 = dense[0].shape[1]
+    M, v = np.eye(n0), np.zeros(n0)
+    ineq_A, ineq_c = [], []
+    for W, b, on in zip(dense, biases, pattern):
+        P, p = W @ M, W @ v + b
+        # on: pre >= 0; off: pre <= 0
+        ineq_A.append(np.where(on[:, None], -P, P))
+        ineq_c.append(np.where(on, p, -p))
+        M, v = P * on[:, None], p * on
+    return Poly(poly.A_eq @ M, poly.c_eq - poly.A_eq @ v,
+                np.vstack(ineq_A + [poly.A_in @ M]), np.r_[np.concatenate(ineq_c),
+                                                           poly.c_in - poly.A_in @ v], False)
+
+
+def _polished(dense, biases, poly, pattern, z0, tol):
+    pz = pattern_poly(dense, biases, poly, pattern)
+    z = pz.polish(z0, tol=1e-6)
+    if pz.violation(z) > tol * pz.scale(z):  # the MILP point was too rough: ask an LP
+        h = new_highs()
+        A = np.vstack([pz.A_eq, pz.A_in])
+        n = pz.n
+        pass_lp(h, *_dense_csr(A), n, np.zeros(n), np.full(n, -INF), np.full(n, INF),
+                np.r_[pz.c_eq, np.full(len(pz.c_in), -INF)], np.r_[pz.c_eq, pz.c_in])
+        st, zz, _, _ = run(h)
+        if zz is not None:
+            z = pz.polish(zz)
+    return z, pz
+
+
+def _solve(prob, time_limit):
+    t = time.perf_counter()
+    prob.solve(_solver(time_limit))
+    h = prob.solverModel
+    return h.modelStatusToString(h.getModelStatus()), h, time.perf_counter() - t
+
+
+def joint_invert(layers, dense, poly, u_hint=None, tol=1e-9, time_limit=60.0):
+    """Find z with ``x_K(z) in poly`` through ``layers`` (the K layers below), exactly.
+
+    Returns ``(z or None, report)``; report has status, message, unique, seconds,
+    binaries, boxed, milp_status and, if it ran, the uniqueness MILP's distance.
+    """
+    t0 = time.perf_counter()
+    biases = [layer.b for layer in layers]
+    rep = {"status": "error", "unique": None, "binaries": 0, "boxed": False,
+           "milp_status": None, "distance": None}
+    bnds = _bounds(dense, biases, poly)
+    if bnds is None:
+        rep.update(status="infeasible", message="joint: bounding LPs found no solution")
+        rep["seconds"] = time.perf_counter() - t0
+        return None, rep
+    rep["boxed"] = bnds[3]
+    prob, zv, pattern, nbin = _build(dense, biases, poly, bnds)
+    rep["binaries"] = nbin
+    st, h, secs = _solve(prob, time_limit)
+    rep["milp_status"], rep["milp_seconds"] = st, secs
+    if st == "Infeasible":
+        rep.update(status="infeasible", message="joint MILP infeasible: no z gives x")
+        rep["seconds"] = time.perf_counter() - t0
+        return None, rep
+    if prob.status != pulp.LpStatusOptimal or any(v.varValue is None for v in zv):
+        rep["message"] = f"joint MILP: {st}"
+        rep["seconds"] = time.perf_counter() - t0
+        return None, rep
+    pat = pattern()
+    z, pz = _polished(dense, biases, poly, pat, np.array([v.varValue for v in zv]), tol)
+    rep["status"] = "optimal"
+    point, _ = pz.is_point(z)
+    where = " (inside the imposed box)" if rep["boxed"] else ""
+    if point is not True:
+        rep["unique"] = None if point is None else False
+        rep["message"] = ("joint MILP: z' is one of many preimages (its on/off pattern "
+                          "leaves a polyhedron of solutions)" if point is False else
+                          "joint MILP: solved; uniqueness not decided")
+        rep["seconds"] = time.perf_counter() - t0
+        return z, rep
+    # a second MILP: the farthest preimage from z' in l_1
+    span = bnds[1][0] - bnds[0][0]
+    prob.sense = pulp.LpMaximize
+    terms = []
+    for i, v in enumerate(zv):
+        p = pulp.LpVariable(f"p{i}", 0, float(span[i]))
+        q = pulp.LpVariable(f"q{i}", 0, float(span[i]))
+        s = pulp.LpVariable(f"s{i}", cat="Binary")
+        prob += v - float(z[i]) == p - q
+        prob += p <= float(span[i]) * s
+        prob += q <= float(span[i]) * (1 - s)
+        terms += [p, q]
+    prob.setObjective(pulp.lpSum(terms))
+    st2, h, secs2 = _solve(prob, time_limit)
+    rep["milp_seconds"] += secs2
+    dtol = 1e-6 * max(1.0, np.abs(z).max()) * len(z)
+    bound = h.getInfo().mip_dual_bound
+    if st2 == "Optimal" or (np.isfinite(bound) and bound <= dtol):
+        dist = pulp.value(prob.objective) if st2 == "Optimal" else bound
+        rep["distance"] = float(dist)
+        if dist <= dtol:
+            rep["unique"] = True
+            rep["message"] = f"joint MILP: z' is the only preimage{where}"
+        else:
+            z2, _ = _polished(dense, biases, poly, pattern(),
+                              np.array([v.varValue for v in zv]), tol)
+            x = z2
+            for layer in layers:
+                x = layer(x)
+            ok = poly.violation(x) <= tol * poly.scale(x) and np.abs(z2 - z).sum() > dtol
+            rep["unique"] = False if ok else None
+            rep["message"] = (f"joint MILP: another preimage at l_1 distance {dist:.3g}"
+                              if ok else "joint MILP: uniqueness not decided (the far "
+                              "point did not survive polishing)")
+    else:
+        rep["message"] = f"joint MILP: solved; uniqueness MILP stopped ({st2})"
+    rep["seconds"] = time.perf_counter() - t0
+    return z, rep

@@ -1,0 +1,325 @@
+"""Generator networks as lists of affine layers, for :func:`dsssolver.invert`.
+
+A network is ``G(z) = act_L(W_L ... ReLU(W_2 ReLU(W_1 z + b_1) + b_2) ... + b_L)``:
+every hidden layer is followed by a ReLU, the last by a ReLU, a LeakyReLU or
+nothing.  Weights are dense ``numpy`` arrays or :class:`SparseMatrix` (CSR),
+which is how convolutions are represented: a convolution is a linear map whose
+matrix has a few nonzeros a row, and the LPs only ever see those nonzeros.
+
+Examples
+--------
+>>> import numpy as np
+>>> net = as_network([(np.eye(2), None), np.array([[1.0, 1.0], [-1.0, -1.0]])])
+>>> [layer.shape for layer in net.layers]
+[(2, 2), (2, 2)]
+>>> net.forward(np.array([1.0, 2.0]))
+array([3., 0.])
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import as_matrix, as_vector
+
+__all__ = ["SparseMatrix", "Layer", "Network", "as_network", "conv2d", "from_torch"]
+
+ACTIVATIONS = ("relu", "leaky_relu", "linear")
+
+
+class SparseMatrix:
+    """A minimal CSR matrix (no scipy needed): ``W @ x``, row blocks, ``toarray()``.
+
+    Parameters
+    ----------
+    indptr, indices, data : array_like
+        The usual compressed-sparse-row arrays.
+    shape : tuple of int
+        ``(m, n)``.
+    """
+
+    def __init__(self, indptr, indices, data, shape):
+        self.indptr = np.asarray(indptr, dtype=np.int64)
+        self.indices = np.asarray(indices, dtype=np.int64)
+        self.data = np.asarray(data, dtype=np.float64)
+        self.shape = (int(shape[0]), int(shape[1]))
+        if self.indptr.shape != (self.shape[0] + 1,) or self.indptr[-1] != len(self.data):
+            raise ValueError("sparse matrix: indptr does not match the shape and data")
+        if len(self.indices) != len(self.data) or (
+            len(self.indices) and (self.indices.min() < 0 or self.indices.max() >= self.shape[1])
+        ):
+            raise ValueError("sparse matrix: column indices out of range")
+        if not np.all(np.isfinite(self.data)):
+            raise ValueError("sparse matrix contains NaN or inf")
+        self._rows = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+        self._dense = None
+
+    @classmethod
+    def from_coo(cls, rows, cols, vals, shape):
+        """Build from triplets; duplicates are summed."""
+        rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        vals = np.asarray(vals, dtype=np.float64)
+        key = rows * shape[1] + cols
+        uniq, inv = np.unique(key, return_inverse=True)
+        summed = np.bincount(inv, weights=vals, minlength=len(uniq))
+        r, c = uniq // shape[1], uniq % shape[1]
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=shape[0]))])
+        return cls(indptr, c, summed, shape)
+
+    @property
+    def nnz(self):
+        return len(self.data)
+
+    def __matmul__(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        return np.bincount(self._rows, weights=self.data * x[self.indices], minlength=self.shape[0])
+
+    def toarray(self):
+        """The dense matrix (cached: the rank tests work on dense row blocks)."""
+        if self._dense is None:
+            d = np.zeros(self.shape)
+            d[self._rows, self.indices] = self.data
+            self._dense = d
+        return self._dense
+
+
+def _csr_of(W):
+    """CSR arrays of a dense or sparse matrix, for handing to HiGHS."""
+    if isinstance(W, SparseMatrix):
+        return W.indptr, W.indices, W.data
+    m, n = W.shape
+    mask = W != 0
+    indptr = np.concatenate([[0], np.cumsum(mask.sum(axis=1))])
+    return indptr, np.nonzero(mask)[1], W[mask]
+
+
+@dataclass
+class Layer:
+    """One affine map ``x -> W x + b`` followed by ``activation``."""
+
+    W: object  # np.ndarray (float64) or SparseMatrix
+    b: np.ndarray
+    activation: str = "relu"
+    negative_slope: float = 0.0
+
+    @property
+    def shape(self):
+        return self.W.shape
+
+    def dense(self):
+        return self.W.toarray() if isinstance(self.W, SparseMatrix) else self.W
+
+    def pre(self, x):
+        return self.W @ x + self.b
+
+    def act(self, p):
+        if self.activation == "relu":
+            return np.maximum(p, 0.0)
+        if self.activation == "leaky_relu":
+            return np.where(p >= 0, p, self.negative_slope * p)
+        return p
+
+    def __call__(self, x):
+        return self.act(self.pre(x))
+
+
+@dataclass
+class Network:
+    """A validated list of :class:`Layer`; ``forward(z)`` evaluates ``G(z)``."""
+
+    layers: list
+
+    @property
+    def latent_dim(self):
+        return self.layers[0].shape[1]
+
+    @property
+    def output_dim(self):
+        return self.layers[-1].shape[0]
+
+    def forward(self, z):
+        """``G(z)`` for one code (1-D) or a batch (one code per row)."""
+        z = np.asarray(z, dtype=np.float64)
+        if z.ndim == 2:
+            return np.stack([self.forward(row) for row in z])
+        for layer in self.layers:
+            z = layer(z)
+        return z
+
+
+def _as_weight(W, name):
+    if isinstance(W, SparseMatrix):
+        return W
+    if hasattr(W, "tocsr") and hasattr(W, "shape"):  # a scipy.sparse matrix
+        c = W.tocsr()
+        return SparseMatrix(c.indptr, c.indices, c.data, c.shape)
+    W = as_matrix(W, name)
+    if W.dtype == object:
+        W = W.astype(np.float64)
+    return np.asarray(W, dtype=np.float64)
+
+
+def as_network(layers, last_activation="relu", negative_slope=0.1):
+    """Validate a network given as a list of ``(W, b)`` pairs (or bare ``W``).
+
+    Parameters
+    ----------
+    layers : list, Network or torch.nn.Sequential
+        ``[(W1, b1), (W2, b2), ...]``; ``b`` may be ``None``.  A ReLU follows every layer
+        but the last, which is followed by ``last_activation``.  Items may also be
+        :class:`Layer`.  A ``torch.nn.Sequential`` is converted by :func:`from_torch`.
+    last_activation : {"relu", "leaky_relu", "linear"}
+    negative_slope : float
+        Slope of the LeakyReLU for negative inputs (0 < slope; used with "leaky_relu").
+
+    Raises
+    ------
+    ValueError
+        Naming the layer whose shape, values or activation are wrong.
+    """
+    if isinstance(layers, Network):
+        return layers
+    if hasattr(layers, "modules") and hasattr(layers, "forward"):  # torch module
+        return from_torch(layers)
+    if last_activation not in ACTIVATIONS:
+        raise ValueError(f"last_activation must be one of {ACTIVATIONS}, got {last_activation!r}")
+    if last_activation == "leaky_relu" and not (0 < float(negative_slope) != 1.0):
+        raise ValueError(f"negative_slope must be > 0 and != 1, got {negative_slope}")
+    try:
+        items = list(layers)
+    except TypeError:
+        raise ValueError("layers must be a list of (W, b) pairs") from None
+    if not items:
+        raise ValueError("layers is empty: give at least one (W, b)")
+    out = []
+    for k, item in enumerate(items, start=1):
+        act = "relu" if k < len(items) else last_activation
+        if isinstance(item, Layer):
+            out.append(item)
+            continue
+        # a tuple is (W, b); so is a 2-list whose first item is an array (a bare W given
+        # as nested lists has rows of numbers, never an array, as its first item)
+        if (isinstance(item, tuple) and len(item) == 2) or (
+                isinstance(item, list) and len(item) == 2
+                and (isinstance(item[0], SparseMatrix) or np.ndim(item[0]) == 2)):
+            W, b = item
+        else:
+            W, b = item, None
+        try:
+            W = _as_weight(W, f"layer {k}: W")
+            b = as_vector(b, W.shape[0], f"layer {k}: b")
+        except TypeError as exc:
+            raise ValueError(str(exc)) from None
+        out.append(Layer(W, np.asarray(b, dtype=np.float64), act,
+                         float(negative_slope) if act == "leaky_relu" else 0.0))
+    for k in range(1, len(out)):
+        if out[k].shape[1] != out[k - 1].shape[0]:
+            raise ValueError(
+                f"layer {k + 1}: W has {out[k].shape[1]} columns but layer {k} has "
+                f"{out[k - 1].shape[0]} outputs")
+        if out[k - 1].activation != "relu":
+            raise ValueError(f"layer {k}: hidden layers must be followed by ReLU")
+    return Network(out)
+
+
+def conv2d(kernel, bias, input_shape, stride=1, padding=0):
+    """A 2-D convolution (cross-correlation, as in torch) as a sparse layer.
+
+    Parameters
+    ----------
+    kernel : array_like, shape (c_out, c_in, kh, kw)
+    bias : array_like, shape (c_out,) or None
+    input_shape : tuple (c_in, h, w)
+        Inputs and outputs are flattened channel-major (C, H, W), like ``tensor.reshape(-1)``.
+    stride, padding : int
+
+    Returns
+    -------
+    (SparseMatrix, ndarray)
+        ``W`` with ``c_out*h_out*w_out`` rows and ``c_in*h*w`` columns, and the bias
+        repeated over output positions: a ``(W, b)`` pair for :func:`as_network`.
+
+    Examples
+    --------
+    >>> W, b = conv2d(np.ones((1, 1, 2, 2)), [0.5], (1, 3, 3))
+    >>> W.shape, W.nnz
+    ((4, 9), 16)
+    >>> W @ np.arange(9.0) + b
+    array([ 8.5, 12.5, 20.5, 24.5])
+    """
+    K = np.asarray(kernel, dtype=np.float64)
+    if K.ndim != 4:
+        raise ValueError(f"kernel must be 4-D (c_out, c_in, kh, kw), got shape {K.shape}")
+    c_out, c_in, kh, kw = K.shape
+    if len(input_shape) != 3 or input_shape[0] != c_in:
+        raise ValueError(f"input_shape must be ({c_in}, h, w), got {tuple(input_shape)}")
+    _, h, w = (int(s) for s in input_shape)
+    if stride < 1 or padding < 0:
+        raise ValueError("stride must be >= 1 and padding >= 0")
+    ho, wo = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    if ho < 1 or wo < 1:
+        raise ValueError("kernel larger than the padded input")
+    # one triplet per (output pixel, kernel tap) that lands inside the input
+    o, ci, i, j, oy, ox = np.meshgrid(np.arange(c_out), np.arange(c_in), np.arange(kh),
+                                      np.arange(kw), np.arange(ho), np.arange(wo), indexing="ij")
+    iy, ix = oy * stride + i - padding, ox * stride + j - padding
+    ok = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w) & (K[o, ci, i, j] != 0)
+    rows = (o * ho + oy) * wo + ox
+    cols = (ci * h + iy) * w + ix
+    W = SparseMatrix.from_coo(rows[ok], cols[ok], K[o, ci, i, j][ok], (c_out * ho * wo, c_in * h * w))
+    bias = np.zeros(c_out) if bias is None else np.asarray(bias, dtype=np.float64).reshape(-1)
+    if bias.shape != (c_out,):
+        raise ValueError(f"bias must have length {c_out}, got shape {bias.shape}")
+    return W, np.repeat(bias, ho * wo)
+
+
+def from_torch(module, input_shape=None):
+    """Convert a ``torch.nn.Sequential`` of Linear / Conv2d / ReLU (/ LeakyReLU last).
+
+    torch is an optional extra: it is imported only by the module you pass.  A ReLU
+    must follow every Linear/Conv2d but the last, which may be followed by ReLU,
+    LeakyReLU or nothing.  Conv2d layers need ``input_shape`` ``(c, h, w)`` of the
+    first convolution's input (later shapes are inferred).
+    """
+    mods = [m for m in module.children()] if hasattr(module, "children") else list(module)
+    layers, act, slope = [], [], 0.1
+    shape = tuple(input_shape) if input_shape is not None else None
+    for mod in mods:
+        name = type(mod).__name__
+        if name == "Linear":
+            W = mod.weight.detach().cpu().double().numpy()
+            b = None if mod.bias is None else mod.bias.detach().cpu().double().numpy()
+            layers.append((W, b))
+            act.append("linear")
+            shape = None
+        elif name == "Conv2d":
+            if shape is None:
+                raise ValueError("from_torch: Conv2d needs input_shape=(c, h, w)")
+            st, pad = mod.stride[0], mod.padding[0]
+            if isinstance(pad, str) or mod.stride[0] != mod.stride[1] or pad != mod.padding[1] \
+                    or mod.dilation != (1, 1) or mod.groups != 1:
+                raise ValueError("from_torch: only square stride/padding, no dilation or groups")
+            K = mod.weight.detach().cpu().double().numpy()
+            b = None if mod.bias is None else mod.bias.detach().cpu().double().numpy()
+            W, bb = conv2d(K, b, shape, st, pad)
+            layers.append((W, bb))
+            act.append("linear")
+            ho = (shape[1] + 2 * pad - K.shape[2]) // st + 1
+            wo = (shape[2] + 2 * pad - K.shape[3]) // st + 1
+            shape = (K.shape[0], ho, wo)
+        elif name in ("ReLU", "LeakyReLU"):
+            if not act or act[-1] != "linear":
+                raise ValueError(f"from_torch: {name} not directly after Linear/Conv2d")
+            act[-1] = "relu" if name == "ReLU" else "leaky_relu"
+            if name == "LeakyReLU":
+                slope = float(mod.negative_slope)
+        elif name in ("Flatten", "Identity"):
+            continue
+        else:
+            raise ValueError(f"from_torch: unsupported module {name}")
+    if not layers:
+        raise ValueError("from_torch: no Linear or Conv2d layers found")
+    if any(a != "relu" for a in act[:-1]):
+        raise ValueError("from_torch: every hidden layer must be followed by ReLU")
+    return as_network(layers, last_activation=act[-1], negative_slope=slope)
