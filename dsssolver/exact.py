@@ -24,7 +24,11 @@ from math import gcd, lcm
 import flint
 import numpy as np
 
-__all__ = ["to_fraction", "fraction_matrix", "integer_rows", "RowMatroid", "fstr", "parse_fraction"]
+# A prime below 2**26: products of two residues stay below 2**52 and a dot
+# product of up to 2048 of them fits in int64.
+PRIME = 67108859
+
+__all__ = ["PRIME", "to_fraction", "fraction_matrix", "integer_rows", "RowMatroid", "fstr", "parse_fraction"]
 
 
 def to_fraction(v):
@@ -117,6 +121,7 @@ class RowMatroid:
         self.int_rows, self.scales = integer_rows(rows)
         self._M = flint.fmpz_mat(self.int_rows)
         self._MT = self._M.transpose()
+        self._Mp = np.array([[v % PRIME for v in row] for row in self.int_rows], dtype=np.int64)
         self._rank_cache = {}
 
     def submatrix(self, S):
@@ -147,20 +152,73 @@ class RowMatroid:
 
     def closure(self, S):
         """The flat spanned by rows ``S``: all rows in their span, as a frozenset."""
+        return self.extend(self.root(), S)[0]
+
+    def closure_exact(self, S):
+        """:meth:`closure` computed over the integers only (slow reference path)."""
         S = list(S)
         if not S:
-            X = None
-        else:
-            X, k = self.submatrix(S).nullspace()
-            if k == 0:
-                return frozenset(range(self.m))
-            X = _first_columns(X, k)
-        if X is None:
             return frozenset(i for i in range(self.m) if not any(self.int_rows[i]))
-        P = self._M * X
+        X, k = self.submatrix(S).nullspace()
+        if k == 0:
+            return frozenset(range(self.m))
+        P = self._M * _first_columns(X, k)
         return frozenset(
             i for i in range(self.m) if all(P[i, c] == 0 for c in range(P.ncols()))
         )
+
+    # Flats are grown one row at a time during a search.  A *state* is
+    # (flat, basis, N) with N an n x d basis of the orthogonal complement of
+    # the basis rows modulo PRIME.  A row with a non-zero residue against N is
+    # certainly outside the rational span (if w were in the span, Cramer's
+    # rule with a minor that is non-zero mod p would put it in the span mod p);
+    # rows with zero residue are only candidates and are confirmed exactly.
+    def root(self):
+        """The state of the smallest flat (the zero rows)."""
+        N = np.eye(self.n, dtype=np.int64)
+        zero = frozenset(i for i in range(self.m) if not any(self.int_rows[i]))
+        return zero, (), N
+
+    def extend(self, state, rows):
+        """The state of the flat spanned by ``state``'s flat and ``rows``."""
+        flat, basis, N = state
+        for s in rows:
+            if s in flat:
+                continue
+            basis = basis + (s,)
+            if N is None:  # exact mode (see below)
+                flat = self.closure_exact(basis)
+                continue
+            c = (self._Mp[s] @ N) % PRIME
+            nz = np.flatnonzero(c)
+            if nz.size == 0:
+                # s is outside the flat yet dependent modulo p: the modular
+                # shortcut is unsound from here on, so stay exact in this subtree
+                N = None
+                flat = self.closure_exact(basis)
+                continue
+            k = nz[0]
+            factor = (c * pow(int(c[k]), -1, PRIME)) % PRIME
+            N = np.delete((N - np.outer(N[:, k], factor)) % PRIME, k, axis=1)
+            flat = self._flat_of(basis, N)
+        return flat, basis, N
+
+    def _flat_of(self, basis, N):
+        if N.shape[1] == 0:
+            return frozenset(range(self.m))
+        res = (self._Mp @ N) % PRIME
+        cand = np.flatnonzero(~res.any(axis=1)).tolist()
+        bset = set(basis)
+        extra = [i for i in cand if i not in bset and any(self.int_rows[i])]
+        if extra:
+            ok = self._in_span_exact(list(basis), extra)
+            cand = [i for i in cand if i in bset or i not in ok or ok[i]]
+        return frozenset(cand)
+
+    def _in_span_exact(self, basis, rows):
+        X, k = self.submatrix(basis).nullspace()
+        X = _first_columns(X, k)
+        return {i: all(v == 0 for v in (self.submatrix([i]) * X).entries()) for i in rows}
 
     def in_span(self, S, i):
         """Whether row ``i`` lies in the span of rows ``S``."""

@@ -1,0 +1,77 @@
+"""Row sets as Python-int bit masks, and a vectorised store of dependency supports.
+
+Both the search (:mod:`dsssolver.certify`) and the proof checker
+(:mod:`dsssolver.check`) ask, at every node, for a stored support disjoint
+from the current flat ``F`` with as few rows as possible outside the excluded
+set ``E``.  Supports are kept as rows of a uint64 matrix so that question is a
+few numpy operations rather than a Python loop over thousands of sets.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["mask", "bits", "SupportSet"]
+
+_WORD = 0xFFFFFFFFFFFFFFFF
+NONE = 1 << 30
+
+
+def mask(rows):
+    """Bit mask of an iterable of row indices."""
+    out = 0
+    for i in rows:
+        out |= 1 << int(i)
+    return out
+
+
+def bits(m):
+    """Row indices set in mask ``m``, ascending."""
+    out = []
+    i = 0
+    while m:
+        if m & 1:
+            out.append(i)
+        m >>= 1
+        i += 1
+    return out
+
+
+class SupportSet:
+    """Supports of dependencies over ``m`` rows, with a vectorised best-choice query."""
+
+    def __init__(self, m):
+        self.words = (m + 63) // 64
+        self._bits = np.zeros((64, self.words), dtype=np.uint64)
+        self.masks = []
+
+    def __len__(self):
+        return len(self.masks)
+
+    def _words(self, m):
+        return np.array([(m >> (64 * w)) & _WORD for w in range(self.words)], dtype=np.uint64)
+
+    def add(self, rows):
+        """Store a support; returns its index."""
+        m = mask(rows)
+        k = len(self.masks)
+        if k == self._bits.shape[0]:
+            self._bits = np.vstack([self._bits, np.zeros_like(self._bits)])
+        self._bits[k] = self._words(m)
+        self.masks.append(m)
+        return k
+
+    def best(self, F, E):
+        """``(k, cost)``: a support disjoint from ``F`` with fewest rows outside ``E``.
+
+        ``(None, None)`` when every stored support meets ``F``.
+        """
+        k = len(self.masks)
+        if k == 0:
+            return None, None
+        A = self._bits[:k]
+        cost = np.bitwise_count(A & ~self._words(E)).sum(axis=1, dtype=np.int64)
+        cost[np.any(A & self._words(F), axis=1)] = NONE
+        j = int(np.argmin(cost))
+        if cost[j] >= NONE:
+            return None, None
+        return j, int(cost[j])

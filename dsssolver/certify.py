@@ -1,0 +1,388 @@
+"""Exact injectivity of one ReLU layer ``x -> ReLU(W x + b)``.
+
+The layer fails to be injective iff some point ``x`` has active rows
+``A(x) = {i : w_i . x + b_i >= 0}`` that do not span R^n (MATH.md section 1),
+iff ``rank W < n`` or some flat ``F`` of the row matroid with rank <= n - 1
+leaves a solvable strict system ``w_i . x + b_i < 0 (i not in F)`` (section 3).
+
+Search
+------
+A depth-first branch-and-bound over flats.  A node is a pair ``(F, E)``: the
+flat ``F`` of rows allowed to be active and a set ``E`` of rows that must stay
+strictly negative.  At a node the strict system on the rows outside ``F`` is
+tested by an LP (:mod:`dsssolver.lp`):
+
+* solvable: the LP's point lies in a cell whose active rows are inside ``F``,
+  so they are rank deficient -> exact witness, done;
+* not solvable: the LP duals give a dependency ``(S, y)`` (a Farkas
+  certificate) with ``S`` disjoint from ``F``.  Any flat that makes the system
+  solvable must contain a row of ``S``; child ``k`` adds ``s_k`` to ``F``
+  (closure) and adds ``s_1 .. s_{k-1}`` to ``E``.  The children partition the
+  remaining candidates, so no flat is visited twice; a child whose closure
+  meets ``E`` or reaches rank n is empty.
+
+Dependencies are kept in a pool: a node for which a pooled dependency is
+disjoint from ``F`` needs no LP, and a node for which one lies inside ``E``
+is empty.  The dependencies used form the proof of injectivity, which is
+re-checked exactly (:mod:`dsssolver.check`) before it is returned.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from fractions import Fraction
+
+import flint
+import numpy as np
+
+from ._validate import as_layer
+from ._bitsets import SupportSet, mask
+from .evidence import CertifyResult, Dependency, Proof
+from .exact import RowMatroid, fraction_matrix, to_fraction
+from .lp import FarkasLP, StrictLP
+
+__all__ = ["certify"]
+
+
+def certify(W, b=None, time_limit=None, node_limit=None, progress=False):
+    """Decide exactly whether ``x -> ReLU(W x + b)`` is injective, with evidence.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, n)
+        Weights; float entries are read as the exact rationals they store,
+        integer and :class:`fractions.Fraction` entries are exact.
+    b : array_like, shape (m,), optional
+        Biases (default zero).
+    time_limit : float, optional
+        Seconds; when reached the answer is "unknown" with the statistics so far.
+    node_limit : int, optional
+        Search nodes; likewise.
+    progress : bool
+        Print a progress line on stderr about once a second.
+
+    Returns
+    -------
+    CertifyResult
+        ``status`` is "injective" (with ``proof``), "not_injective" (with
+        ``witness``) or "unknown" (with ``stats["reason"]``).  Every witness and
+        proof has been re-checked in exact rational arithmetic.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Invalid ``W`` or ``b`` (NaN, inf, wrong shape, empty, non-numeric).
+
+    Examples
+    --------
+    The counterexample to the seed's Lemma 1 (MATH.md section 2) is injective:
+
+    >>> import numpy as np
+    >>> res = certify(np.array([[1], [-1]]), np.array([1, -1]))
+    >>> res.status
+    'injective'
+
+    Three rows in the plane, all positive at some point, cannot be injective:
+
+    >>> res = certify(np.array([[1, 0], [0, 1], [1, 1]]))
+    >>> res.status, len(res.witness)
+    ('not_injective', 2)
+    """
+    W, b = as_layer(W, b)
+    if time_limit is not None and not time_limit > 0:
+        raise ValueError(f"time_limit must be positive, got {time_limit!r}")
+    if node_limit is not None and (not isinstance(node_limit, (int, np.integer)) or node_limit < 1):
+        raise ValueError(f"node_limit must be a positive integer, got {node_limit!r}")
+    return _Search(W, b, time_limit, node_limit, progress).run()
+
+
+class _Limit(Exception):
+    pass
+
+
+class _Search:
+    def __init__(self, W, b, time_limit, node_limit, progress):
+        self.t0 = time.perf_counter()
+        self.m, self.n = W.shape
+        self.Wq = fraction_matrix(W)
+        self.bq = [to_fraction(v) for v in b]
+        self.Wf = np.array([[float(v) for v in row] for row in self.Wq])
+        self.bf = np.array([float(v) for v in self.bq])
+        self.M = RowMatroid(self.Wq)
+        self.time_limit = time_limit
+        self.node_limit = node_limit
+        self.progress = progress
+        self.nodes = 0
+        self.pool = SupportSet(self.m)  # supports of self.deps, for fast look-up
+        self.deps = []
+        self.used = {}  # id -> Dependency, the proof
+        self.unknown_reason = None
+        self.lp = self.flp = None
+        self.pool_accept = 1  # a pooled dependency leaving <= this many rows to branch on skips the LP
+        self._next_report = self.t0 + 1.0
+
+    # ----------------------------------------------------------------- driver
+    def run(self):
+        n = self.n
+        rank = self.M.rank()
+        if rank < n:
+            v = self.M.null_basis(range(self.m))[0]
+            return self._finish_witness(
+                [Fraction(0)] * n, [Fraction(x) for x in v], f"rank W = {rank} < n = {n}"
+            )
+        self.lp = StrictLP(self.Wf, self.bf)
+        self.flp = FarkasLP(self.Wf, self.bf)
+        try:
+            found = self._search()
+        except _Limit as lim:
+            return self._finish_unknown(str(lim))
+        except KeyboardInterrupt:
+            return self._finish_unknown("interrupted")
+        if found is not None:
+            return found
+        if self.unknown_reason is not None:
+            return self._finish_unknown(self.unknown_reason)
+        return self._finish_proof()
+
+    def _search(self):
+        n, M = self.n, self.M
+        root = M.root()
+        stack = [(root, mask(root[0]), 0, 0)]
+        while stack:
+            state, F, E, rk = stack.pop()
+            self._tick(len(stack))
+            dep_mask, dep = self._pooled(F, E)
+            if dep is not None and not (dep_mask & ~E):
+                self.used[id(dep)] = dep  # every row of dep is excluded: empty node
+                continue
+            # at rank n-1 any disjoint dependency closes the node; above, only a cheap one
+            if dep is None or (rk < n - 1 and (dep_mask & ~E).bit_count() > self.pool_accept):
+                out = self._node_lp(F, E)
+                if out is None:
+                    continue  # undecided node; reason recorded
+                if isinstance(out, CertifyResult):
+                    return out
+                if dep is None or (out[0] & ~E).bit_count() < (dep_mask & ~E).bit_count():
+                    dep_mask, dep = out
+                if not (dep_mask & ~E):
+                    self.used[id(dep)] = dep
+                    continue
+            self.used[id(dep)] = dep
+            if rk >= n - 1:
+                continue  # every child would have rank n
+            excl = E
+            children = []
+            for s in dep.rows:
+                if excl >> s & 1:
+                    continue
+                child = M.extend(state, (s,))
+                flat = mask(child[0])
+                if not flat & excl:
+                    children.append((child, flat, excl, rk + 1))
+                excl |= 1 << s
+            stack.extend(reversed(children))
+        return None
+
+    # ------------------------------------------------------------------ nodes
+    def _pooled(self, F, E):
+        """The pooled dependency disjoint from F with fewest rows outside E."""
+        k, _ = self.pool.best(F, E)
+        if k is None:
+            return 0, None
+        return self.pool.masks[k], self.deps[k]
+
+    def _node_lp(self, F, E):
+        """Decide a node by LP: a witness result, a new pooled (mask, dependency), or None.
+
+        Fallback chain, because a float LP answer is only a hint until it is
+        re-checked exactly: Farkas LP support -> robust primal LP (point or
+        duals) -> deletion filter to an irreducible subsystem -> undecided.
+        """
+        flat = np.array([bool(F >> i & 1) for i in range(self.m)])
+        excl = np.array([bool(E >> i & 1) for i in range(self.m)])
+        active = ~flat
+        out = self.flp.solve(flat, excl)
+        dep = self._exact_dependency(out.support) if out.status == "infeasible" else None
+        if dep is None:
+            out = self.lp.solve(active)
+            if out.status == "feasible":
+                wit = self._witness_from_point(out.point)
+                if wit is not None:
+                    return wit
+                self._undecided("an LP found a cell, but its point failed the exact check")
+                return None
+            if out.status == "error":
+                self._undecided("HiGHS did not reach an optimal status")
+                return None
+            dep = self._exact_dependency(out.support) or self._filtered_dependency(out.support)
+        if dep is None:
+            self._undecided("no exact Farkas certificate could be recovered from the LP duals")
+            return None
+        self.deps.append(dep)
+        return self.pool.masks[self.pool.add(dep.rows)], dep
+
+    def _undecided(self, reason):
+        if self.unknown_reason is None:
+            self.unknown_reason = reason
+
+    # ---------------------------------------------------------- certificates
+    def _exact_dependency(self, support):
+        """The exact dependency on rows ``support`` if its null space is a ray in y >= 0."""
+        S = [int(i) for i in support]
+        if not S:
+            return None
+        cols = [self.M.int_rows[i] for i in S]
+        A = flint.fmpz_mat([[cols[k][j] for k in range(len(S))] for j in range(self.n)])
+        X, k = A.nullspace()
+        if k != 1:
+            return None
+        y = [int(X[r, 0]) for r in range(len(S))]
+        if all(v <= 0 for v in y):
+            y = [-v for v in y]
+        if any(v < 0 for v in y) or not any(y):
+            return None
+        # back to the caller's rows: int_rows[i] = scales[i] * w_i
+        rows, mult = [], []
+        for i, v in zip(S, y):
+            if v:
+                rows.append(i)
+                mult.append(Fraction(v) * self.M.scales[i])
+        g = _gcd_fractions(mult)
+        mult = [q / g for q in mult]
+        if sum(q * self.bq[i] for i, q in zip(rows, mult)) < 0:
+            return None
+        return Dependency(tuple(rows), tuple(mult))
+
+    def _filtered_dependency(self, support):
+        """Shrink ``support`` to an irreducible infeasible subsystem by deletion, then retry.
+
+        An irreducible infeasible strict subsystem has a one-dimensional space
+        of dependencies (a smaller support would exist otherwise), so the exact
+        null space then pins the multipliers down.
+        """
+        S = [int(i) for i in support]
+        k = 0
+        while k < len(S):
+            trial = S[:k] + S[k + 1:]
+            mask = np.zeros(self.m, dtype=bool)
+            mask[trial] = True
+            out = self.lp.solve(mask)
+            if out.status == "infeasible" and len(out.support):
+                S = [i for i in trial if i in set(out.support.tolist())]
+                k = 0
+            else:
+                k += 1
+        return self._exact_dependency(S)
+
+    def _witness_from_point(self, point):
+        """Two inputs with equal outputs near ``point``, or None if its cell is full rank."""
+        n = self.n
+        x0 = [Fraction(float(v)) for v in point]
+        vals = [sum((w * x for w, x in zip(row, x0)), bi) for row, bi in zip(self.Wq, self.bq)]
+        A = [i for i in range(self.m) if vals[i] >= 0]
+        if self.M.rank(A) >= n:
+            return None
+        v = [Fraction(c) for c in self.M.null_basis(A)[0]]
+        eps = Fraction(1)
+        for i in range(self.m):
+            if vals[i] < 0:
+                d = sum(w * c for w, c in zip(self.Wq[i], v))
+                if d > 0:
+                    eps = min(eps, -vals[i] / d)
+        eps /= 2
+        x1 = x0
+        x2 = [a + eps * c for a, c in zip(x0, v)]
+        return self._finish_witness(x1, x2, f"active rows {len(A)} of rank < n = {n}")
+
+    # -------------------------------------------------------------- results
+    def _tick(self, depth):
+        self.nodes += 1
+        now = time.perf_counter()
+        if self.node_limit is not None and self.nodes > self.node_limit:
+            raise _Limit(f"node limit {self.node_limit} reached")
+        if self.time_limit is not None and now - self.t0 > self.time_limit:
+            raise _Limit(f"time limit {self.time_limit} s reached")
+        if self.progress and now >= self._next_report:
+            self._next_report = now + 1.0
+            print(
+                f"dss: {now - self.t0:7.1f} s  nodes {self.nodes}  LPs {self._stats()['lps']}  "
+                f"pool {len(self.deps)}  open {depth}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def _stats(self, **extra):
+        st = {
+            "nodes": self.nodes,
+            "lps": sum(o.lp_count for o in self._lps()),
+            "lp_seconds": sum(o.lp_seconds for o in self._lps()),
+            "lp_retries": sum(o.retries for o in self._lps()),
+            "pool": len(self.deps),
+            "seconds": time.perf_counter() - self.t0,
+        }
+        st.update(extra)
+        return st
+
+    def _lps(self):
+        return [o for o in (self.lp, self.flp) if o is not None]
+
+    def _result(self, status, message, **kw):
+        return CertifyResult(status=status, message=message, shape=(self.m, self.n), **kw)
+
+    def _finish_witness(self, x1, x2, why):
+        from .check import check_witness
+
+        res = self._result("not_injective", f"Witness found: {why}.", witness=(x1, x2))
+        ok, msg = check_witness(x1, x2, self.Wq, self.bq)
+        if not ok:  # cannot happen unless there is a bug; never return unchecked evidence
+            self._undecided(f"witness failed the exact check ({msg})")
+            return None
+        res.checked = True
+        res.stats = self._stats()
+        return res
+
+    def _finish_proof(self):
+        from .check import check_proof
+
+        minor = self._minor()
+        deps = list(self.used.values())
+        t = time.perf_counter()
+        ok, msg = check_proof(minor, deps, self.Wq, self.bq, matroid=self.M)
+        check_seconds = time.perf_counter() - t
+        if not ok:
+            return self._finish_unknown(f"proof failed the exact check ({msg})")
+        res = self._result(
+            "injective",
+            f"Proof: nonsingular minor and {len(deps)} dependencies cover every flat of rank < n.",
+            proof=Proof(minor, deps),
+        )
+        res.checked = True
+        res.stats = self._stats(check_seconds=check_seconds)
+        return res
+
+    def _finish_unknown(self, reason):
+        return self._result(
+            "unknown", f"Undecided: {reason}.", stats=self._stats(reason=reason)
+        )
+
+    def _minor(self):
+        """Row indices of an n x n nonsingular submatrix (pivot columns of rref(W^T))."""
+        R = self.M._MT.rref()[0]
+        piv, col = [], 0
+        for r in range(R.nrows()):
+            while col < R.ncols() and R[r, col] == 0:
+                col += 1
+            if col == R.ncols():
+                break
+            piv.append(col)
+        return piv[: self.n]
+
+
+def _gcd_fractions(qs):
+    num = 0
+    den = 1
+    for q in qs:
+        num = math.gcd(num, q.numerator)
+        den = math.lcm(den, q.denominator)
+    return Fraction(num, den) if num else Fraction(1)

@@ -1,0 +1,167 @@
+"""Exact re-checking of injectivity evidence; no LP solver is used.
+
+* A witness ``(x1, x2)`` is valid iff ``x1 != x2`` and
+  ``ReLU(W x1 + b) == ReLU(W x2 + b)`` in rational arithmetic.
+* A proof is valid iff (1) rows ``minor`` of ``W`` are an n x n nonsingular
+  matrix, (2) each dependency has ``y >= 0``, ``y != 0``, ``sum y_i w_i = 0``
+  and ``sum y_i b_i >= 0`` exactly, and (3) no flat of rank <= n - 1 meets the
+  rows of every dependency.  (3) is decided by an exhaustive search over flats
+  built from the dependencies' rows, with exact ranks (FLINT).
+
+Why (1)-(3) prove injectivity: if ``f(x) = f(x')`` for ``x != x'``, some point
+``z`` has active rows of rank <= n - 1 (MATH.md section 1); their flat ``F``
+leaves the strict system on the other rows solvable (at ``z``), so by Motzkin's
+theorem ``F`` must meet the rows of every dependency -- which (3) rules out.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from math import lcm
+
+from ._validate import as_layer
+from ._bitsets import SupportSet, bits, mask
+from .evidence import CertifyResult
+from .exact import RowMatroid, fraction_matrix, integer_rows, to_fraction
+
+__all__ = ["check", "check_witness", "check_proof"]
+
+
+def check(evidence, W, b=None, explain=False):
+    """Re-check injectivity evidence exactly.
+
+    Parameters
+    ----------
+    evidence : CertifyResult or dict
+        A result of :func:`dsssolver.certify`, or its JSON form (``to_json()``).
+    W, b : array_like
+        The layer the evidence is about.
+    explain : bool
+        Return ``(ok, message)`` instead of ``ok``.
+
+    Returns
+    -------
+    bool, or (bool, str) with ``explain=True``
+        An "unknown" result carries no evidence and is never valid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W = np.array([[1, 0], [0, 1], [1, 1]])
+    >>> check({"status": "not_injective", "witness": [["-1", "-1"], ["-1", "-2"]]}, W)
+    True
+    """
+    W, b = as_layer(W, b)
+    if isinstance(evidence, dict):
+        evidence = CertifyResult.from_json(evidence)
+    elif not isinstance(evidence, CertifyResult):
+        raise TypeError("evidence must be a CertifyResult or its JSON dict")
+    Wq = fraction_matrix(W)
+    bq = [to_fraction(v) for v in b]
+    m, n = len(Wq), len(Wq[0])
+    if evidence.shape and tuple(evidence.shape) != (m, n):
+        ok, msg = False, f"evidence is for shape {tuple(evidence.shape)}, layer is {(m, n)}"
+    elif evidence.status == "not_injective":
+        ok, msg = check_witness(*evidence.witness, Wq, bq)
+    elif evidence.status == "injective":
+        ok, msg = check_proof(evidence.proof.minor, evidence.proof.dependencies, Wq, bq)
+    else:
+        ok, msg = False, "status 'unknown' carries no evidence"
+    return (ok, msg) if explain else ok
+
+
+def check_witness(x1, x2, Wq, bq):
+    """Check a witness against exact rows; returns ``(ok, message)``."""
+    n = len(Wq[0])
+    if len(x1) != n or len(x2) != n:
+        return False, f"witness points must have length n = {n}"
+    x1 = [to_fraction(v) for v in x1]
+    x2 = [to_fraction(v) for v in x2]
+    if x1 == x2:
+        return False, "the two witness points are equal"
+    for i, (row, bi) in enumerate(zip(Wq, bq)):
+        y1 = max(sum((w * x for w, x in zip(row, x1)), bi), 0)
+        y2 = max(sum((w * x for w, x in zip(row, x2)), bi), 0)
+        if y1 != y2:
+            return False, f"outputs differ at row {i}: {y1} != {y2}"
+    return True, "two different inputs with the same output"
+
+
+def check_proof(minor, deps, Wq, bq, matroid=None):
+    """Check a proof of injectivity against exact rows; returns ``(ok, message)``."""
+    m, n = len(Wq), len(Wq[0])
+    minor = list(minor)
+    if len(minor) != n or len(set(minor)) != n or not all(0 <= i < m for i in minor):
+        return False, f"minor must be {n} distinct row indices in [0, {m})"
+    if _rank([Wq[i] for i in minor]) != n:
+        return False, "the minor is singular"
+    int_rows, scales = integer_rows(Wq)
+    for k, d in enumerate(deps):
+        rows, ys = list(d.rows), [to_fraction(y) for y in d.multipliers]
+        if not rows or len(rows) != len(ys) or len(set(rows)) != len(rows):
+            return False, f"dependency {k}: rows must be distinct and match the multipliers"
+        if not all(0 <= i < m for i in rows):
+            return False, f"dependency {k}: row index out of range"
+        if any(y < 0 for y in ys) or not any(ys):
+            return False, f"dependency {k}: multipliers must be >= 0 and not all 0"
+        # sum y_i w_i with w_i = int_rows[i] / scales[i]: clear denominators, add integers
+        u = [y / scales[i] for i, y in zip(rows, ys)]
+        den = 1
+        for q in u:
+            den = lcm(den, q.denominator)
+        coef = [q.numerator * (den // q.denominator) for q in u]
+        for j in range(n):
+            if sum(c * int_rows[i][j] for i, c in zip(rows, coef)) != 0:
+                return False, f"dependency {k}: sum y_i w_i is not 0 (coordinate {j})"
+        if sum(y * bq[i] for i, y in zip(rows, ys)) < 0:
+            return False, f"dependency {k}: sum y_i b_i < 0"
+    M = matroid if matroid is not None else RowMatroid(Wq)
+    hit = _hitting_flat(M, [d.rows for d in deps], n)
+    if hit is not None:
+        return False, f"the flat spanned by rows {list(hit)} has rank < n and meets every dependency"
+    return True, f"minor nonsingular; {len(deps)} dependencies valid and no flat of rank < n meets all"
+
+
+def _hitting_flat(M, dep_rows, n):
+    """A basis of a flat of rank <= n-1 meeting every set in ``dep_rows``, or None.
+
+    Depth-first over flats: at flat F (with rows E excluded) take a set S
+    disjoint from F; any hitting flat above F contains some s in S, so the
+    children F + s_k (excluding s_1..s_{k-1}) cover every candidate once.
+    """
+    supports = SupportSet(M.m)
+    for rows in dep_rows:
+        supports.add(set(rows))
+    root = M.root()
+    stack = [(root, mask(root[0]), 0, 0)]
+    while stack:
+        state, F, E, rk = stack.pop()
+        k, cost = supports.best(F, E)
+        if k is None:
+            return state[1]  # meets every dependency
+        if cost == 0 or rk >= n - 1:
+            continue
+        excl = E
+        for s in bits(supports.masks[k] & ~E):
+            child = M.extend(state, (s,))
+            flat = mask(child[0])
+            if not flat & excl:
+                stack.append((child, flat, excl, rk + 1))
+            excl |= 1 << s
+    return None
+
+
+def _rank(rows):
+    """Rank by Gaussian elimination over Fractions (independent of FLINT)."""
+    A = [[Fraction(v) for v in r] for r in rows]
+    rank, cols = 0, len(A[0]) if A else 0
+    for c in range(cols):
+        piv = next((r for r in range(rank, len(A)) if A[r][c] != 0), None)
+        if piv is None:
+            continue
+        A[rank], A[piv] = A[piv], A[rank]
+        for r in range(len(A)):
+            if r != rank and A[r][c] != 0:
+                f = A[r][c] / A[rank][c]
+                A[r] = [a - f * p for a, p in zip(A[r], A[rank])]
+        rank += 1
+    return rank
