@@ -75,3 +75,30 @@ class SupportSet:
         if cost[j] >= NONE:
             return None, None
         return j, int(cost[j])
+
+    def packing(self, F, E, d, used=0):
+        """Greedily pick up to ``d`` supports disjoint from ``F`` whose rows outside ``E``
+        are pairwise disjoint (and disjoint from ``used``), fewest such rows first.
+
+        Returns a list of ``(k, cost)``; it stops early at a support of cost 0,
+        which alone shows a node empty.
+        """
+        k = len(self.masks)
+        if k == 0:
+            return []
+        A = self._bits[:k]
+        free = A & ~self._words(E)
+        cost = np.bitwise_count(free).sum(axis=1, dtype=np.int64)
+        cost[np.any(A & self._words(F), axis=1)] = NONE
+        taken = self._words(used)
+        out = []
+        while len(out) < d:
+            c = np.where(np.any(free & taken, axis=1), NONE, cost)
+            j = int(np.argmin(c))
+            if c[j] >= NONE:
+                break
+            out.append((j, int(c[j])))
+            if c[j] == 0:
+                break
+            taken |= free[j]
+        return out

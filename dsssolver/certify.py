@@ -114,12 +114,14 @@ class _Search:
         self.node_limit = node_limit
         self.progress = progress
         self.nodes = 0
+        self.by_rank = [0] * self.n  # nodes visited per rank of their flat
         self.pool = SupportSet(self.m)  # supports of self.deps, for fast look-up
         self.deps = []
-        self.used = {}  # id -> Dependency, the proof
+        self.used = {}  # pool index -> Dependency: the proof
         self.unknown_reason = None
         self.lp = self.flp = None
         self.pool_accept = 1  # a pooled dependency leaving <= this many rows to branch on skips the LP
+        self.pack_depth = 4  # try to close nodes of corank <= this with LP-built packings
         self._next_report = self.t0 + 1.0
 
     # ----------------------------------------------------------------- driver
@@ -152,25 +154,16 @@ class _Search:
         while stack:
             state, F, E, rk = stack.pop()
             self._tick(len(stack))
-            dep_mask, dep = self._pooled(F, E)
-            if dep is not None and not (dep_mask & ~E):
-                self.used[id(dep)] = dep  # every row of dep is excluded: empty node
-                continue
-            # at rank n-1 any disjoint dependency closes the node; above, only a cheap one
-            if dep is None or (rk < n - 1 and (dep_mask & ~E).bit_count() > self.pool_accept):
-                out = self._node_lp(F, E)
-                if out is None:
-                    continue  # undecided node; reason recorded
-                if isinstance(out, CertifyResult):
-                    return out
-                if dep is None or (out[0] & ~E).bit_count() < (dep_mask & ~E).bit_count():
-                    dep_mask, dep = out
-                if not (dep_mask & ~E):
-                    self.used[id(dep)] = dep
-                    continue
-            self.used[id(dep)] = dep
-            if rk >= n - 1:
-                continue  # every child would have rank n
+            self.by_rank[rk] += 1
+            pack = self._packing(state, F, E, n - rk)
+            if isinstance(pack, CertifyResult):
+                return pack
+            if not pack:
+                continue  # the node is empty (or undecided, with the reason recorded)
+            # branch on the dependency leaving fewest rows to choose from
+            k = min(pack, key=lambda kc: kc[1])[0]
+            dep = self.deps[k]
+            self.used[k] = dep
             excl = E
             children = []
             for s in dep.rows:
@@ -184,43 +177,81 @@ class _Search:
             stack.extend(reversed(children))
         return None
 
-    # ------------------------------------------------------------------ nodes
-    def _pooled(self, F, E):
-        """The pooled dependency disjoint from F with fewest rows outside E."""
-        k, _ = self.pool.best(F, E)
-        if k is None:
-            return 0, None
-        return self.pool.masks[k], self.deps[k]
+    def _packing(self, state, F, E, d):
+        """Dependencies to branch on at a node of corank ``d``; empty if the node is empty.
 
-    def _node_lp(self, F, E):
-        """Decide a node by LP: a witness result, a new pooled (mask, dependency), or None.
+        A flat above ``F`` of rank <= n - 1 avoiding ``E`` must meet the free
+        rows (outside ``E``) of every dependency disjoint from ``F``.  If ``d``
+        dependencies have pairwise disjoint free rows and every choice of one
+        free row from each is independent modulo ``F``, any such flat has rank
+        >= rank F + d = n: the node is empty.  Dependencies come from the pool
+        first, then from LPs that forbid the free rows already taken; LPs are
+        spent on packings only for small ``d``, where the independence test is
+        cheap and an empty node saves a large subtree.
+        """
+        pack = self.pool.packing(F, E, d)
+        lps = 0
+        max_lps = d if d <= self.pack_depth else 1
+        while True:
+            if pack and pack[-1][1] == 0:  # a dependency inside E alone
+                self.used[pack[-1][0]] = self.deps[pack[-1][0]]
+                return []
+            if len(pack) == d:
+                if d == 1 or self.M.transversals_independent(
+                        state, [_free_rows(self.deps[k].rows, E) for k, _ in pack]):
+                    for k, _ in pack:
+                        self.used[k] = self.deps[k]
+                    return []
+                return pack  # independence not shown: branch
+            if lps >= max_lps or (d > self.pack_depth and pack and pack[0][1] <= self.pool_accept):
+                return pack
+            taken = F
+            for k, _ in pack:
+                taken |= self.pool.masks[k] & ~E
+            out = self._node_lp(taken, E, primary=(taken == F))
+            lps += 1
+            if isinstance(out, CertifyResult):
+                return out
+            if out is None:
+                return pack
+            pack.append((out, (self.pool.masks[out] & ~E).bit_count()))
 
+    def _node_lp(self, taken, E, primary):
+        """One Farkas LP with the rows of ``taken`` allowed active.
+
+        Returns the index of a new pooled dependency, a witness result, or None
+        (the strict system is solvable there, or nothing exact was found).
         Fallback chain, because a float LP answer is only a hint until it is
         re-checked exactly: Farkas LP support -> robust primal LP (point or
         duals) -> deletion filter to an irreducible subsystem -> undecided.
         """
-        flat = np.array([bool(F >> i & 1) for i in range(self.m)])
+        flat = np.array([bool(taken >> i & 1) for i in range(self.m)])
         excl = np.array([bool(E >> i & 1) for i in range(self.m)])
-        active = ~flat
         out = self.flp.solve(flat, excl)
+        if out.status == "feasible" and not primary:
+            return None  # taking those rows opens a cell: the packing stops here
         dep = self._exact_dependency(out.support) if out.status == "infeasible" else None
         if dep is None:
-            out = self.lp.solve(active)
+            out = self.lp.solve(~flat)
             if out.status == "feasible":
+                if not primary:
+                    return None
                 wit = self._witness_from_point(out.point)
                 if wit is not None:
                     return wit
                 self._undecided("an LP found a cell, but its point failed the exact check")
                 return None
             if out.status == "error":
-                self._undecided("HiGHS did not reach an optimal status")
+                if primary:
+                    self._undecided("HiGHS did not reach an optimal status")
                 return None
             dep = self._exact_dependency(out.support) or self._filtered_dependency(out.support)
         if dep is None:
-            self._undecided("no exact Farkas certificate could be recovered from the LP duals")
+            if primary:
+                self._undecided("no exact Farkas certificate could be recovered from the LP duals")
             return None
         self.deps.append(dep)
-        return self.pool.masks[self.pool.add(dep.rows)], dep
+        return self.pool.add(dep.rows)
 
     def _undecided(self, reason):
         if self.unknown_reason is None:
@@ -319,6 +350,7 @@ class _Search:
             "lp_seconds": sum(o.lp_seconds for o in self._lps()),
             "lp_retries": sum(o.retries for o in self._lps()),
             "pool": len(self.deps),
+            "nodes_by_rank": " ".join(map(str, self.by_rank)),
             "seconds": time.perf_counter() - self.t0,
         }
         st.update(extra)
@@ -377,6 +409,10 @@ class _Search:
                 break
             piv.append(col)
         return piv[: self.n]
+
+
+def _free_rows(rows, E):
+    return [i for i in rows if not E >> i & 1]
 
 
 def _gcd_fractions(qs):

@@ -127,6 +127,9 @@ def _hitting_flat(M, dep_rows, n):
     Depth-first over flats: at flat F (with rows E excluded) take a set S
     disjoint from F; any hitting flat above F contains some s in S, so the
     children F + s_k (excluding s_1..s_{k-1}) cover every candidate once.
+    A node of corank d is closed without branching when d sets have pairwise
+    disjoint rows outside E and every choice of one row from each is
+    independent modulo F (then a hitting flat would have rank >= n).
     """
     supports = SupportSet(M.m)
     for rows in dep_rows:
@@ -135,11 +138,16 @@ def _hitting_flat(M, dep_rows, n):
     stack = [(root, mask(root[0]), 0, 0)]
     while stack:
         state, F, E, rk = stack.pop()
-        k, cost = supports.best(F, E)
-        if k is None:
-            return state[1]  # meets every dependency
-        if cost == 0 or rk >= n - 1:
-            continue
+        d = n - rk
+        pack = supports.packing(F, E, d)
+        if not pack:
+            return state[1]  # this flat meets every dependency
+        if pack[-1][1] == 0:
+            continue  # a dependency inside E: no flat here avoids E and meets it
+        if len(pack) == d and (d == 1 or M.transversals_independent(
+                state, [bits(supports.masks[k] & ~E) for k, _ in pack])):
+            continue  # d disjoint free parts, every transversal of full rank
+        k = min(pack, key=lambda kc: kc[1])[0]
         excl = E
         for s in bits(supports.masks[k] & ~E):
             child = M.extend(state, (s,))

@@ -123,6 +123,7 @@ class RowMatroid:
         self._MT = self._M.transpose()
         self._Mp = np.array([[v % PRIME for v in row] for row in self.int_rows], dtype=np.int64)
         self._rank_cache = {}
+        self._transversal_cache = {}
 
     def submatrix(self, S):
         S = list(S)
@@ -220,10 +221,69 @@ class RowMatroid:
         X = _first_columns(X, k)
         return {i: all(v == 0 for v in (self.submatrix([i]) * X).entries()) for i in rows}
 
+    def transversals_independent(self, state, parts, limit=20000):
+        """Whether every choice of one row per part is independent modulo the flat.
+
+        ``parts`` are ``d`` row lists, ``d`` the corank of ``state``'s flat.
+        True means certainly (each choice's quotient determinant is non-zero
+        modulo PRIME, hence over Q); False means "not shown" -- a dependent
+        choice, a zero modulo p, more than ``limit`` choices, or exact mode.
+        """
+        N = state[2]
+        if N is None or len(parts) != N.shape[1] or not parts:
+            return False
+        # a pure function of (flat, parts): the proof check asks the search's questions again
+        key = (state[0], tuple(tuple(p) for p in parts))
+        hit = self._transversal_cache.get(key)
+        if hit is None:
+            hit = self._transversals_independent(N, parts, limit)
+            if len(self._transversal_cache) < 200000:
+                self._transversal_cache[key] = hit
+        return hit
+
+    def _transversals_independent(self, N, parts, limit):
+        d = len(parts)
+        total = 1
+        for part in parts:
+            total *= len(part)
+        if total == 0 or total > limit:
+            return False
+        quot = [(self._Mp[list(part)] @ N) % PRIME for part in parts]  # a_j x d each
+        grids = np.meshgrid(*[np.arange(len(p)) for p in parts], indexing="ij")
+        mats = np.stack([quot[j][grids[j].ravel()] for j in range(d)], axis=1)  # T x d x d
+        return bool(np.all(_det_nonzero_mod_p(mats)))
+
     def in_span(self, S, i):
         """Whether row ``i`` lies in the span of rows ``S``."""
         S = list(S)
         return self.rank(S + [i]) == self.rank(S)
+
+
+def _det_nonzero_mod_p(mats):
+    """For a stack of square int64 matrices (entries in [0, PRIME)), det != 0 mod PRIME.
+
+    Division-free elimination: row_r <- a_cc * row_r - a_rc * row_c multiplies
+    the determinant by a_cc, which is a unit modulo the prime, so non-zeroness
+    is preserved and no modular inverses are needed.
+    """
+    A = mats % PRIME
+    T, d, _ = A.shape
+    ok = np.ones(T, dtype=bool)
+    idx = np.arange(T)
+    for c in range(d):
+        sub = A[:, c:, c] != 0
+        ok &= sub.any(axis=1)
+        piv = c + np.argmax(sub, axis=1)
+        swap = piv != c
+        if swap.any():
+            rows_c = A[idx, c].copy()
+            A[idx, c] = A[idx, piv]
+            A[idx, piv] = rows_c
+        pc = A[:, c, c][:, None]
+        for r in range(c + 1, d):
+            a = A[:, r, c][:, None]
+            A[:, r, :] = ((A[:, r, :] * pc) % PRIME - (A[:, c, :] * a) % PRIME) % PRIME
+    return ok
 
 
 def _first_columns(X, k):
