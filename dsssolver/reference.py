@@ -135,6 +135,23 @@ def _rows_q(W, b):
     return Wq, bq
 
 
+def _integral_rows(Wq, bq):
+    """Scale each ``(w_i, b_i)`` by a positive rational to integers (kept as Fractions).
+
+    Positive row scaling changes no sign of ``w_i . x + b_i``, no span and no
+    closure, so every decision and witness is that of the original layer; it
+    only makes the Fraction arithmetic cheaper (denominators 1).
+    """
+    W2, b2 = [], []
+    for w, bi in zip(Wq, bq):
+        den = 1
+        for c in list(w) + [bi]:
+            den = den * c.denominator // gcd(den, c.denominator)
+        W2.append([c * den for c in w])
+        b2.append(bi * den)
+    return W2, b2
+
+
 def _echelon(rows):
     """Row-reduce a copy of ``rows`` (lists of Fraction); return (reduced rows, pivot columns)."""
     R = [list(r) for r in rows]
@@ -236,8 +253,9 @@ def _flats_rank_n_minus_1(Wq, n):
     """Distinct rank-(n-1) flats (closures of independent (n-1)-subsets), with normals."""
     m = len(Wq)
     seen = {}
+    covered = set()  # (n-1)-subsets of flats with more than n-1 rows: closure known
     for S in itertools.combinations(range(m), n - 1):
-        if any(set(S) <= F for F in seen):  # closure already known
+        if S in covered:
             continue
         rows = [Wq[i] for i in S]
         if rows and _rank_q(rows) < n - 1:
@@ -245,6 +263,8 @@ def _flats_rank_n_minus_1(Wq, n):
         normal = _null_vector(rows, n)  # spans the orthogonal line of span(S)
         F = frozenset(i for i in range(m) if _dot(Wq[i], normal) == 0)
         seen[F] = normal
+        if len(F) > n - 1:
+            covered.update(itertools.combinations(sorted(F), n - 1))
     return seen
 
 
@@ -318,31 +338,35 @@ def _solve_q(M, rhs):
     return [row[-1] for row in R]
 
 
-def _motzkin_certificate(Wq, bq, y_float, rel=1e-9):
+def _motzkin_certificate(Wq, bq, y_float, flat=frozenset(), rel=1e-9):
     """Round LP duals to an exact Motzkin certificate of infeasibility, or return ``None``.
 
     Looks for ``y >= 0``, ``y != 0``, supported where ``y_float`` is not
-    negligible, with ``sum y_i w_i = 0`` and ``sum y_i b_i >= 0`` exactly: the
-    rationalised ``y_float`` is projected exactly onto the null space of the
-    constraint rows ``(w_.k)_k`` (and of ``b`` when ``b . y`` is about zero),
-    then the signs are checked in exact arithmetic.
+    negligible and off ``flat``, with ``sum y_i w_i = 0`` and ``sum y_i b_i >= 0`` exactly.  When
+    the equations leave ``y`` unique up to scale it is computed exactly;
+    otherwise the rounded ``y_float`` is projected exactly onto their null
+    space (rows ``(w_.k)_k``, plus ``b`` when ``b . y`` is about zero).  The
+    signs are then checked in exact arithmetic.
     """
-    y_float = np.asarray(y_float, dtype=float)
+    y_float = np.array(y_float, dtype=float)
+    y_float[list(flat)] = 0.0
     if not np.isfinite(y_float).all() or y_float.max(initial=0.0) <= 0:
         return None
     S = [i for i in range(len(Wq)) if y_float[i] > rel * y_float.max()]
     n = len(Wq[0])
-    y0 = [Fraction(float(y_float[i])) for i in S]
+    top = float(y_float.max())
+    y0 = [Fraction(round(float(y_float[i]) / top * 2**40), 2**40) for i in S]  # start point
     cons = [[Wq[i][k] for i in S] for k in range(n)]
     by = sum(float(bq[i]) * float(y_float[i]) for i in S)
     scale_b = sum(abs(float(bq[i])) * float(y_float[i]) for i in S)
     if abs(by) <= 1e-9 * max(scale_b, 1.0):
         cons.append([bq[i] for i in S])
-    basis = []
-    for r in cons:  # independent constraint rows
-        if _rank_q(basis + [r]) > len(basis):
-            basis.append(r)
-    if basis:
+    basis = _echelon(cons)[0]  # a basis of the row space of the constraints
+    if len(S) - len(basis) == 1:  # the usual case: a unique y up to scale
+        y = list(_null_vector(basis, len(S)))
+        if _dot(y, y0) < 0:
+            y = [-v for v in y]
+    elif basis:
         gram = [[_dot(a, c) for c in basis] for a in basis]
         try:
             z = _solve_q(gram, [_dot(a, y0) for a in basis])
@@ -409,7 +433,7 @@ def reference_certify(W, b=None) -> ReferenceResult:
     t0 = time.perf_counter()
     W, b = as_layer(W, b)
     m, n = W.shape
-    Wq, bq = _rows_q(W, b)
+    Wq, bq = _integral_rows(*_rows_q(W, b))
     if _rank_q(Wq) < n:
         v = _null_vector(Wq, n)
         zero = tuple(Fraction(0) for _ in range(n))
@@ -433,7 +457,7 @@ def reference_certify(W, b=None) -> ReferenceResult:
             raise ReferenceAmbiguous(
                 f"LP value t*={t:.3g} for flat {sorted(F)} but its point does not verify exactly"
             )
-        if _motzkin_certificate(Wq, bq, y) is None:
+        if _motzkin_certificate(Wq, bq, y, F) is None:
             raise ReferenceAmbiguous(
                 f"LP value t*={t:.3g} for flat {sorted(F)}: neither a point nor an exact "
                 "infeasibility certificate could be confirmed"

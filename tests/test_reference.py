@@ -181,3 +181,36 @@ def test_check_witness_rejects_bad_witnesses():
     assert not check_witness(W, b, [0, -1], [1, 0])  # moves row 0 off its boundary
     assert not check_witness(W, b, [0, -1], [0, 0])  # v = 0
     assert not check_witness(W, b, [0, 1], [0, 1])  # row 1 active and not orthogonal
+
+
+def test_lp_answers_are_never_taken_on_trust(monkeypatch):
+    import dsssolver.reference as ref
+
+    W, b = [[1, 0], [0, 1], [-1, 0], [0, -1]], [0, 0, 0, 0]  # injective
+    # a "feasible" LP answer whose point is wrong (every row on or off wrongly)
+    monkeypatch.setattr(ref._StrictLP, "solve",
+                        lambda self, off: (0.5, np.array([1.0, 1.0]), np.zeros(self.m)))
+    with pytest.raises(ReferenceAmbiguous):
+        reference_certify(W, b)
+    # an "infeasible" LP answer with no usable duals
+    monkeypatch.setattr(ref._StrictLP, "solve",
+                        lambda self, off: (0.0, None, np.zeros(self.m)))
+    with pytest.raises(ReferenceAmbiguous):
+        reference_certify(W, b)
+    # duals that do not cancel (y = e_0 + e_1 is no Motzkin certificate)
+    monkeypatch.setattr(ref._StrictLP, "solve",
+                        lambda self, off: (0.0, None, np.array([1.0, 1.0, 0.0, 0.0])))
+    with pytest.raises(ReferenceAmbiguous):
+        reference_certify(W, b)
+    # duals whose exact rounding has mixed signs: (2, -1) on the rows e1, 2 e1
+    W = [[1, 0], [2, 0], [0, 1], [0, -1]]
+    monkeypatch.setattr(ref._StrictLP, "solve",
+                        lambda self, off: (0.0, None, np.array([1.0, 1.0, 0.0, 0.0])))
+    with pytest.raises(ReferenceAmbiguous):
+        reference_certify(W)
+    # a "certificate" made of rows inside the flat proves nothing about the flat
+    W = [[1, 0], [-1, 0], [0, 1]]  # not injective: x = (0, -1) leaves only e1, -e1 on
+    monkeypatch.setattr(ref._StrictLP, "solve",
+                        lambda self, off: (0.0, None, np.array([1.0, 1.0, 0.0])))
+    with pytest.raises(ReferenceAmbiguous):
+        reference_certify(W)
