@@ -234,13 +234,21 @@ class Poly:
             return None, r
         return bool(obj > -1e-9 * max(1.0, np.abs(B).max())), r
 
-    def rank_and_smin(self):
-        """Rank of the equality rows and their smallest singular value (for error bounds)."""
-        if not self.A_eq.shape[0]:
-            return 0, 0.0
-        s = np.linalg.svd(self.A_eq, compute_uv=False)
+    def pinv_norms(self):
+        """For error bounds: ``(rank, s_min, max_j ||P_j||_1, max_j ||P_j||_2)`` with P the
+        pseudo-inverse of the equality rows (its rows P_j map row errors to x_j's error).
+        Infinite norms and s_min = 0 when the rank is below n."""
+        A = self.A_eq
+        if A.shape[0] < A.shape[1]:
+            r = np.linalg.matrix_rank(A) if A.size else 0
+            return int(r), 0.0, np.inf, np.inf
+        U, s, Vt = np.linalg.svd(A, full_matrices=False)
         r = int((s > 1e-9 * s[0]).sum()) if s[0] > 0 else 0
-        return r, (float(s[-1]) if r == self.n else 0.0)
+        if r < self.n:
+            return r, 0.0, np.inf, np.inf
+        P = (Vt.T / s) @ U.T
+        return r, float(s[-1]), float(np.abs(P).sum(axis=1).max()), \
+            float(np.sqrt((P * P).sum(axis=1)).max())
 
 
 def _gram_full_rank(A):

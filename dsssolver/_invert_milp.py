@@ -83,6 +83,13 @@ def _bounds(dense, biases, poly):
     return xlo, xhi, pre, boxed
 
 
+def _var(prob, name, lo=None, up=None, cat="Continuous"):
+    """A variable of ``prob`` (PuLP >= 3.3 attaches variables to the model; older: plain)."""
+    if hasattr(prob, "add_variable"):
+        return prob.add_variable(name, lo, up, cat=cat)
+    return pulp.LpVariable(name, lo, up, cat=cat)
+
+
 def _solver(time_limit):
     return pulp.HiGHS(msg=False, timeLimit=time_limit, threads=1,
                       mip_feasibility_tolerance=1e-9, primal_feasibility_tolerance=1e-9)
@@ -92,7 +99,7 @@ def _build(dense, biases, poly, bnds):
     """The PuLP model; returns (problem, z vars, pattern getter)."""
     xlo, xhi, pre, _ = bnds
     prob = pulp.LpProblem("joint_inversion", pulp.LpMinimize)
-    z = [pulp.LpVariable(f"z{i}", xlo[0][i], xhi[0][i]) for i in range(len(xlo[0]))]
+    z = [_var(prob, f"z{i}", xlo[0][i], xhi[0][i]) for i in range(len(xlo[0]))]
     prev, fixed, binaries = z, [], []
     for j, W in enumerate(dense):
         L, U = pre[j]
@@ -110,8 +117,8 @@ def _build(dense, biases, poly, bnds):
                 cur.append(expr)
                 fx[i] = 1
             else:
-                d = pulp.LpVariable(f"d{j}_{i}", cat="Binary")
-                x = pulp.LpVariable(f"x{j}_{i}", 0, up)
+                d = _var(prob, f"d{j}_{i}", cat="Binary")
+                x = _var(prob, f"x{j}_{i}", 0, up)
                 prob += x >= expr
                 prob += x <= expr - float(L[i]) * (1 - d)
                 prob += x <= up * d
@@ -222,9 +229,9 @@ def joint_invert(layers, dense, poly, u_hint=None, tol=1e-9, time_limit=60.0):
     prob.sense = pulp.LpMaximize
     terms = []
     for i, v in enumerate(zv):
-        p = pulp.LpVariable(f"p{i}", 0, float(span[i]))
-        q = pulp.LpVariable(f"q{i}", 0, float(span[i]))
-        s = pulp.LpVariable(f"s{i}", cat="Binary")
+        p = _var(prob, f"p{i}", 0, float(span[i]))
+        q = _var(prob, f"q{i}", 0, float(span[i]))
+        s = _var(prob, f"s{i}", cat="Binary")
         prob += v - float(z[i]) == p - q
         prob += p <= float(span[i]) * s
         prob += q <= float(span[i]) * (1 - s)

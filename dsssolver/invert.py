@@ -208,19 +208,33 @@ class Inverter:
         info.residual = self._layer_residual(k, u, y)
         return u, info, poly
 
-    def _noisy_layer(self, k, y, kind, eps):
-        """Lei et al.'s noisy LP at layer k, with the bound it implies.
+    def _noisy_layer(self, k, y, kind, eps, proven=True):
+        """Lei et al.'s noisy LP at layer k, an error bound valid for its answer, and an
+        estimate of its error that sets the threshold of the layer below.
 
-        If ``||y - y_true||_inf <= eps`` and ``tau = eps``: every row read as active (y_i > eps)
-        is truly active, and the true input is feasible with objective at most eps (l_inf)
-        or ``||e||_1 <= m eps`` (l_1).  The LP answer u then has ``|W_I (u - u_true)| <= t* + eps``
-        row by row (l_inf), so ``||u - u_true||_2 <= (t* + eps) sqrt|I| / s_min(W_I)``; for
-        l_1, ``||W_I (u - u_true)||_1 <= s* + m eps`` gives ``(s* + m eps) / s_min(W_I)``.
+        ``eps = (e_inf, e_2, e_est)``: proven bounds on the inf- and 2-norm of
+        ``y - y_true`` and a typical size of its entries (None: noise unknown).
+
+        Estimate: the l_inf (or l_1) LP with rows read as active when ``y_i > tau``; tau is
+        the given noise at the output and ``e_est`` at hidden layers, so a row whose input
+        may be noise around 0 gets only the one-sided constraint, true whether it is on or
+        off.  (Lei et al. read every positive entry as active; at hidden layers that
+        makes the l_inf LP chase noise: measured relative errors ~0.5.)
+
+        Bound, valid for any answer u: a row with ``y_i > e_inf`` is surely active (an
+        inactive one has ``y_i = e_i <= e_inf``); on those rows S,
+        ``W_S (u - u_true) = r_S - e_S`` with r the residual of u, so with ``P = W_S^+``:
+        ``||u - u_true||_2 <= (||r_S||_2 + min(sqrt|S| e_inf, e_2)) / s_min(W_S)`` and
+        ``|u_j - u_true_j| <= ||P_j||_1 (||r_S||_inf + e_inf)``.  Infinite when rank W_S < n.
+        The typical error, for the next threshold, replaces ``||P_j||_1`` by ``||P_j||_2``
+        (errors of independent signs).  Returns ``(u, info, eps for the layer below)``.
         """
         layer = self.net.layers[k]
-        tau = 0.0 if eps is None else eps
-        if layer.activation == "leaky_relu" and eps is not None:
-            eps = eps / min(1.0, layer.negative_slope)  # dividing by the slope scales noise
+        floor = 1e-12 * max(np.abs(y).max(), 1e-300)  # LP round-off is not signal
+        tau = max(floor, eps[2]) if eps is not None else floor
+        n = layer.shape[1]
+        if k < len(self.net.layers) - 1 and (y > tau).sum() < n <= (y > floor).sum():
+            tau = np.sort(y)[-n] * (1 - 1e-12)  # keep n rows: a threshold must not blind us
         c, I = self._targets(k, y, tau)
         st, u, obj, secs = self._lp(k, kind).solve(c, I)
         info = LayerInfo(k + 1, "approximate", lp_seconds=secs, active=int(I.sum()),
@@ -230,19 +244,30 @@ class Inverter:
             return None, info, None
         if k > 0:
             u = np.maximum(u, 0.0)
-        info.rank, smin = Poly.of_layer(self._dense[k], c, I, k > 0).rank_and_smin()
-        next_eps = None
-        if eps is not None:
-            if smin > 0:
-                amp = np.sqrt(I.sum()) if kind == "linf" else 1.0
-                e = eps if kind == "linf" else eps * len(y)
-                next_eps = float((obj + e) * amp / smin)
-            else:
-                next_eps = float("inf")
-            info.error_bound = next_eps
         info.residual = self._layer_residual(k, u, y)
         info.message = f"{kind} LP optimum {obj:.3g}"
-        return u, info, next_eps
+        A = self._dense[k]
+        r_I = np.abs(c[I] - A[I] @ u)
+        scale = 1.0 / min(1.0, layer.negative_slope) if layer.activation == "leaky_relu" \
+            else 1.0  # pre = y / slope where y < 0: the noise scales up with it
+        rms = float(np.sqrt(np.mean(r_I ** 2))) if r_I.size else 0.0  # l_1 leaves outliers
+        e_est = rms if eps is None else eps[2] * scale
+        info.rank, _, _, n2 = Poly.of_layer(A, c, I, k > 0).pinv_norms()
+        est = n2 * (rms + e_est)
+        if eps is None or not proven:
+            return u, info, (np.inf, np.inf, est)
+        e_inf, e_2 = eps[0] * scale, eps[1] * scale
+        cs, S = self._targets(k, y, max(e_inf, tau))
+        poly = Poly.of_layer(A, cs, S, k > 0)
+        _, smin, n1, _ = poly.pinv_norms()
+        if smin > 0:
+            r_S = poly.A_eq @ u - poly.c_eq
+            b2 = float((np.linalg.norm(r_S) + min(np.sqrt(S.sum()) * e_inf, e_2)) / smin)
+            binf = min(b2, float(n1 * (np.abs(r_S).max() + e_inf)))
+        else:
+            b2 = binf = float("inf")
+        info.error_bound = b2
+        return u, info, (binf, b2, est)
 
     # ------------------------------------------------------------------ driver
     def _invert_one(self, x):
@@ -251,12 +276,14 @@ class Inverter:
         L = len(layers)
         infos, y, kind = [], x, self.method
         status, message, unique, joint = None, "", True, None
-        eps = self.noise
+        eps = None if self.noise is None else (self.noise, self.noise * np.sqrt(len(x)),
+                                               self.noise)
         if kind == "exact" and layers[-1].activation == "relu" and (x < 0).any():
             i = int(np.argmin(x))
             status = "infeasible"
             message = f"x[{i}] = {x[i]:.6g} < 0 cannot be a ReLU output"
             kind = "linf"
+            message += " (z is the l_inf LP answer)"
         z = None
         for k in reversed(range(L)):
             if kind == "exact":
@@ -265,7 +292,7 @@ class Inverter:
                 if info.status in ("infeasible", "error"):
                     kind, status = "linf", ("infeasible" if info.status == "infeasible"
                                             else "failed")
-                    u, linfo, _ = self._noisy_layer(k, y, "linf", None)
+                    u, linfo, eps = self._noisy_layer(k, y, "linf", None, False)
                     if u is None:
                         message = f"layer {k + 1}: {info.message}; {linfo.message}"
                         break
@@ -292,7 +319,7 @@ class Inverter:
                     message = "the first layer's preimage is not a single point: " \
                               "z is one preimage of many"
             else:
-                u, info, eps = self._noisy_layer(k, y, kind, eps)
+                u, info, eps = self._noisy_layer(k, y, kind, eps, self.noise is not None)
                 infos.append(info)
                 if u is None:
                     status = "failed"
@@ -317,6 +344,7 @@ class Inverter:
                 status, unique = "approximate", None
         elif status == "infeasible":
             unique = None
+            message += f"; the returned z has ||G(z) - x|| / ||x|| = {res:.3g}"
         if not message:
             message = {"exact": "every layer inverted by LP", "approximate":
                        f"{self.method} LP at every layer"}.get(status, "")
@@ -326,7 +354,8 @@ class Inverter:
             status, message = "failed", f"joint MILP answer has residual {res:.3g}; " + message
         return z, InvertInfo(status, message, res, unique, self.method, infos,
                              time.perf_counter() - t0, lp_secs, joint,
-                             eps if self.method != "exact" else None)
+                             eps[1] if (eps is not None and self.method != "exact"
+                                        and self.noise is not None) else None)
 
 
 def invert(layers, x, method="exact", *, last_activation="relu", negative_slope=0.1,

@@ -1,0 +1,226 @@
+"""Layerwise inversion against known codes, the joint fallback, noise bounds, bad input."""
+import numpy as np
+import pytest
+
+import dsssolver as dss
+from dsssolver._invert_lp import Poly
+from dsssolver.invert import Inverter
+from dsssolver.layers import as_network, conv2d
+
+
+def gauss_net(dims, seed, bias=False):
+    rng = np.random.default_rng(seed)
+    return [(rng.normal(size=(dims[i + 1], dims[i])) / np.sqrt(dims[i + 1]),
+             rng.normal(size=dims[i + 1]) * 0.1 if bias else None)
+            for i in range(len(dims) - 1)]
+
+
+def rel(a, b):
+    return np.linalg.norm(a - b) / np.linalg.norm(b)
+
+
+@pytest.mark.parametrize("lp", ["auto", "always"])
+@pytest.mark.parametrize("dims,bias", [((5, 40, 120), False), ((4, 30, 60, 150), True)])
+def test_known_codes_recovered_exactly(dims, bias, lp):
+    layers = gauss_net(dims, 1, bias)
+    G = as_network(layers)
+    rng = np.random.default_rng(2)
+    Z = rng.normal(size=(8, dims[0]))
+    Zh, infos = dss.invert(layers, G.forward(Z), lp=lp)
+    assert Zh.shape == Z.shape and len(infos) == 8
+    for z, zh, info in zip(Z, Zh, infos):
+        # a layer may be non-injective at a code while the network is not: then "joint"
+        assert info.status in ("exact", "joint") and info.unique is True, info.message
+        assert rel(zh, z) < 1e-9 and info.residual < 1e-9
+        assert [li.layer for li in info.layers] == list(range(1, len(dims)))
+        if info.status == "exact":
+            assert all(li.unique for li in info.layers)
+        if lp == "always" and info.status == "exact":
+            assert all(li.lp_seconds > 0 for li in info.layers)
+
+
+@pytest.mark.parametrize("last", ["linear", "leaky_relu"])
+def test_last_layer_linear_and_leaky(last):
+    layers = gauss_net((4, 25, 30), 3, bias=True)
+    G = as_network(layers, last_activation=last, negative_slope=0.2)
+    z = np.random.default_rng(4).normal(size=4)
+    x = G.forward(z)
+    assert (x < 0).any()  # the last activation really lets negatives through
+    zh, info = dss.invert(layers, x, last_activation=last, negative_slope=0.2)
+    assert info.status == "exact" and rel(zh, z) < 1e-9
+
+
+def test_uniqueness_from_nonnegativity():
+    # {x >= 0 : x1 + x2 = 0} is the point 0 though the equality has rank 1 ...
+    P = Poly(np.array([[1.0, 1.0]]), np.zeros(1), np.zeros((0, 2)), np.zeros(0), True)
+    assert P.is_point(np.zeros(2))[0] is True
+    # ... but {x >= 0 : x1 - x2 = 0} is a ray, and without x >= 0 a line
+    P = Poly(np.array([[1.0, -1.0]]), np.zeros(1), np.zeros((0, 2)), np.zeros(0), True)
+    assert P.is_point(np.zeros(2))[0] is False
+    P = Poly(np.array([[1.0, 1.0]]), np.zeros(1), np.zeros((0, 2)), np.zeros(0), False)
+    assert P.is_point(np.zeros(2))[0] is False
+    # a tight inequality pair pins the free direction: x1 + x2 = 1, x1 <= 0.5, -x1 <= -0.5
+    P = Poly(np.array([[1.0, 1.0]]), np.ones(1), np.array([[1.0, 0.0], [-1.0, 0.0]]),
+             np.array([0.5, -0.5]), False)
+    assert P.is_point(np.array([0.5, 0.5]))[0] is True
+
+
+def joint_toy(b2):
+    """z in R: x1 = (ReLU(z), ReLU(-z)) is injective; layer 2 is not injective at x1 = (1, 0)."""
+    W1 = np.array([[1.0], [-1.0]])
+    W2 = np.array([[1.0, 1.0], [-1.0, 1.0]])
+    return [(W1, None), (W2, np.array([0.0, b2]))]
+
+
+def test_joint_fallback_recovers_unique_code():
+    layers = joint_toy(-0.5)  # P_2 is the segment (1,0)-(0.25,0.75): only (1,0) is an image
+    x = as_network(layers).forward(np.array([1.0]))
+    z, info = dss.invert(layers, x)
+    assert info.layers[1].status == "not_unique" and info.layers[1].unique is False
+    assert info.layers[0].status == "joint"
+    assert info.status == "joint" and info.unique is True
+    assert info.joint["unique"] is True and info.joint["binaries"] >= 1
+    assert abs(z[0] - 1.0) < 1e-12 and info.residual < 1e-12
+
+
+def test_joint_fallback_reports_two_preimages():
+    layers = joint_toy(-2.0)  # now z = 1 and z = -1 both give x = (1, 0)
+    G = as_network(layers)
+    x = G.forward(np.array([1.0]))
+    assert np.allclose(G.forward(np.array([-1.0])), x)
+    z, info = dss.invert(layers, x)
+    assert info.status == "joint" and info.unique is False
+    assert abs(abs(z[0]) - 1.0) < 1e-12 and info.residual < 1e-12
+
+
+def test_joint_fallback_on_random_net():
+    # a narrow random net where some codes need the joint MILP
+    layers = gauss_net((6, 13, 26), 11)
+    G = as_network(layers)
+    inv = Inverter(layers)
+    rng = np.random.default_rng(5)
+    seen = {"joint": 0, "exact": 0}
+    for _ in range(60):
+        z = rng.normal(size=6)
+        x = G.forward(z)
+        zh, info = inv.invert(x)
+        assert info.status in seen and info.residual < 1e-9, info.message
+        seen[info.status] += 1
+        if info.unique:
+            assert rel(zh, z) < 1e-9
+        if info.status == "joint":
+            assert any(li.status == "not_unique" for li in info.layers)
+    assert seen["joint"] >= 1 and seen["exact"] >= 1
+
+
+def test_first_layer_not_injective():
+    W1 = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
+    W2 = np.vstack([np.eye(3), -np.eye(3)])
+    layers = [(W1, None), (W2, None)]
+    x = as_network(layers).forward(np.array([1.0, -1.0]))  # only row 1 of W1 is on
+    z, info = dss.invert(layers, x)
+    assert info.status == "exact" and info.unique is False
+    assert info.layers[0].unique is False and info.residual < 1e-12
+
+
+def direct_conv(K, bias, img, pad):
+    c_out, c_in, kh, kw = K.shape
+    p = np.pad(img, ((0, 0), (pad, pad), (pad, pad)))
+    ho, wo = p.shape[1] - kh + 1, p.shape[2] - kw + 1
+    out = np.zeros((c_out, ho, wo))
+    for o in range(c_out):
+        for i in range(ho):
+            for j in range(wo):
+                out[o, i, j] = (K[o] * p[:, i:i + kh, j:j + kw]).sum() + bias[o]
+    return out
+
+
+def test_conv_layer_matches_direct_convolution_and_inverts():
+    rng = np.random.default_rng(7)
+    K, bias = rng.normal(size=(4, 2, 3, 3)), rng.normal(size=4) * 0.1
+    img = rng.normal(size=(2, 5, 5))
+    W, b = conv2d(K, bias, (2, 5, 5), padding=1)
+    assert W.shape == (100, 50) and W.nnz < 100 * 50 / 2
+    assert np.allclose(W @ img.ravel() + b, direct_conv(K, bias, img, 1).ravel())
+    # latent 6 -> dense 50 (= 2x5x5) -> conv 4x5x5 = 100
+    W1 = rng.normal(size=(50, 6)) / np.sqrt(50)
+    layers = [(W1, None), (W, b)]
+    G = as_network(layers)
+    for _ in range(3):
+        z = rng.normal(size=6)
+        zh, info = dss.invert(layers, G.forward(z), lp="always")
+        assert info.residual < 1e-9
+        if info.unique:
+            assert rel(zh, z) < 1e-9
+
+
+def test_noisy_variants_respect_their_error_bounds():
+    layers = gauss_net((5, 60, 200), 8)
+    G = as_network(layers)
+    rng = np.random.default_rng(9)
+    for method in ("linf", "l1"):
+        for eps in (1e-4, 1e-3):
+            z = rng.normal(size=5)
+            x = G.forward(z)
+            xn = x + rng.uniform(-eps, eps, size=x.shape)
+            zh, info = dss.invert(layers, xn, method=method, noise=eps)
+            assert info.status == "approximate"
+            assert info.error_bound is not None and np.isfinite(info.error_bound)
+            assert np.linalg.norm(zh - z) <= info.error_bound
+            assert rel(zh, z) < 0.1
+            assert info.layers[0].objective is not None
+
+
+def test_output_not_in_range_reports_smallest_residual():
+    layers = gauss_net((3, 10, 40), 10)
+    x = np.abs(np.random.default_rng(0).normal(size=40))  # all on: 40 equations, 10 unknowns
+    z, info = dss.invert(layers, x)
+    assert info.status == "infeasible" and not info.success
+    assert "no z gives x" in info.message and "smallest l_inf residual" in info.message
+    assert info.layers[1].status == "infeasible" and info.layers[1].objective > 0
+    assert np.all(np.isfinite(z))
+    xneg = as_network(layers).forward(np.ones(3)) - 5.0
+    z, info = dss.invert(layers, xneg)
+    assert info.status == "infeasible" and "cannot be a ReLU output" in info.message
+
+
+@pytest.mark.parametrize("x,match", [
+    (np.ones(7), r"shape \(40,\)"),
+    (np.ones((2, 3, 40)), "shape"),
+    (np.r_[np.nan, np.ones(39)], "NaN"),
+    ("abc", "numeric|dtype"),
+])
+def test_bad_outputs_raise(x, match):
+    layers = gauss_net((3, 10, 40), 10)
+    with pytest.raises((ValueError, TypeError), match=match):
+        dss.invert(layers, x)
+
+
+def test_bad_networks_raise():
+    with pytest.raises(ValueError, match="layer 2: W has 5 columns but layer 1 has 4"):
+        dss.invert([np.ones((4, 3)), np.ones((6, 5))], np.ones(6))
+    W = np.ones((4, 3))
+    W[1, 1] = np.nan
+    with pytest.raises(ValueError, match="layer 1: W contains NaN"):
+        dss.invert([W], np.ones(4))
+    with pytest.raises(ValueError, match="method"):
+        dss.invert([np.eye(3)], np.ones(3), method="l2")
+    with pytest.raises(ValueError, match="last_activation"):
+        dss.invert([np.eye(3)], np.ones(3), last_activation="tanh")
+    with pytest.raises(ValueError, match="empty"):
+        dss.invert([], np.ones(3))
+    with pytest.raises(ValueError, match="b has length"):
+        dss.invert([(np.eye(3), np.ones(2))], np.ones(3))
+
+
+def test_torch_sequential_optional():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 30), torch.nn.ReLU(), torch.nn.Linear(30, 90),
+                              torch.nn.ReLU()).double()
+    z = torch.randn(4, dtype=torch.float64)
+    x = net(z).detach().numpy()
+    zh, info = dss.invert(net, x)
+    assert info.residual < 1e-9
+    if info.unique:
+        assert rel(zh, z.numpy()) < 1e-9
