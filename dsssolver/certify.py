@@ -40,6 +40,7 @@ from ._validate import as_layer
 from ._bitsets import SupportSet, mask
 from .evidence import CertifyResult, Dependency, Proof
 from .exact import RowMatroid, fraction_matrix, to_fraction
+from .exact_lp import strict_system
 from .lp import FarkasLP, StrictLP
 
 __all__ = ["certify"]
@@ -114,6 +115,7 @@ class _Search:
         self.node_limit = node_limit
         self.progress = progress
         self.nodes = 0
+        self.exact_lps = 0  # nodes decided by the rational simplex
         self.by_rank = [0] * self.n  # nodes visited per rank of their flat
         self.pool = SupportSet(self.m)  # supports of self.deps, for fast look-up
         self.deps = []
@@ -135,6 +137,7 @@ class _Search:
             )
         self.lp = StrictLP(self.Wf, self.bf)
         self.flp = FarkasLP(self.Wf, self.bf)
+        self._seed_antipodal_pairs()
         try:
             found = self._search()
         except _Limit as lim:
@@ -239,19 +242,44 @@ class _Search:
                 wit = self._witness_from_point(out.point)
                 if wit is not None:
                     return wit
-                self._undecided("an LP found a cell, but its point failed the exact check")
-                return None
-            if out.status == "error":
-                if primary:
-                    self._undecided("HiGHS did not reach an optimal status")
-                return None
-            dep = self._exact_dependency(out.support) or self._filtered_dependency(out.support)
+            elif out.status == "infeasible":
+                dep = self._exact_dependency(out.support) or self._filtered_dependency(out.support)
+        if dep is None and out.status != "error":
+            # the float answers did not survive the exact check: decide this node over Q
+            self.exact_lps += 1
+            rows = [i for i in range(self.m) if not flat[i]]
+            ex = strict_system([self.Wq[i] + [self.bq[i]] for i in rows])
+            if ex is not None and ex[0] == "feasible":
+                if not primary:
+                    return None
+                x, s = ex[1]
+                wit = self._witness_from_point([v / s for v in x])
+                if wit is not None:
+                    return wit
+            elif ex is not None:
+                dep = self._dependency_from_multipliers({rows[k]: y for k, y in ex[1].items()})
         if dep is None:
             if primary:
                 self._undecided("no exact Farkas certificate could be recovered from the LP duals")
             return None
         self.deps.append(dep)
         return self.pool.add(dep.rows)
+
+    def _seed_antipodal_pairs(self, max_rows=4000):
+        """Pool every dependency of two antiparallel rows (w_j = -c w_i, c b_i + b_j >= 0).
+
+        These make the [B; -DB] layers of the seed's Corollary 2 (and any layer
+        containing such pairs) close at once: a flat meeting a pair holds both.
+        """
+        if self.m > max_rows:
+            return
+        U = self.Wf / np.linalg.norm(self.Wf, axis=1, keepdims=True).clip(min=1e-300)
+        G = U @ U.T
+        for i, j in zip(*np.nonzero(np.triu(G < -1 + 1e-9, 1))):
+            dep = self._exact_dependency((int(i), int(j)))
+            if dep is not None and len(dep.rows) == 2:
+                self.deps.append(dep)
+                self.pool.add(dep.rows)
 
     def _undecided(self, reason):
         if self.unknown_reason is None:
@@ -285,6 +313,20 @@ class _Search:
             return None
         return Dependency(tuple(rows), tuple(mult))
 
+    def _dependency_from_multipliers(self, y):
+        """A Dependency from exact multipliers ``{row: y}``, if they are one."""
+        rows = sorted(i for i, v in y.items() if v != 0)
+        if not rows or any(y[i] < 0 for i in rows):
+            return None
+        g = _gcd_fractions([y[i] for i in rows])
+        mult = [y[i] / g for i in rows]
+        for j in range(self.n):
+            if sum(q * self.Wq[i][j] for i, q in zip(rows, mult)) != 0:
+                return None
+        if sum(q * self.bq[i] for i, q in zip(rows, mult)) < 0:
+            return None
+        return Dependency(tuple(rows), tuple(mult))
+
     def _filtered_dependency(self, support):
         """Shrink ``support`` to an irreducible infeasible subsystem by deletion, then retry.
 
@@ -309,7 +351,7 @@ class _Search:
     def _witness_from_point(self, point):
         """Two inputs with equal outputs near ``point``, or None if its cell is full rank."""
         n = self.n
-        x0 = [Fraction(float(v)) for v in point]
+        x0 = [to_fraction(v) for v in point]
         vals = [sum((w * x for w, x in zip(row, x0)), bi) for row, bi in zip(self.Wq, self.bq)]
         A = [i for i in range(self.m) if vals[i] >= 0]
         if self.M.rank(A) >= n:
@@ -349,6 +391,7 @@ class _Search:
             "lps": sum(o.lp_count for o in self._lps()),
             "lp_seconds": sum(o.lp_seconds for o in self._lps()),
             "lp_retries": sum(o.retries for o in self._lps()),
+            "exact_lps": self.exact_lps,
             "pool": len(self.deps),
             "nodes_by_rank": " ".join(map(str, self.by_rank)),
             "seconds": time.perf_counter() - self.t0,

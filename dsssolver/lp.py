@@ -31,6 +31,18 @@ __all__ = ["StrictLP", "LPOutcome"]
 _INF = highspy.kHighsInf
 
 
+def _pow2_rows(W, b):
+    """Rows ``[w_i, b_i]`` scaled by a power of two to max-norm in [0.5, 1).
+
+    A power of two scales a float exactly, so the LP's matrix is exactly a
+    positive rescaling of the layer's rows: no rounding enters the model.
+    """
+    A = np.hstack([W, b[:, None]])
+    norms = np.abs(A).max(axis=1)
+    exps = np.frexp(np.where(norms > 0, norms, 1.0))[1]
+    return np.ldexp(A, -exps[:, None]), exps
+
+
 class LPOutcome:
     """What one LP solve says.
 
@@ -70,10 +82,7 @@ class StrictLP:
         W = np.asarray(W, dtype=float)
         b = np.asarray(b, dtype=float)
         self.m, self.n = W.shape
-        A = np.hstack([W, b[:, None]])
-        norms = np.abs(A).max(axis=1)
-        norms[norms == 0] = 1.0
-        self.rows = A / norms[:, None]  # unit max-norm rows [w_i, b_i]
+        self.rows, _ = _pow2_rows(W, b)  # rows [w_i, b_i] * 2**-e_i: well scaled, exactly
         self.margin_tol = margin_tol
         self.dual_tol = dual_tol
         self.lp_count = 0
@@ -179,10 +188,7 @@ class FarkasLP:
         W = np.asarray(W, dtype=float)
         b = np.asarray(b, dtype=float)
         self.m, self.n = W.shape
-        A = np.hstack([W, b[:, None]])
-        norms = np.abs(A).max(axis=1)
-        norms[norms == 0] = 1.0
-        A = A / norms[:, None]
+        A, _ = _pow2_rows(W, b)
         self.excluded_cost = excluded_cost
         self.support_tol = support_tol
         self.lp_count = 0
