@@ -89,9 +89,10 @@ class ReferenceResult:
     seconds : float
         Wall-clock time.
     exact_point : tuple of Fraction or None
-        The point as exact rationals; every row ``i`` with
-        ``w_i . x + b_i >= 0`` lies in :attr:`flat`... or at least the active
-        rows have rank ``< n``, which is what was checked.
+        The point as exact rationals (the dyadic value of :attr:`point` for
+        :func:`reference_certify`, the Fourier-Motzkin point for
+        :func:`reference_by_cells`).  The rows active there
+        (``w_i . x + b_i >= 0``) were checked exactly to have rank ``< n``.
     direction : tuple of Fraction or None
         A nonzero ``v`` orthogonal to every row active at :attr:`exact_point`,
         so ``ReLU(W x + b) = ReLU(W (x + eps v) + b)`` for small ``eps > 0``.
@@ -443,7 +444,7 @@ def reference_certify(W, b=None) -> ReferenceResult:
     bf = np.array([float(v) for v in bq], dtype=float)
     lp = _StrictLP(Wf, bf)
     lps = 0
-    for F, normal in _flats_rank_n_minus_1(Wq, n).items():
+    for F in _flats_rank_n_minus_1(Wq, n):
         lps += 1
         t, x, y = lp.solve(F)
         xq = None if x is None else tuple(Fraction(float(v)) for v in x)
