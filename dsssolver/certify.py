@@ -60,8 +60,9 @@ def certify(W, b=None, time_limit=None, node_limit=None, progress=False):
         Seconds; when reached the answer is "unknown" with the statistics so far.
     node_limit : int, optional
         Search nodes; likewise.
-    progress : bool
-        Print a progress line on stderr about once a second.
+    progress : bool or float
+        Print a progress line on stderr about once a second (or every
+        ``progress`` seconds when a number is given).
 
     Returns
     -------
@@ -124,7 +125,8 @@ class _Search:
         self.lp = self.flp = None
         self.pool_accept = 1  # a pooled dependency leaving <= this many rows to branch on skips the LP
         self.pack_depth = 4  # try to close nodes of corank <= this with LP-built packings
-        self._next_report = self.t0 + 1.0
+        self.interval = 1.0 if progress is True else float(progress or 0)
+        self._next_report = self.t0 + self.interval
 
     # ----------------------------------------------------------------- driver
     def run(self):
@@ -377,7 +379,7 @@ class _Search:
         if self.time_limit is not None and now - self.t0 > self.time_limit:
             raise _Limit(f"time limit {self.time_limit} s reached")
         if self.progress and now >= self._next_report:
-            self._next_report = now + 1.0
+            self._next_report = now + self.interval
             print(
                 f"dss: {now - self.t0:7.1f} s  nodes {self.nodes}  LPs {self._stats()['lps']}  "
                 f"pool {len(self.deps)}  open {depth}",

@@ -1,0 +1,248 @@
+"""The certifier against the brute-force reference, its evidence, limits and bad input."""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dsssolver as dss
+from dsssolver.reference import reference_by_cells, reference_certify
+from families import all_families, b_negdb, b_negdb_m, gaussian
+
+
+def _decide(W, b=None, **kw):
+    """certify, then every piece of evidence is re-checked, also through its JSON form."""
+    res = dss.certify(W, b, **kw)
+    assert res.status in ("injective", "not_injective"), res.summary()
+    assert res.checked
+    assert dss.check(res, W, b)
+    doc = json.loads(json.dumps(res.to_json()))
+    assert dss.check(doc, W, b)
+    if res.status == "not_injective":
+        x1, x2 = res.witness
+        assert x1 != x2
+        assert all(isinstance(v, Fraction) for v in x1 + x2)
+    else:
+        assert len(res.proof.minor) == W.shape[1]
+    return res
+
+
+# ------------------------------------------------------------------ agreement
+def _family_cases(seed, n, count, m_max):
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < count:
+        for name, W, b in all_families(rng, n, m_max=m_max, biases=("zero", "int", "gauss")):
+            out.append((name, W, b))
+    return out[:count]
+
+
+CASES = []
+for _n, _count, _mmax in [(1, 120, 6), (2, 300, 8), (3, 300, 10), (4, 220, 11), (5, 120, 12)]:
+    CASES += [(f"n{_n}-{k}", *c) for k, c in enumerate(_family_cases(100 + _n, _n, _count, _mmax))]
+# mix sizes and families across the chunks
+CASES = [CASES[i] for i in np.random.default_rng(0).permutation(len(CASES))]
+
+
+@pytest.mark.parametrize("chunk", range(10))
+def test_agrees_with_reference_on_families(chunk):
+    """>= 1000 instances over n = 1..5 and every family, with zero, integer and Gaussian biases."""
+    seen = {"injective": 0, "not_injective": 0}
+    for label, name, W, b in CASES[chunk::10]:
+        res = _decide(W, b)
+        ref = reference_certify(W, b)
+        assert res.status == ref.status, (label, name, W.tolist(), b.tolist())
+        seen[res.status] += 1
+    assert seen["injective"] > 0 and seen["not_injective"] > 0
+
+
+def test_case_count():
+    assert len(CASES) >= 1000
+
+
+def test_expansive_gaussian_layers_agree():
+    """Gaussian layers near the injectivity threshold, where both answers occur."""
+    rng = np.random.default_rng(7)
+    statuses = set()
+    for _ in range(40):
+        n = int(rng.integers(2, 5))
+        m = int(rng.integers(3 * n, 6 * n))
+        W = rng.standard_normal((m, n))
+        b = rng.standard_normal(m) * 0.3 if rng.random() < 0.5 else None
+        res = _decide(W, b)
+        assert res.status == reference_certify(W, b).status
+        statuses.add(res.status)
+    assert statuses == {"injective", "not_injective"}
+
+
+# --------------------------------------------------------------- known cases
+def test_lemma1_counterexample_is_injective():
+    """MATH.md section 2: injective although W restricted to b >= 0 is not."""
+    W, b = np.array([[1.0], [-1.0]]), np.array([1.0, -1.0])
+    assert _decide(W, b).status == "injective"
+    assert _decide(np.array([[1.0], [0.0]])).status == "not_injective"
+
+
+def test_identity_pair_and_small_layers():
+    assert _decide(np.vstack([np.eye(3), -np.eye(3)])).status == "injective"
+    assert _decide(np.eye(3)).status == "not_injective"  # m < 2n (Corollary 2)
+    assert _decide(np.array([[1, 0], [0, 1], [1, 1]])).status == "not_injective"
+
+
+def test_b_negdb_is_injective_and_stays_so_with_extra_rows():
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 3, 5, 7):
+        W, b = b_negdb(rng, n, bias="zero")
+        assert _decide(W, b).status == "injective"
+        W, b = b_negdb_m(rng, n, extra=3, bias="zero")
+        assert _decide(W, b).status == "injective"
+
+
+def test_float_b_negdb_is_decided_exactly():
+    """[B; -DB] built in float64 is not exactly antiparallel: its witness cell is ~1e-16 wide."""
+    rng = np.random.default_rng(0)
+    B = rng.standard_normal((3, 3))
+    D = np.diag(rng.random(3) + 0.5)
+    W = np.vstack([B, -D @ B])
+    res = _decide(W)
+    assert res.status == reference_by_cells(W).status == "not_injective"
+
+
+def test_rank_deficient_and_zero_rows():
+    W = np.array([[1, 2], [2, 4], [-1, -2], [0, 0]])
+    res = _decide(W)
+    assert res.status == "not_injective" and "rank" in res.message
+    # zero rows never change the answer
+    W = np.vstack([np.eye(2), -np.eye(2)])
+    Z = np.vstack([W, np.zeros((2, 2))])
+    assert _decide(Z, np.array([0, 0, 0, 0, 1, -1])).status == "injective"
+
+
+def test_exact_rationals_are_accepted():
+    W = [[Fraction(1, 3), Fraction(0)], [Fraction(0), Fraction(2, 7)],
+         [Fraction(-1, 3), Fraction(0)], [Fraction(0), Fraction(-5)]]
+    assert _decide(np.array(W, dtype=object)).status == "injective"
+
+
+# ------------------------------------------------------------ property tests
+_entries = st.integers(min_value=-2, max_value=2)
+
+
+@st.composite
+def _layers(draw):
+    n = draw(st.integers(1, 3))
+    m = draw(st.integers(1, 8))
+    W = np.array(draw(st.lists(st.lists(_entries, min_size=n, max_size=n), min_size=m, max_size=m)))
+    b = np.array(draw(st.lists(_entries, min_size=m, max_size=m)))
+    return W, b
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_layers())
+def test_property_matches_reference(layer):
+    W, b = layer
+    assert _decide(W, b).status == reference_certify(W, b).status
+
+
+@settings(max_examples=60, deadline=None)
+@given(_layers(), st.randoms(use_true_random=False))
+def test_property_invariances(layer, rnd):
+    """Row order, positive row scaling and duplicated rows never change the answer;
+    adding a row never breaks injectivity."""
+    W, b = layer
+    base = _decide(W, b).status
+    perm = list(range(len(W)))
+    rnd.shuffle(perm)
+    scale = np.array([rnd.choice([1, 2, 3]) for _ in perm])
+    assert _decide(W[perm] * scale[:, None], b[perm] * scale).status == base
+    assert _decide(np.vstack([W, W[:1]]), np.concatenate([b, b[:1]])).status == base
+    extra = np.array([[rnd.randint(-2, 2) for _ in range(W.shape[1])]])
+    grown = _decide(np.vstack([W, extra]), np.concatenate([b, [rnd.randint(-2, 2)]])).status
+    if base == "injective":
+        assert grown == "injective"
+
+
+# ----------------------------------------------------------- tampered proofs
+def test_tampered_evidence_is_rejected():
+    W = np.vstack([np.eye(3), -np.eye(3)])
+    res = dss.certify(W)
+    doc = res.to_json()
+    assert dss.check(doc, W)
+    dropped = dict(doc, dependencies=doc["dependencies"][1:])
+    ok, msg = dss.check(dropped, W, explain=True)
+    assert not ok and "meets every dependency" in msg
+    negative = json.loads(json.dumps(doc))
+    negative["dependencies"][0]["multipliers"][0] = "-1"
+    assert not dss.check(negative, W)
+    wrong = json.loads(json.dumps(doc))
+    wrong["dependencies"][0]["multipliers"][0] = "2"
+    assert not dss.check(wrong, W)
+    assert not dss.check(dict(doc, minor=[0, 0, 1]), W)
+    assert not dss.check(dict(doc, minor=[0, 1, 3]), W)  # rows e1, e2, -e1: singular
+    # a proof for one layer is no proof for a non-injective one of the same shape
+    assert not dss.check(doc, np.vstack([np.eye(3), -np.eye(3)[:2], [[1, 1, 1]]]))
+
+    W2 = np.array([[1, 0], [0, 1], [1, 1]])
+    wit = dss.certify(W2).to_json()
+    assert dss.check(wit, W2)
+    bad = json.loads(json.dumps(wit))
+    bad["witness"][1][0] = "12345"
+    assert not dss.check(bad, W2)
+    same = dict(wit, witness=[wit["witness"][0], wit["witness"][0]])
+    assert not dss.check(same, W2)
+    assert not dss.check({"status": "unknown"}, W2)
+    with pytest.raises(ValueError, match="witness"):
+        dss.check({"status": "not_injective", "witness": "nope"}, W2)
+
+
+# ------------------------------------------------------------------- limits
+def test_node_and_time_limits_give_unknown_with_stats():
+    W, b = gaussian(np.random.default_rng(1), 7, c=7)
+    res = dss.certify(W, b, node_limit=2)
+    assert res.status == "unknown"
+    assert "node limit" in res.stats["reason"] and res.stats["nodes"] >= 2
+    assert res.witness is None and res.proof is None
+    assert not dss.check(res, W, b)
+    res = dss.certify(W, b, time_limit=1e-6)
+    assert res.status == "unknown" and "time limit" in res.stats["reason"]
+
+
+def test_progress_goes_to_stderr(capsys):
+    W, b = gaussian(np.random.default_rng(2), 6, c=7)
+    res = dss.certify(W, b, progress=1e-9)  # a line at every node
+    out, err = capsys.readouterr()
+    assert res.status in ("injective", "not_injective")
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == res.stats["nodes"] and all(ln.startswith("dss:") for ln in lines)
+
+
+# ----------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "W, b, match",
+    [
+        (np.array([[np.nan, 1.0], [1.0, 1.0]]), None, "NaN"),
+        (np.array([[np.inf, 1.0], [1.0, 1.0]]), None, "inf"),
+        (np.array([1.0, 2.0]), None, "2-D"),
+        (np.zeros((0, 3)), None, "empty"),
+        (np.eye(2), np.array([1.0, 2.0, 3.0]), "length"),
+        (np.eye(2), np.array([np.nan, 0.0]), "b contains NaN"),
+        ([[1, 2], [3]], None, "rectangular"),
+    ],
+)
+def test_bad_input_raises_value_error(W, b, match):
+    with pytest.raises(ValueError, match=match):
+        dss.certify(W, b)
+
+
+def test_non_numeric_input_raises():
+    with pytest.raises(TypeError, match="numeric"):
+        dss.certify(np.array([["a", "b"], ["c", "d"]]))
+    with pytest.raises(ValueError, match="node_limit"):
+        dss.certify(np.eye(2), node_limit=0)
+    with pytest.raises(ValueError, match="time_limit"):
+        dss.certify(np.eye(2), time_limit=-1)

@@ -1,0 +1,113 @@
+"""The `dss certify` / `dss check` command line, run as a user would."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "dsssolver" / "examples"
+
+
+def dss(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "dsssolver", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, timeout=300,
+    )
+
+
+def test_certify_bundled_example_human_and_json(tmp_path):
+    r = dss("certify", EXAMPLES / "lemma1_counterexample.npz")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("injective")
+    r = dss("certify", "--json", "-o", tmp_path / "ev.json", EXAMPLES / "gaussian_28x8.npz")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)  # nothing but JSON on stdout (no HiGHS banner)
+    assert doc["status"] == "not_injective" and doc["format"] == "dsssolver-evidence"
+    assert json.loads((tmp_path / "ev.json").read_text()) == doc
+    r = dss("check", EXAMPLES / "gaussian_28x8.npz", tmp_path / "ev.json")
+    assert r.returncode == 0 and r.stdout.startswith("valid"), r.stdout + r.stderr
+
+
+def test_check_rejects_evidence_for_another_layer(tmp_path):
+    W = np.vstack([np.eye(2), -np.eye(2)])
+    np.savez(tmp_path / "a.npz", W=W)
+    np.savez(tmp_path / "b.npz", W=np.vstack([np.eye(2), -np.eye(2)[:1], [[1.0, 1.0]]]))
+    r = dss("certify", "--json", tmp_path / "a.npz")
+    (tmp_path / "a.json").write_text(r.stdout)
+    r = dss("check", tmp_path / "b.npz", tmp_path / "a.json")
+    assert r.returncode == 1 and r.stdout.startswith("INVALID")
+
+
+def test_npy_and_integer_input(tmp_path):
+    np.save(tmp_path / "w.npy", np.array([[1, 0], [0, 1], [-1, 0], [0, -1]], dtype=np.int32))
+    r = dss("certify", tmp_path / "w.npy")
+    assert r.returncode == 0 and r.stdout.startswith("injective"), r.stderr
+
+
+def test_unknown_exits_3_with_reason(tmp_path):
+    rng = np.random.default_rng(1)
+    np.savez(tmp_path / "g.npz", W=rng.standard_normal((49, 7)))
+    r = dss("certify", "--node-limit", "1", "--json", tmp_path / "g.npz")
+    assert r.returncode == 3
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "unknown" and "node limit" in doc["stats"]["reason"]
+
+
+def _bad_files(tmp_path):
+    np.savez(tmp_path / "nan.npz", W=np.array([[np.nan, 1.0], [1.0, 0.0]]))
+    np.savez(tmp_path / "nob.npz", X=np.eye(2))
+    np.savez(tmp_path / "badb.npz", W=np.eye(2), b=np.ones(3))
+    np.save(tmp_path / "vec.npy", np.ones(3))
+    np.save(tmp_path / "str.npy", np.array([["a", "b"]]))
+    (tmp_path / "junk.npz").write_bytes(b"this is not a zip file")
+    (tmp_path / "empty.npy").write_bytes(b"")
+    return {
+        "nan.npz": "NaN",
+        "nob.npz": "no array named 'W'",
+        "badb.npz": "length",
+        "vec.npy": "2-D",
+        "str.npy": "numeric",
+        "junk.npz": "cannot read",
+        "empty.npy": "cannot read",
+        "missing.npz": "no such file",
+    }
+
+
+def test_bad_files_exit_2_with_one_line(tmp_path):
+    for name, words in _bad_files(tmp_path).items():
+        r = dss("certify", tmp_path / name)
+        assert r.returncode == 2, (name, r.stdout, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("dss: error:"), (name, r.stderr)
+        assert words in lines[0], (name, lines[0])
+        assert "Traceback" not in r.stderr
+
+
+def test_bad_evidence_and_usage_exit_2(tmp_path):
+    np.savez(tmp_path / "a.npz", W=np.eye(2))
+    (tmp_path / "bad.json").write_text("{not json")
+    (tmp_path / "odd.json").write_text(json.dumps({"status": "injective", "minor": "x"}))
+    for args in [("check", tmp_path / "a.npz", tmp_path / "bad.json"),
+                 ("check", tmp_path / "a.npz", tmp_path / "odd.json"),
+                 ("certify",), ("frobnicate",),
+                 ("certify", "--node-limit", "zero", tmp_path / "a.npz")]:
+        r = dss(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="uses the console script from the install")
+def test_console_script_is_installed():
+    import shutil
+
+    exe = shutil.which("dss")
+    if exe is None:
+        pytest.skip("dss not on PATH (package not installed)")
+    r = subprocess.run([exe, "certify", str(EXAMPLES / "lemma1_counterexample.npz")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.startswith("injective")
