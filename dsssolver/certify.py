@@ -121,6 +121,7 @@ class _Search:
         self.pool = SupportSet(self.m)  # supports of self.deps, for fast look-up
         self.deps = []
         self.used = {}  # pool index -> Dependency: the proof
+        self.hints = {}  # flat mask -> pool index branched on, or list closing the node
         self.unknown_reason = None
         self.lp = self.flp = None
         self.pool_accept = 1  # a pooled dependency leaving <= this many rows to branch on skips the LP
@@ -169,9 +170,10 @@ class _Search:
             k = min(pack, key=lambda kc: kc[1])[0]
             dep = self.deps[k]
             self.used[k] = dep
+            self.hints[F] = k
             excl = E
             children = []
-            for s in dep.rows:
+            for s in sorted(dep.rows):
                 if excl >> s & 1:
                     continue
                 child = M.extend(state, (s,))
@@ -200,12 +202,14 @@ class _Search:
         while True:
             if pack and pack[-1][1] == 0:  # a dependency inside E alone
                 self.used[pack[-1][0]] = self.deps[pack[-1][0]]
+                self.hints[F] = [pack[-1][0]]
                 return []
             if len(pack) == d:
                 if d == 1 or self.M.transversals_independent(
                         state, [_free_rows(self.deps[k].rows, E) for k, _ in pack]):
                     for k, _ in pack:
                         self.used[k] = self.deps[k]
+                    self.hints[F] = [k for k, _ in pack]
                     return []
                 return pack  # independence not shown: branch
             if lps >= max_lps or (d > self.pack_depth and pack and pack[0][1] <= self.pool_accept):
@@ -423,9 +427,14 @@ class _Search:
         from .check import check_proof
 
         minor = self._minor()
-        deps = list(self.used.values())
+        order = sorted(self.used)
+        deps = [self.used[k] for k in order]
+        # tell the checker which dependencies the search used where, by position in `deps`
+        pos = {k: i for i, k in enumerate(order)}
+        hints = {F: ([pos[k] for k in h] if isinstance(h, list) else pos[h])
+                 for F, h in self.hints.items()}
         t = time.perf_counter()
-        ok, msg = check_proof(minor, deps, self.Wq, self.bq, matroid=self.M)
+        ok, msg = check_proof(minor, deps, self.Wq, self.bq, matroid=self.M, hints=hints)
         check_seconds = time.perf_counter() - t
         if not ok:
             return self._finish_unknown(f"proof failed the exact check ({msg})")

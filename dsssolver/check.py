@@ -86,8 +86,14 @@ def check_witness(x1, x2, Wq, bq):
     return True, "two different inputs with the same output"
 
 
-def check_proof(minor, deps, Wq, bq, matroid=None):
-    """Check a proof of injectivity against exact rows; returns ``(ok, message)``."""
+def check_proof(minor, deps, Wq, bq, matroid=None, hints=None):
+    """Check a proof of injectivity against exact rows; returns ``(ok, message)``.
+
+    ``hints`` (optional, from the search) maps a flat's row mask to the index of
+    the dependency to branch on there, or to a list of dependencies that close
+    it.  Hints only choose; every claim is re-verified, and a hint that does
+    not verify is ignored.
+    """
     m, n = len(Wq), len(Wq[0])
     minor = list(minor)
     if len(minor) != n or len(set(minor)) != n or not all(0 <= i < m for i in minor):
@@ -115,47 +121,64 @@ def check_proof(minor, deps, Wq, bq, matroid=None):
         if sum(y * bq[i] for i, y in zip(rows, ys)) < 0:
             return False, f"dependency {k}: sum y_i b_i < 0"
     M = matroid if matroid is not None else RowMatroid(Wq)
-    hit = _hitting_flat(M, [d.rows for d in deps], n)
+    hit = _hitting_flat(M, [d.rows for d in deps], n, hints or {})
     if hit is not None:
         return False, f"the flat spanned by rows {list(hit)} has rank < n and meets every dependency"
     return True, f"minor nonsingular; {len(deps)} dependencies valid and no flat of rank < n meets all"
 
 
-def _hitting_flat(M, dep_rows, n):
+def _hitting_flat(M, dep_rows, n, hints):
     """A basis of a flat of rank <= n-1 meeting every set in ``dep_rows``, or None.
 
     Depth-first over flats: at flat F (with rows E excluded) take a set S
     disjoint from F; any hitting flat above F contains some s in S, so the
     children F + s_k (excluding s_1..s_{k-1}) cover every candidate once.
-    A node of corank d is closed without branching when d sets have pairwise
-    disjoint rows outside E and every choice of one row from each is
-    independent modulo F (then a hitting flat would have rank >= n).
+    A node of corank d is closed without branching when a set lies inside E,
+    or when d sets have pairwise disjoint rows outside E and every choice of
+    one row from each is independent modulo F (a hitting flat would then have
+    rank >= n).
     """
     supports = SupportSet(M.m)
     for rows in dep_rows:
         supports.add(set(rows))
+    masks = supports.masks
     root = M.root()
     stack = [(root, mask(root[0]), 0, 0)]
     while stack:
         state, F, E, rk = stack.pop()
         d = n - rk
-        pack = supports.packing(F, E, d)
+        pack = _hinted(hints.get(F), masks, F, E) or supports.packing(F, E, d)
         if not pack:
             return state[1]  # this flat meets every dependency
         if pack[-1][1] == 0:
             continue  # a dependency inside E: no flat here avoids E and meets it
         if len(pack) == d and (d == 1 or M.transversals_independent(
-                state, [bits(supports.masks[k] & ~E) for k, _ in pack])):
-            continue  # d disjoint free parts, every transversal of full rank
+                state, [bits(masks[k] & ~E) for k, _ in pack])):
+            continue
         k = min(pack, key=lambda kc: kc[1])[0]
         excl = E
-        for s in bits(supports.masks[k] & ~E):
+        for s in bits(masks[k] & ~E):
             child = M.extend(state, (s,))
             flat = mask(child[0])
             if not flat & excl:
                 stack.append((child, flat, excl, rk + 1))
             excl |= 1 << s
     return None
+
+
+def _hinted(hint, masks, F, E):
+    """The hinted dependencies as ``[(index, free count)]`` if they fit this node, else None."""
+    if hint is None:
+        return None
+    ks = hint if isinstance(hint, list) else [hint]
+    taken = 0
+    out = []
+    for k in ks:
+        if not 0 <= k < len(masks) or masks[k] & F or masks[k] & ~E & taken:
+            return None
+        taken |= masks[k] & ~E
+        out.append((k, (masks[k] & ~E).bit_count()))
+    return out
 
 
 def _rank(rows):

@@ -124,6 +124,7 @@ class RowMatroid:
         self._Mp = np.array([[v % PRIME for v in row] for row in self.int_rows], dtype=np.int64)
         self._rank_cache = {}
         self._transversal_cache = {}
+        self._mixers = {}
 
     def submatrix(self, S):
         S = list(S)
@@ -248,15 +249,54 @@ class RowMatroid:
             total *= len(part)
         if total == 0 or total > limit:
             return False
-        quot = [(self._Mp[list(part)] @ N) % PRIME for part in parts]  # a_j x d each
+        # quotient coordinates in a random basis, so that pivots are non-zero
+        quot = [(((self._Mp[list(part)] @ N) % PRIME) @ self._mix(d)) % PRIME for part in parts]
+        fast = _all_transversals_nonsingular(quot)
+        if fast is not None:
+            return fast
         grids = np.meshgrid(*[np.arange(len(p)) for p in parts], indexing="ij")
         mats = np.stack([quot[j][grids[j].ravel()] for j in range(d)], axis=1)  # T x d x d
         return bool(np.all(_det_nonzero_mod_p(mats)))
+
+    def _mix(self, d):
+        """A fixed random d x d matrix modulo PRIME (invertible or the fast path falls back)."""
+        M = self._mixers.get(d)
+        if M is None:
+            M = np.random.default_rng(d).integers(1, PRIME, size=(d, d), dtype=np.int64)
+            self._mixers[d] = M
+        return M
 
     def in_span(self, S, i):
         """Whether row ``i`` lies in the span of rows ``S``."""
         S = list(S)
         return self.rank(S + [i]) == self.rank(S)
+
+
+def _all_transversals_nonsingular(quot):
+    """Whether every choice of one row from each ``quot[j]`` (a_j x d) is a basis mod PRIME.
+
+    Division-free Gaussian elimination without pivoting, shared across choices:
+    after step k the remaining rows of part j depend only on the choices in
+    parts 1..k, so they are kept as an array over those choices only.  Returns
+    None when some pivot is zero (the caller then pivots), else True/False.
+    """
+    d = len(quot)
+    P = quot[0]  # choices of part 1 x width
+    rest = list(quot[1:])  # part j as (choices of parts 1..k) x a_j x width
+    prefix = 0  # number of choice axes so far, before the part's own axis
+    for k in range(d - 1):
+        piv = P[..., :1]
+        if not np.all(piv):
+            return None
+        new_rest = []
+        for R in rest:
+            Re = np.expand_dims(R, axis=prefix)  # (..., 1, a_j, w)
+            Pe = np.expand_dims(P, axis=-2)  # (..., a_k, 1, w)
+            upd = ((Pe[..., :1] * Re) % PRIME - (Re[..., :1] * Pe) % PRIME) % PRIME
+            new_rest.append(upd[..., 1:])
+        prefix += 1
+        P, rest = new_rest[0], new_rest[1:]
+    return bool(np.all(P[..., 0]))
 
 
 def _det_nonzero_mod_p(mats):
