@@ -87,18 +87,17 @@ class SupportSet:
         if k == 0:
             return []
         A = self._bits[:k]
-        free = A & ~self._words(E)
+        cand = np.flatnonzero(~np.any(A & self._words(F | used), axis=1))
+        if cand.size == 0:
+            return []
+        free = A[cand] & ~self._words(E)
         cost = np.bitwise_count(free).sum(axis=1, dtype=np.int64)
-        cost[np.any(A & self._words(F), axis=1)] = NONE
-        taken = self._words(used)
         out = []
-        while len(out) < d:
-            c = np.where(np.any(free & taken, axis=1), NONE, cost)
-            j = int(np.argmin(c))
-            if c[j] >= NONE:
+        while len(out) < d and cand.size:
+            j = int(np.argmin(cost))
+            out.append((int(cand[j]), int(cost[j])))
+            if cost[j] == 0:
                 break
-            out.append((j, int(c[j])))
-            if c[j] == 0:
-                break
-            taken |= free[j]
+            keep = ~np.any(free & free[j], axis=1)  # drops j itself too
+            cand, free, cost = cand[keep], free[keep], cost[keep]
         return out
