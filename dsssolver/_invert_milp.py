@@ -38,6 +38,13 @@ def _dense_csr(A):
     return _csr_of(np.asarray(A, dtype=np.float64))
 
 
+def _widen(lo, hi, rel=1e-7):
+    """Loosen LP bounds by HiGHS's tolerance: a bound off by 1e-11 in the wrong direction
+    (a neuron that is exactly 0 found "at least 1e-11") would fix a ReLU wrongly and make
+    the MILP infeasible.  Loose bounds only cost a slightly larger big-M."""
+    return lo - rel * (1 + np.abs(lo)), hi + rel * (1 + np.abs(hi))
+
+
 def _bounds(dense, biases, poly):
     """Valid bounds for every solution: x_j boxes (j = 1..K), z box, pre-activation boxes."""
     K = len(dense)
@@ -50,7 +57,8 @@ def _bounds(dense, biases, poly):
     if r is None:
         return None
     xlo, xhi = [None] * (K + 1), [None] * (K + 1)
-    xlo[K], xhi[K] = np.maximum(r[0], 0), r[1]
+    lo, hi = _widen(*r)
+    xlo[K], xhi[K] = np.maximum(lo, 0), hi
     boxed = False
     for j in range(K - 1, -1, -1):  # layer j maps x_j -> x_{j+1}; x_0 = z
         W, b, hi = dense[j], biases[j], xhi[j + 1]
@@ -61,7 +69,7 @@ def _bounds(dense, biases, poly):
                                 hi[fin] - b[fin], col_lo, np.full(nj, INF), np.eye(nj))
         if r is None:
             return None
-        lo, hi_j = r
+        lo, hi_j = _widen(*r)
         if not (np.all(np.isfinite(hi_j)) and np.all(np.isfinite(lo))):
             boxed = True
             R = _BOX * max(1.0, np.abs(poly.c_eq).max(initial=0), np.abs(b).max(initial=0))
@@ -74,12 +82,12 @@ def _bounds(dense, biases, poly):
                             hi[fin] - b[fin], xlo[0], xhi[0], W)
     if r is None:
         return None
-    pre = [(r[0] + b, r[1] + b)]
+    pre = [_widen(r[0] + b, r[1] + b)]
     for j in range(1, K):  # deeper layers: interval arithmetic on [0, min(hi, ReLU(U))]
         lo_in = np.zeros(dense[j].shape[1])
         hi_in = np.minimum(xhi[j], np.maximum(pre[-1][1], 0))
         Wp, Wn = np.maximum(dense[j], 0), np.minimum(dense[j], 0)
-        pre.append((Wp @ lo_in + Wn @ hi_in + biases[j], Wp @ hi_in + Wn @ lo_in + biases[j]))
+        pre.append(_widen(Wp @ lo_in + Wn @ hi_in + biases[j], Wp @ hi_in + Wn @ lo_in + biases[j]))
     return xlo, xhi, pre, boxed
 
 

@@ -306,16 +306,22 @@ class Inverter:
                 elif info.unique is not True and k > 0:
                     from ._invert_milp import joint_invert
 
-                    z, joint = joint_invert(layers[:k], self._dense[:k], poly, u,
-                                            tol=self.tol, time_limit=self.milp_time_limit)
-                    for j in range(k):
-                        infos.append(LayerInfo(j + 1, "joint", "solved in the joint MILP"))
-                    status = "joint" if z is not None else "failed"
-                    unique = joint["unique"]
-                    message = joint["message"]
-                    break
+                    zj, joint = joint_invert(layers[:k], self._dense[:k], poly, u,
+                                             tol=self.tol, time_limit=self.milp_time_limit)
+                    if zj is not None or joint["status"] != "infeasible":
+                        for j in range(k):
+                            infos.append(LayerInfo(j + 1, "joint", "solved in the joint MILP"))
+                        z, unique, message = zj, joint["unique"], joint["message"]
+                        status = "joint" if z is not None else "failed"
+                        break
+                    # no point of P is an output of the layers below: x is not in the
+                    # range.  Go on from the LP's point of P with l_inf LPs, for a best effort.
+                    status, kind = "infeasible", "linf"
+                    message = (f"no z gives x: no point of layer {k + 1}'s preimage is an "
+                               f"output of the layers below (joint MILP infeasible); z is the "
+                               f"l_inf LP answer from there")
                 elif info.unique is not True:
-                    unique = info.unique and None  # False stays False, None stays None
+                    unique = False if info.unique is False else None
                     message = "the first layer's preimage is not a single point: " \
                               "z is one preimage of many"
             else:
