@@ -116,6 +116,8 @@ class _Search:
         self.node_limit = node_limit
         self.progress = progress
         self.nodes = 0
+        self.pretest = None
+        self.pre_lps = 0
         self.exact_lps = 0  # nodes decided by the rational simplex
         self.by_rank = [0] * self.n  # nodes visited per rank of their flat
         self.pool = SupportSet(self.m)  # supports of self.deps, for fast look-up
@@ -138,10 +140,13 @@ class _Search:
             return self._finish_witness(
                 [Fraction(0)] * n, [Fraction(x) for x in v], f"rank W = {rank} < n = {n}"
             )
-        self.lp = StrictLP(self.Wf, self.bf)
-        self.flp = FarkasLP(self.Wf, self.bf)
-        self._seed_antipodal_pairs()
         try:
+            pre = self._lemma1_pretest()
+            if pre is not None:
+                return pre
+            self.lp = StrictLP(self.Wf, self.bf)
+            self.flp = FarkasLP(self.Wf, self.bf)
+            self._seed_antipodal_pairs()
             found = self._search()
         except _Limit as lim:
             return self._finish_unknown(str(lim))
@@ -152,6 +157,47 @@ class _Search:
         if self.unknown_reason is not None:
             return self._finish_unknown(self.unknown_reason)
         return self._finish_proof()
+
+    def _lemma1_pretest(self, node_budget=200):
+        """The half of the seed's Lemma 1 that holds, as a cheap sufficient test.
+
+        With P the rows where b_i >= 0: if x -> ReLU(W_P x) is injective, so is
+        the layer (MATH.md section 2), and the proof carries over verbatim --
+        its dependencies live on P, where sum y_i b_i >= 0 holds automatically,
+        and a flat of the layer meeting them all would give one of W_P.  The
+        converse is false (n = 1, W = [1; -1], b = [1; -1]), so a failed or
+        undecided pre-test decides nothing and the full search follows.
+        """
+        P = [i for i in range(self.m) if self.bq[i] >= 0]
+        if len(P) == self.m or len(P) < 2 * self.n:
+            return None  # the same problem, or never injective (Corollary 2)
+        left = None if self.time_limit is None else self.time_limit - (time.perf_counter() - self.t0)
+        if left is not None and left <= 0:
+            raise _Limit(f"time limit {self.time_limit} s reached")
+        sub = _Search(np.array([self.Wq[i] for i in P], dtype=object), np.zeros(len(P), dtype=np.int64),
+                      left, node_budget, False)
+        res = sub.run()
+        self.nodes += sub.nodes
+        self.pre_lps = res.stats.get("lps", 0)
+        self.pretest = f"lemma1 on {len(P)} rows with b >= 0: {res.status}"
+        if res.status != "injective":
+            return None
+        from .check import check_proof
+
+        deps = [Dependency(tuple(P[i] for i in d.rows), d.multipliers) for d in res.proof.dependencies]
+        minor = [P[i] for i in res.proof.minor]
+        ok, msg = check_proof(minor, deps, self.Wq, self.bq, matroid=self.M)
+        if not ok:
+            return None
+        out = self._result(
+            "injective",
+            f"Proof via the seed's Lemma 1 (sufficient half): ReLU(W_P x) is injective on the "
+            f"{len(P)} rows with b >= 0, with {len(deps)} dependencies.",
+            proof=Proof(minor, deps),
+        )
+        out.checked = True
+        out.stats = self._stats()
+        return out
 
     def _search(self):
         n, M = self.n, self.M
@@ -394,10 +440,11 @@ class _Search:
     def _stats(self, **extra):
         st = {
             "nodes": self.nodes,
-            "lps": sum(o.lp_count for o in self._lps()),
+            "lps": self.pre_lps + sum(o.lp_count for o in self._lps()),
             "lp_seconds": sum(o.lp_seconds for o in self._lps()),
             "lp_retries": sum(o.retries for o in self._lps()),
             "exact_lps": self.exact_lps,
+            "pretest": self.pretest,
             "pool": len(self.deps),
             "nodes_by_rank": " ".join(map(str, self.by_rank)),
             "seconds": time.perf_counter() - self.t0,
@@ -414,6 +461,8 @@ class _Search:
     def _finish_witness(self, x1, x2, why):
         from .check import check_witness
 
+        if self.m < 2 * self.n:
+            why += f"; m = {self.m} < 2n, never injective (seed Corollary 2)"
         res = self._result("not_injective", f"Witness found: {why}.", witness=(x1, x2))
         ok, msg = check_witness(x1, x2, self.Wq, self.bq)
         if not ok:  # cannot happen unless there is a bug; never return unchecked evidence

@@ -246,3 +246,19 @@ def test_non_numeric_input_raises():
         dss.certify(np.eye(2), node_limit=0)
     with pytest.raises(ValueError, match="time_limit"):
         dss.certify(np.eye(2), time_limit=-1)
+
+
+def test_lemma1_sufficient_half_as_pretest():
+    """Mostly non-negative biases: the b >= 0 rows alone are injective, and that proof
+    is a valid proof for the whole layer (re-checked against the full W, b)."""
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((80, 5))
+    b = np.abs(rng.standard_normal(80))
+    b[:5] *= -1
+    res = _decide(W, b)
+    assert res.status == "injective" and "Lemma 1" in res.message
+    assert all(b[i] >= 0 for d in res.proof.dependencies for i in d.rows)
+    # when the pre-test fails, the full search still decides (the counterexample of MATH.md 2)
+    res = _decide(np.array([[1.0], [-1.0], [2.0], [-3.0]]), np.array([1.0, -1.0, -1.0, 3.0]))
+    assert res.status == reference_certify(np.array([[1.0], [-1.0], [2.0], [-3.0]]),
+                                           np.array([1.0, -1.0, -1.0, 3.0])).status
