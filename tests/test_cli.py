@@ -111,3 +111,21 @@ def test_console_script_is_installed():
     r = subprocess.run([exe, "certify", str(EXAMPLES / "lemma1_counterexample.npz")],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.startswith("injective")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT")
+def test_ctrl_c_returns_unknown_with_stats(tmp_path):
+    import signal
+    import time
+
+    np.savez(tmp_path / "hard.npz", W=np.random.default_rng(0).standard_normal((84, 12)))
+    p = subprocess.Popen([sys.executable, "-m", "dsssolver", "certify", "--json",
+                          str(tmp_path / "hard.npz")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3.0)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 3, (out, err)
+    doc = json.loads(out)
+    assert doc["status"] == "unknown" and doc["stats"]["reason"] == "interrupted"
+    assert doc["stats"]["nodes"] > 0
