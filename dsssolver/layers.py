@@ -279,8 +279,9 @@ def from_torch(module, input_shape=None):
 
     torch is an optional extra: it is imported only by the module you pass.  A ReLU
     must follow every Linear/Conv2d but the last, which may be followed by ReLU,
-    LeakyReLU or nothing.  Conv2d layers need ``input_shape`` ``(c, h, w)`` of the
-    first convolution's input (later shapes are inferred).
+    LeakyReLU or nothing.  A Conv2d needs the shape ``(c, h, w)`` of its input: from an
+    ``nn.Unflatten`` before it, from ``input_shape`` if it comes first, or from the
+    convolution before it.  Flatten / Identity are skipped (the order is the same).
     """
     mods = [m for m in module.children()] if hasattr(module, "children") else list(module)
     layers, act, slope = [], [], 0.1
@@ -314,6 +315,8 @@ def from_torch(module, input_shape=None):
             act[-1] = "relu" if name == "ReLU" else "leaky_relu"
             if name == "LeakyReLU":
                 slope = float(mod.negative_slope)
+        elif name == "Unflatten":  # (C, H, W) flattening is the order conv2d uses
+            shape = tuple(int(d) for d in mod.unflattened_size)
         elif name in ("Flatten", "Identity"):
             continue
         else:

@@ -224,3 +224,32 @@ def test_torch_sequential_optional():
     assert info.residual < 1e-9
     if info.unique:
         assert rel(zh, z.numpy()) < 1e-9
+
+
+def test_joint_infeasible_means_not_in_range():
+    # layer 2's preimage of (1, 0, 0) is the segment a + b = 1, a, b >= 0.2: inside the open
+    # quadrant, while layer 1 only produces points on the axes: no z gives x
+    W1 = np.array([[1.0], [-1.0]])
+    W2 = np.array([[1.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    layers = [(W1, None), (W2, np.array([0.0, 0.2, 0.2]))]
+    x = np.array([1.0, 0.0, 0.0])
+    z, info = dss.invert(layers, x)
+    assert info.layers[1].status == "not_unique"
+    assert info.status == "infeasible" and "joint MILP infeasible" in info.message
+    assert np.all(np.isfinite(z)) and info.residual > 0.1
+
+
+def test_torch_conv_sequential_optional():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    torch.manual_seed(1)
+    net = nn.Sequential(nn.Linear(6, 50), nn.ReLU(), nn.Unflatten(0, (2, 5, 5)),
+                        nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.Flatten(0)).double()
+    G = as_network(net)
+    z = torch.randn(6, dtype=torch.float64)
+    x = net(z).detach().numpy()
+    assert np.allclose(G.forward(z.numpy()), x, atol=1e-12)
+    zh, info = dss.invert(net, x)
+    assert info.residual < 1e-9
+    if info.unique:
+        assert rel(zh, z.numpy()) < 1e-9
