@@ -292,7 +292,8 @@ def _all_transversals_nonsingular(quot):
         for R in rest:
             Re = np.expand_dims(R, axis=prefix)  # (..., 1, a_j, w)
             Pe = np.expand_dims(P, axis=-2)  # (..., a_k, 1, w)
-            upd = ((Pe[..., :1] * Re) % PRIME - (Re[..., :1] * Pe) % PRIME) % PRIME
+            # both products are below 2**52, so one reduction of their difference suffices
+            upd = (Pe[..., :1] * Re - Re[..., :1] * Pe) % PRIME
             new_rest.append(upd[..., 1:])
         prefix += 1
         P, rest = new_rest[0], new_rest[1:]
@@ -322,7 +323,7 @@ def _det_nonzero_mod_p(mats):
         pc = A[:, c, c][:, None]
         for r in range(c + 1, d):
             a = A[:, r, c][:, None]
-            A[:, r, :] = ((A[:, r, :] * pc) % PRIME - (A[:, c, :] * a) % PRIME) % PRIME
+            A[:, r, :] = (A[:, r, :] * pc - A[:, c, :] * a) % PRIME
     return ok
 
 
