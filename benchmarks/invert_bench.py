@@ -292,12 +292,13 @@ def plots(doc, gd_times):
 
     b = doc["relu_20_100_500"]
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    names = ["dss lp=auto", "dss lp=always", "GD"]
+    names = ["dss lp=auto", "dss lp=always", "GD (restarts batched)", "GD (restarts in turn)"]
     meds = [b["dss_lp_auto"]["seconds_per_code"]["median"],
-            b["dss_lp_always"]["seconds_per_code"]["median"], float(np.median(gd_times))]
+            b["dss_lp_always"]["seconds_per_code"]["median"], float(np.median(gd_times)),
+            b["gd_sequential_restarts"]["seconds_per_code"]["median"]]
     errs = [b["dss_lp_auto"]["rel_error"]["max"], b["dss_lp_always"]["rel_error"]["max"],
-            b["gd"]["rel_error"]["median"]]
-    ax.barh(names, meds, color=["C0", "C1", "C2"])
+            b["gd"]["rel_error"]["median"], b["gd_sequential_restarts"]["rel_error"]["median"]]
+    ax.barh(names, meds, color=["C0", "C1", "C2", "C2"])
     ax.set_xscale("log")
     for i, (t, e) in enumerate(zip(meds, errs)):
         ax.text(t, i, f"  {t * 1e3:.3g} ms, rel err {'max' if i < 2 else 'median'} {e:.1e}",

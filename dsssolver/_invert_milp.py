@@ -98,8 +98,12 @@ def _var(prob, name, lo=None, up=None, cat="Continuous"):
     return pulp.LpVariable(name, lo, up, cat=cat)
 
 
-def _solver(time_limit):
-    return pulp.HiGHS(msg=False, timeLimit=time_limit, threads=1,
+def _solver(time_limit, presolve="off"):
+    # presolve off by default: on a 5-12-12 net with big-M ~500, HiGHS 1.15's MIP presolve
+    # returned "optimal" with value 0 for the distance MILP whose true optimum is 2.2 (a
+    # second preimage, checked by hand); without presolve it is right.  These MILPs are
+    # small, so the cost is minor.
+    return pulp.HiGHS(msg=False, timeLimit=time_limit, threads=1, presolve=presolve,
                       mip_feasibility_tolerance=1e-9, primal_feasibility_tolerance=1e-9)
 
 
@@ -185,9 +189,9 @@ def _polished(dense, biases, poly, pattern, z0, tol):
     return z, pz
 
 
-def _solve(prob, time_limit):
+def _solve(prob, time_limit, presolve="off"):
     t = time.perf_counter()
-    prob.solve(_solver(time_limit))
+    prob.solve(_solver(time_limit, presolve))
     h = prob.solverModel
     return h.modelStatusToString(h.getModelStatus()), h, time.perf_counter() - t
 
@@ -245,28 +249,39 @@ def joint_invert(layers, dense, poly, u_hint=None, tol=1e-9, time_limit=60.0):
         prob += q <= float(span[i]) * (1 - s)
         terms += [p, q]
     prob.setObjective(pulp.lpSum(terms))
-    st2, h, secs2 = _solve(prob, time_limit)
-    rep["milp_seconds"] += secs2
     dtol = 1e-6 * max(1.0, np.abs(z).max()) * len(z)
-    bound = h.getInfo().mip_dual_bound
-    if st2 == "Optimal" or (np.isfinite(bound) and bound <= dtol):
+    # "the only preimage" rests on a MILP optimum, so two solver set-ups (presolve off,
+    # then on) must both find nothing farther than dtol; a far point is believed only
+    # once polished into a verified second preimage.
+    verdicts = []
+    for presolve in ("off", "on"):
+        st2, h, secs2 = _solve(prob, time_limit, presolve)
+        rep["milp_seconds"] += secs2
+        bound = h.getInfo().mip_dual_bound
+        if st2 != "Optimal" and not (np.isfinite(bound) and bound <= dtol):
+            verdicts.append(f"uniqueness MILP stopped ({st2})")
+            continue
         dist = pulp.value(prob.objective) if st2 == "Optimal" else bound
-        rep["distance"] = float(dist)
+        rep["distance"] = max(rep["distance"] or 0.0, float(dist))
         if dist <= dtol:
+            verdicts.append(True)
+            continue
+        z2, _ = _polished(dense, biases, poly, pattern(), np.array([v.varValue for v in zv]),
+                          tol)
+        x = z2
+        for layer in layers:
+            x = layer(x)
+        if poly.violation(x) <= tol * poly.scale(x) and np.abs(z2 - z).sum() > dtol:
+            rep["unique"] = False
+            rep["message"] = f"joint MILP: another preimage at l_1 distance {dist:.3g}"
+            break
+        verdicts.append("the far point did not survive polishing")
+    else:
+        if all(v is True for v in verdicts):
             rep["unique"] = True
             rep["message"] = f"joint MILP: z' is the only preimage{where}"
         else:
-            z2, _ = _polished(dense, biases, poly, pattern(),
-                              np.array([v.varValue for v in zv]), tol)
-            x = z2
-            for layer in layers:
-                x = layer(x)
-            ok = poly.violation(x) <= tol * poly.scale(x) and np.abs(z2 - z).sum() > dtol
-            rep["unique"] = False if ok else None
-            rep["message"] = (f"joint MILP: another preimage at l_1 distance {dist:.3g}"
-                              if ok else "joint MILP: uniqueness not decided (the far "
-                              "point did not survive polishing)")
-    else:
-        rep["message"] = f"joint MILP: solved; uniqueness MILP stopped ({st2})"
+            why = "; ".join(v for v in verdicts if v is not True)
+            rep["message"] = f"joint MILP: solved; uniqueness not decided ({why})"
     rep["seconds"] = time.perf_counter() - t0
     return z, rep

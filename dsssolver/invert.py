@@ -119,6 +119,13 @@ class Inverter:
         and checked against every inequality directly.  "always" solves every LP.
     milp_time_limit : float
         Seconds for each joint MILP.
+
+    Notes
+    -----
+    Per output the work is small (a 500 x 100 LP, a 100 x 100 factorisation), so run one
+    process per core with ``OPENBLAS_NUM_THREADS=1``: a multi-threaded BLAS on matrices
+    this small was measured 10-100x slower on a loaded 2-core machine.  HiGHS runs with
+    one thread for the same reason.
     """
 
     def __init__(self, layers, last_activation="relu", negative_slope=0.1, method="exact",

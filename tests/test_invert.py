@@ -253,3 +253,19 @@ def test_torch_conv_sequential_optional():
     assert info.residual < 1e-9
     if info.unique:
         assert rel(zh, z.numpy()) < 1e-9
+
+
+def test_joint_reports_second_preimage_regression():
+    # a 5-12-12 code with two preimages that HiGHS's MIP presolve once hid (it returned
+    # "optimal, distance 0" for the farthest-preimage MILP): the answer must say not unique
+    rng = np.random.default_rng(109)
+    layers = [(rng.normal(size=(12, 5)) / np.sqrt(12), None),
+              (rng.normal(size=(12, 12)) / np.sqrt(12), None)]
+    rng.normal(size=5)
+    z = rng.normal(size=5)
+    G = as_network(layers)
+    x = G.forward(z)
+    zh, info = dss.invert(layers, x)
+    assert info.status == "joint" and info.residual < 1e-9
+    assert rel(zh, z) > 1e-3  # z and zh are two preimages of x ...
+    assert info.unique is False  # ... and the answer says so
