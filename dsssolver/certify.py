@@ -283,27 +283,25 @@ class _Search:
         flat = np.array([bool(taken >> i & 1) for i in range(self.m)])
         excl = np.array([bool(E >> i & 1) for i in range(self.m)])
         out = self.flp.solve(flat, excl)
-        if out.status == "feasible" and not primary:
-            return None  # taking those rows opens a cell: the packing stops here
         dep = self._exact_dependency(out.support) if out.status == "infeasible" else None
+        if dep is None and not primary:
+            return None  # the packing stops here; nothing is decided by it
         if dep is None:
             out = self.lp.solve(~flat)
             if out.status == "feasible":
-                if not primary:
-                    return None
                 wit = self._witness_from_point(out.point)
                 if wit is not None:
                     return wit
             elif out.status == "infeasible":
                 dep = self._exact_dependency(out.support) or self._filtered_dependency(out.support)
-        if dep is None and out.status != "error":
+        if dep is None:
             # the float answers did not survive the exact check: decide this node over Q
             self.exact_lps += 1
-            rows = [i for i in range(self.m) if not flat[i]]
+            # Bland's rule works with any fixed order: put the float LP's support first
+            hint = set(out.support.tolist()) if getattr(out, "support", None) is not None else set()
+            rows = sorted((i for i in range(self.m) if not flat[i]), key=lambda i: i not in hint)
             ex = strict_system([self.Wq[i] + [self.bq[i]] for i in rows])
             if ex is not None and ex[0] == "feasible":
-                if not primary:
-                    return None
                 x, s = ex[1]
                 wit = self._witness_from_point([v / s for v in x])
                 if wit is not None:
@@ -311,8 +309,7 @@ class _Search:
             elif ex is not None:
                 dep = self._dependency_from_multipliers({rows[k]: y for k, y in ex[1].items()})
         if dep is None:
-            if primary:
-                self._undecided("no exact Farkas certificate could be recovered from the LP duals")
+            self._undecided("no exact decision of a node's strict system could be reached")
             return None
         self.deps.append(dep)
         return self.pool.add(dep.rows)

@@ -1,0 +1,121 @@
+"""Exact building blocks: modular closures, transversal tests, the rational simplex."""
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dsssolver.exact import PRIME, RowMatroid, _all_transversals_nonsingular, _det_nonzero_mod_p
+from dsssolver.exact_lp import strict_system
+
+
+def _is_prime(p):
+    return p > 1 and all(p % q for q in range(2, int(p ** 0.5) + 1))
+
+
+def test_prime_is_prime_and_small_enough():
+    assert _is_prime(PRIME) and PRIME < 2 ** 26
+
+
+def _int_rank(rows):
+    return np.linalg.matrix_rank(np.array(rows, dtype=float)) if len(rows) else 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 4).flatmap(lambda n: st.lists(
+    st.lists(st.integers(-2, 2), min_size=n, max_size=n), min_size=1, max_size=8)))
+def test_modular_closure_equals_exact_closure(rows):
+    W = np.array(rows)
+    M = RowMatroid(W)
+    m, n = W.shape
+    for k in range(0, min(m, n) + 1):
+        for S in itertools.combinations(range(m), k):
+            assert M.closure(S) == M.closure_exact(S), (rows, S)
+
+
+def test_closure_of_huge_and_tiny_floats():
+    W = np.array([[1e-300, 2e-300], [1e300, 2e300], [1.0, 0.0], [3.0, 6.0 + 2 ** -40]])
+    M = RowMatroid(W)
+    assert M.closure([0]) == frozenset({0, 1})  # exactly parallel despite the scale
+    assert 3 not in M.closure([0])  # off by 2**-40: not parallel, exactly
+
+
+def _brute_transversals(quot):
+    for choice in itertools.product(*[range(len(q)) for q in quot]):
+        A = np.array([quot[j][c] for j, c in enumerate(choice)], dtype=float)
+        if round(np.linalg.det(A)) == 0:
+            return False
+    return True
+
+
+def test_transversal_tests_agree_with_brute_force():
+    rng = np.random.default_rng(1)
+    fast_used = 0
+    for _ in range(1500):
+        d = int(rng.integers(1, 6))
+        quot = [rng.integers(-2, 3, (int(a), d)) for a in rng.integers(1, 4, d)]
+        ref = _brute_transversals(quot)
+        mix = rng.integers(1, PRIME, (d, d))
+        q2 = [((q % PRIME) @ mix) % PRIME for q in quot]
+        fast = _all_transversals_nonsingular(q2)
+        if fast is not None:
+            fast_used += 1
+            assert fast == ref
+        mats = np.array([[q2[j][c] for j, c in enumerate(ch)]
+                         for ch in itertools.product(*[range(len(q)) for q in q2])])
+        assert bool(np.all(_det_nonzero_mod_p(mats))) == ref
+    assert fast_used > 1000
+
+
+def test_row_matroid_transversals_independent():
+    W = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1], [1, 0, 1], [1, 1, 1]])
+    M = RowMatroid(W)
+    state = M.extend(M.root(), [0])
+    # quotient by e1: rows 1 (e2) and 2 (e3) vs 4 (e2+e3) and 6 (e2+e3 mod e1): 6 ~ 4
+    assert M.transversals_independent(state, [[1], [2]])
+    assert not M.transversals_independent(state, [[4], [6]])
+    assert not M.transversals_independent(state, [[1, 4], [2, 6]])
+    assert not M.transversals_independent(state, [[1], [2], [4]])  # 3 parts, corank 2
+
+
+def _check_strict(R, kind, cert):
+    n = len(R[0]) - 1
+    if kind == "feasible":
+        x, s = cert
+        return s > 0 and all(
+            sum(Fraction(a) * b for a, b in zip(r[:-1], x)) + Fraction(r[-1]) * s < 0 for r in R)
+    y = cert
+    return (all(v >= 0 for v in y.values()) and any(y.values())
+            and all(sum(y[i] * R[i][j] for i in y) == 0 for j in range(n))
+            and sum(y[i] * R[i][n] for i in y) >= 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 3).flatmap(lambda n: st.lists(
+    st.lists(st.integers(-2, 2), min_size=n + 1, max_size=n + 1), min_size=1, max_size=7)))
+def test_rational_simplex_certificates_check(R):
+    kind, cert = strict_system(R)
+    assert _check_strict(R, kind, cert)
+
+
+def test_rational_simplex_on_a_cell_too_thin_for_floats():
+    # x1 < -1 and x1 > -1 - 2**-60: a strip 2**-60 wide, yet open
+    R = [[1, 0, 1], [-1, 0, -(1 + Fraction(1, 2 ** 60))], [0, 1, -1], [0, -1, -1]]
+    kind, cert = strict_system(R)
+    assert kind == "feasible" and _check_strict(R, kind, cert)
+    R[1][2] = -1  # the strip closes
+    kind, cert = strict_system(R)
+    assert kind == "infeasible" and _check_strict(R, kind, cert)
+
+
+@pytest.mark.parametrize("bad", [[], [[]]])
+def test_rational_simplex_degenerate_inputs(bad):
+    if bad == []:
+        assert strict_system(bad)[0] == "feasible"
+    else:
+        kind, cert = strict_system([[-1]])  # 0 * s - s < 0: b = -1 always negative
+        assert kind == "feasible"
