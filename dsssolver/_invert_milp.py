@@ -196,7 +196,7 @@ def _solve(prob, time_limit, presolve="off"):
     return h.modelStatusToString(h.getModelStatus()), h, time.perf_counter() - t
 
 
-def joint_invert(layers, dense, poly, u_hint=None, tol=1e-9, time_limit=60.0):
+def joint_invert(layers, dense, poly, tol=1e-9, time_limit=60.0):
     """Find z with ``x_K(z) in poly`` through ``layers`` (the K layers below), exactly.
 
     Returns ``(z or None, report)``; report has status, message, unique, seconds,

@@ -313,7 +313,7 @@ class Inverter:
                 elif info.unique is not True and k > 0:
                     from ._invert_milp import joint_invert
 
-                    zj, joint = joint_invert(layers[:k], self._dense[:k], poly, u,
+                    zj, joint = joint_invert(layers[:k], self._dense[:k], poly,
                                              tol=self.tol, time_limit=self.milp_time_limit)
                     if zj is not None or joint["status"] != "infeasible":
                         for j in range(k):
