@@ -41,7 +41,7 @@ from ._bitsets import SupportSet, mask
 from .evidence import CertifyResult, Dependency, Proof
 from .exact import RowMatroid, fraction_matrix, to_fraction
 from .exact_lp import strict_system
-from .lp import FarkasLP, StrictLP
+from .lp import ElasticLP, FarkasLP, StrictLP
 
 __all__ = ["certify"]
 
@@ -125,7 +125,7 @@ class _Search:
         self.used = {}  # pool index -> Dependency: the proof
         self.hints = {}  # flat mask -> pool index branched on, or list closing the node
         self.unknown_reason = None
-        self.lp = self.flp = None
+        self.lp = self.flp = self.elp = None
         self.pool_accept = 1  # a pooled dependency leaving <= this many rows to branch on skips the LP
         self.pack_depth = 4  # try to close nodes of corank <= this with LP-built packings
         self.interval = 1.0 if progress is True else float(progress or 0)
@@ -147,7 +147,9 @@ class _Search:
             self.lp = StrictLP(self.Wf, self.bf)
             self.flp = FarkasLP(self.Wf, self.bf)
             self._seed_antipodal_pairs()
-            found = self._search()
+            found = self._dive()
+            if found is None:
+                found = self._search()
         except _Limit as lim:
             return self._finish_unknown(str(lim))
         except KeyboardInterrupt:
@@ -198,6 +200,31 @@ class _Search:
         out.checked = True
         out.stats = self._stats()
         return out
+
+    def _dive(self):
+        """A greedy dive for a witness before the exhaustive search (Chinneck's heuristic).
+
+        Starting from the zero rows, repeatedly let the row with the largest
+        elastic violation be active (adding its closure), until the strict
+        system on the other rows is solvable -- a witness if the flat still has
+        rank < n -- or the flat reaches rank n.  It costs at most n LPs and
+        decides nothing when it fails; the exhaustive search follows.
+        """
+        M = self.M
+        self.elp = ElasticLP(self.Wf, self.bf)
+        state = M.root()
+        while M.rank(state[0]) < self.n:
+            self._tick(0)
+            active = np.ones(self.m, dtype=bool)
+            active[list(state[0])] = False
+            out = self.elp.solve(active)
+            if out is None:
+                return None
+            value, e, point = out
+            if value <= 1e-9:
+                return self._witness_from_point(point)
+            state = M.extend(state, (int(np.argmax(e)),))
+        return None
 
     def _search(self):
         n, M = self.n, self.M
@@ -450,7 +477,7 @@ class _Search:
         return st
 
     def _lps(self):
-        return [o for o in (self.lp, self.flp) if o is not None]
+        return [o for o in (self.lp, self.flp, self.elp) if o is not None]
 
     def _result(self, status, message, **kw):
         return CertifyResult(status=status, message=message, shape=(self.m, self.n), **kw)

@@ -257,3 +257,61 @@ class FarkasLP:
         support = np.nonzero(y > self.support_tol * max(y.max(), 1e-300))[0]
         avail = float(y[~excluded].sum())
         return LPOutcome("infeasible", margin=avail, support=support, duals=y)
+
+
+class ElasticLP:
+    """Sum-of-infeasibilities LP for the strict system, used to dive for witnesses.
+
+    ::
+
+        min  sum_i e_i   s.t.  w_i . x + b_i s - e_i <= -1   (rows in the system)
+                               s >= 1,  e >= 0,  x free
+
+    Any solution of the strict system scales to one with e = 0, so the optimum
+    is 0 iff the system is solvable.  Otherwise the rows with the largest
+    ``e_i`` are the ones most in the way: a greedy dive that lets them be
+    active (Chinneck's heuristic for maximum feasible subsystems) reaches a
+    rank-deficient cell quickly on layers that are far from injective.
+    """
+
+    def __init__(self, W, b):
+        A, _ = _pow2_rows(np.asarray(W, dtype=float), np.asarray(b, dtype=float))
+        self.m, self.n = A.shape[0], A.shape[1] - 1
+        m, n = self.m, self.n
+        self.lp_count = 0
+        self.lp_seconds = 0.0
+        self.retries = 0
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        # columns: x (n, free), s >= 1, e (m) >= 0 with cost 1
+        lower = np.concatenate([np.full(n, -_INF), [1.0], np.zeros(m)])
+        upper = np.full(n + 1 + m, _INF)
+        h.addVars(n + 1 + m, lower, upper)
+        h.changeColsCost(m, np.arange(n + 1, n + 1 + m, dtype=np.int32), np.ones(m))
+        for i in range(m):
+            nz = np.nonzero(A[i])[0]
+            idx = np.concatenate([nz, [n + 1 + i]]).astype(np.int32)
+            val = np.concatenate([A[i, nz], [-1.0]])
+            h.addRow(-_INF, -1.0, idx.size, idx, val)
+        self._h = h
+        self._upper = np.full(m, -1.0)
+
+    def solve(self, active):
+        """Returns ``(objective, e, point)`` for the rows in ``active``, or None on failure."""
+        upper = np.where(active, -1.0, _INF)
+        changed = np.nonzero(upper != self._upper)[0]
+        if changed.size:
+            self._h.changeRowsBounds(changed.size, changed.astype(np.int32),
+                                     np.full(changed.size, -_INF), upper[changed])
+            self._upper = upper
+        t0 = time.perf_counter()
+        self._h.run()
+        self.lp_count += 1
+        self.lp_seconds += time.perf_counter() - t0
+        if self._h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        col = np.asarray(self._h.getSolution().col_value)
+        n = self.n
+        e = np.where(active, col[n + 1:], 0.0)
+        return float(e.sum()), e, col[:n] / col[n]
