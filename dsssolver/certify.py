@@ -28,18 +28,16 @@ re-checked exactly (:mod:`dsssolver.check`) before it is returned.
 """
 from __future__ import annotations
 
-import math
 import sys
 import time
 from fractions import Fraction
 
-import flint
 import numpy as np
 
 from ._validate import as_layer
 from ._bitsets import SupportSet, mask
 from .evidence import CertifyResult, Dependency, Proof
-from .exact import RowMatroid, fraction_matrix, to_fraction
+from .certificates import ExactLayer
 from .exact_lp import strict_system
 from .lp import ElasticLP, FarkasLP, StrictLP
 
@@ -107,11 +105,10 @@ class _Search:
     def __init__(self, W, b, time_limit, node_limit, progress):
         self.t0 = time.perf_counter()
         self.m, self.n = W.shape
-        self.Wq = fraction_matrix(W)
-        self.bq = [to_fraction(v) for v in b]
+        self.layer = ExactLayer(W, b)
+        self.Wq, self.bq, self.M = self.layer.Wq, self.layer.bq, self.layer.M
         self.Wf = np.array([[float(v) for v in row] for row in self.Wq])
         self.bf = np.array([float(v) for v in self.bq])
-        self.M = RowMatroid(self.Wq)
         self.time_limit = time_limit
         self.node_limit = node_limit
         self.progress = progress
@@ -310,7 +307,7 @@ class _Search:
         flat = np.array([bool(taken >> i & 1) for i in range(self.m)])
         excl = np.array([bool(E >> i & 1) for i in range(self.m)])
         out = self.flp.solve(flat, excl)
-        dep = self._exact_dependency(out.support) if out.status == "infeasible" else None
+        dep = self.layer.dependency_on(out.support) if out.status == "infeasible" else None
         if dep is None and not primary:
             return None  # the packing stops here; nothing is decided by it
         if dep is None:
@@ -320,7 +317,7 @@ class _Search:
                 if wit is not None:
                     return wit
             elif out.status == "infeasible":
-                dep = self._exact_dependency(out.support) or self._filtered_dependency(out.support)
+                dep = self.layer.dependency_on(out.support) or self._filtered_dependency(out.support)
         if dep is None:
             # the float answers did not survive the exact check: decide this node over Q
             self.exact_lps += 1
@@ -334,7 +331,7 @@ class _Search:
                 if wit is not None:
                     return wit
             elif ex is not None:
-                dep = self._dependency_from_multipliers({rows[k]: y for k, y in ex[1].items()})
+                dep = self.layer.dependency_from({rows[k]: y for k, y in ex[1].items()})
         if dep is None:
             self._undecided("no exact decision of a node's strict system could be reached")
             return None
@@ -352,7 +349,7 @@ class _Search:
         U = self.Wf / np.linalg.norm(self.Wf, axis=1, keepdims=True).clip(min=1e-300)
         G = U @ U.T
         for i, j in zip(*np.nonzero(np.triu(G < -1 + 1e-9, 1))):
-            dep = self._exact_dependency((int(i), int(j)))
+            dep = self.layer.dependency_on((int(i), int(j)))
             if dep is not None and len(dep.rows) == 2:
                 self.deps.append(dep)
                 self.pool.add(dep.rows)
@@ -362,47 +359,6 @@ class _Search:
             self.unknown_reason = reason
 
     # ---------------------------------------------------------- certificates
-    def _exact_dependency(self, support):
-        """The exact dependency on rows ``support`` if its null space is a ray in y >= 0."""
-        S = [int(i) for i in support]
-        if not S:
-            return None
-        cols = [self.M.int_rows[i] for i in S]
-        A = flint.fmpz_mat([[cols[k][j] for k in range(len(S))] for j in range(self.n)])
-        X, k = A.nullspace()
-        if k != 1:
-            return None
-        y = [int(X[r, 0]) for r in range(len(S))]
-        if all(v <= 0 for v in y):
-            y = [-v for v in y]
-        if any(v < 0 for v in y) or not any(y):
-            return None
-        # back to the caller's rows: int_rows[i] = scales[i] * w_i
-        rows, mult = [], []
-        for i, v in zip(S, y):
-            if v:
-                rows.append(i)
-                mult.append(Fraction(v) * self.M.scales[i])
-        g = _gcd_fractions(mult)
-        mult = [q / g for q in mult]
-        if sum(q * self.bq[i] for i, q in zip(rows, mult)) < 0:
-            return None
-        return Dependency(tuple(rows), tuple(mult))
-
-    def _dependency_from_multipliers(self, y):
-        """A Dependency from exact multipliers ``{row: y}``, if they are one."""
-        rows = sorted(i for i, v in y.items() if v != 0)
-        if not rows or any(y[i] < 0 for i in rows):
-            return None
-        g = _gcd_fractions([y[i] for i in rows])
-        mult = [y[i] / g for i in rows]
-        for j in range(self.n):
-            if sum(q * self.Wq[i][j] for i, q in zip(rows, mult)) != 0:
-                return None
-        if sum(q * self.bq[i] for i, q in zip(rows, mult)) < 0:
-            return None
-        return Dependency(tuple(rows), tuple(mult))
-
     def _filtered_dependency(self, support):
         """Shrink ``support`` to an irreducible infeasible subsystem by deletion, then retry.
 
@@ -422,27 +378,15 @@ class _Search:
                 k = 0
             else:
                 k += 1
-        return self._exact_dependency(S)
+        return self.layer.dependency_on(S)
 
     def _witness_from_point(self, point):
-        """Two inputs with equal outputs near ``point``, or None if its cell is full rank."""
-        n = self.n
-        x0 = [to_fraction(v) for v in point]
-        vals = [sum((w * x for w, x in zip(row, x0)), bi) for row, bi in zip(self.Wq, self.bq)]
-        A = [i for i in range(self.m) if vals[i] >= 0]
-        if self.M.rank(A) >= n:
+        """A witness result from a point of a rank-deficient cell, else None."""
+        found = self.layer.witness_near(point)
+        if found is None:
             return None
-        v = [Fraction(c) for c in self.M.null_basis(A)[0]]
-        eps = Fraction(1)
-        for i in range(self.m):
-            if vals[i] < 0:
-                d = sum(w * c for w, c in zip(self.Wq[i], v))
-                if d > 0:
-                    eps = min(eps, -vals[i] / d)
-        eps /= 2
-        x1 = x0
-        x2 = [a + eps * c for a, c in zip(x0, v)]
-        return self._finish_witness(x1, x2, f"active rows {len(A)} of rank < n = {n}")
+        x1, x2, active = found
+        return self._finish_witness(x1, x2, f"active rows {len(active)} of rank < n = {self.n}")
 
     # -------------------------------------------------------------- results
     def _tick(self, depth):
@@ -540,12 +484,3 @@ class _Search:
 
 def _free_rows(rows, E):
     return [i for i in rows if not E >> i & 1]
-
-
-def _gcd_fractions(qs):
-    num = 0
-    den = 1
-    for q in qs:
-        num = math.gcd(num, q.numerator)
-        den = math.lcm(den, q.denominator)
-    return Fraction(num, den) if num else Fraction(1)

@@ -1,0 +1,136 @@
+"""Exact certificates from floating-point hints.
+
+An LP says "this strict system is solvable, near this point" or "infeasible,
+with these duals".  Neither is evidence until it is turned into exact objects:
+
+* a **witness**: the exact active set at the point, a null vector ``v`` of it
+  and a step ``eps`` small enough that no inactive row turns on, so that
+  ``f(x) = f(x + eps v)`` holds exactly;
+* a **dependency** (Farkas certificate): exact multipliers ``y >= 0`` on a
+  support with ``sum y_i w_i = 0`` and ``sum y_i b_i >= 0``.
+
+:class:`ExactLayer` does both, in integer arithmetic where it can: every row
+``[w_i, b_i]`` is scaled by a positive rational to integers, which changes no
+sign pattern and no span.
+
+Examples
+--------
+>>> import numpy as np
+>>> L = ExactLayer(np.array([[1, 0], [0, 1], [-1, 0], [0, -1]]), np.zeros(4))
+>>> L.dependency_on([0, 2]).multipliers
+(Fraction(1, 1), Fraction(1, 1))
+>>> L.witness_near([-1.0, -1.0]) is None   # rows -x1 and -x2 are on there: full rank
+True
+>>> x1, x2, active = ExactLayer(np.array([[1, 0], [0, 1], [1, 1]]), np.zeros(3)).witness_near([-1, -1])
+>>> active, x1 != x2
+([], True)
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import flint
+
+from .evidence import Dependency
+from .exact import RowMatroid, fraction_matrix, integer_rows, to_fraction
+
+__all__ = ["ExactLayer"]
+
+
+class ExactLayer:
+    """A layer ``x -> ReLU(W x + b)`` read as exact rationals.
+
+    Attributes
+    ----------
+    Wq, bq : lists of Fraction
+    M : RowMatroid
+        The linear matroid of the rows of ``W``.
+    """
+
+    def __init__(self, W, b):
+        self.Wq = fraction_matrix(W)
+        self.bq = [to_fraction(v) for v in b]
+        self.m, self.n = len(self.Wq), len(self.Wq[0])
+        self.M = RowMatroid(self.Wq)
+        # rows [w_i, b_i] scaled to integers, for exact signs without Fractions
+        self.aug, _ = integer_rows([row + [bi] for row, bi in zip(self.Wq, self.bq)])
+
+    # ------------------------------------------------------------ witnesses
+    def witness_near(self, point):
+        """``(x1, x2, active)`` with ``f(x1) = f(x2)``, or None if the cell at ``point`` is full rank.
+
+        ``point`` may be floats (read exactly) or Fractions.
+        """
+        n = self.n
+        x0 = [to_fraction(v) for v in point]
+        D = 1
+        for q in x0:
+            D = math.lcm(D, q.denominator)
+        X = [int(q * D) for q in x0] + [D]  # x0 = X[:n] / D, homogeneous
+        vals = [sum(a * x for a, x in zip(row, X)) for row in self.aug]  # sign of w.x0 + b
+        active = [i for i in range(self.m) if vals[i] >= 0]
+        if self.M.rank(active) >= n:
+            return None
+        v = self.M.null_basis(active)[0]
+        # largest safe step: rows that are off stay off along x0 + eps v
+        eps = Fraction(1)
+        for i in range(self.m):
+            if vals[i] < 0:
+                d = sum(a * c for a, c in zip(self.aug[i], v))  # (w_i . v) times the row scale
+                if d > 0:
+                    eps = min(eps, Fraction(-vals[i], d * D))
+        eps /= 2
+        x2 = [a + eps * c for a, c in zip(x0, v)]
+        return x0, x2, active
+
+    # --------------------------------------------------------- dependencies
+    def dependency_on(self, support):
+        """The exact dependency on rows ``support``, if their null space is one ray in y >= 0.
+
+        An irreducible infeasible subsystem always qualifies: two independent
+        multiplier vectors would combine into one with a smaller support.
+        """
+        S = [int(i) for i in support]
+        if not S:
+            return None
+        cols = [self.M.int_rows[i] for i in S]
+        A = flint.fmpz_mat([[cols[k][j] for k in range(len(S))] for j in range(self.n)])
+        X, k = A.nullspace()
+        if k != 1:
+            return None
+        y = [int(X[r, 0]) for r in range(len(S))]
+        if all(v <= 0 for v in y):
+            y = [-v for v in y]
+        if any(v < 0 for v in y) or not any(y):
+            return None
+        # back to the caller's rows: int_rows[i] = scales[i] * w_i
+        return self._dependency({i: Fraction(v) * self.M.scales[i] for i, v in zip(S, y) if v},
+                                verify_rows=False)
+
+    def dependency_from(self, y):
+        """A Dependency from exact multipliers ``{row: y}``, if they are one."""
+        return self._dependency(y, verify_rows=True)
+
+    def _dependency(self, y, verify_rows):
+        rows = sorted(i for i, v in y.items() if v != 0)
+        if not rows or any(y[i] < 0 for i in rows):
+            return None
+        g = _gcd_fractions([y[i] for i in rows])
+        mult = [y[i] / g for i in rows]
+        if verify_rows:
+            for j in range(self.n):
+                if sum(q * self.Wq[i][j] for i, q in zip(rows, mult)) != 0:
+                    return None
+        if sum(q * self.bq[i] for i, q in zip(rows, mult)) < 0:
+            return None
+        return Dependency(tuple(rows), tuple(mult))
+
+
+def _gcd_fractions(qs):
+    """The largest rational g with every q / g an integer (so multipliers become coprime integers)."""
+    num, den = 0, 1
+    for q in qs:
+        num = math.gcd(num, q.numerator)
+        den = math.lcm(den, q.denominator)
+    return Fraction(num, den) if num else Fraction(1)
