@@ -5,26 +5,35 @@ The layer fails to be injective iff some point ``x`` has active rows
 iff ``rank W < n`` or some flat ``F`` of the row matroid with rank <= n - 1
 leaves a solvable strict system ``w_i . x + b_i < 0 (i not in F)`` (section 3).
 
-Search
-------
-A depth-first branch-and-bound over flats.  A node is a pair ``(F, E)``: the
-flat ``F`` of rows allowed to be active and a set ``E`` of rows that must stay
-strictly negative.  At a node the strict system on the rows outside ``F`` is
-tested by an LP (:mod:`dsssolver.lp`):
+Pipeline
+--------
+1. ``rank W < n``: a null vector is the witness.
+2. The sufficient half of the seed's Lemma 1, on a small node budget.
+3. A greedy elastic-LP dive (Chinneck's heuristic) for a witness.
+4. The exhaustive branch-and-bound below, whose used dependencies are the
+   proof.  Every witness and proof is re-checked exactly
+   (:mod:`dsssolver.check`) before it is returned.
 
-* solvable: the LP's point lies in a cell whose active rows are inside ``F``,
-  so they are rank deficient -> exact witness, done;
-* not solvable: the LP duals give a dependency ``(S, y)`` (a Farkas
-  certificate) with ``S`` disjoint from ``F``.  Any flat that makes the system
-  solvable must contain a row of ``S``; child ``k`` adds ``s_k`` to ``F``
-  (closure) and adds ``s_1 .. s_{k-1}`` to ``E``.  The children partition the
-  remaining candidates, so no flat is visited twice; a child whose closure
-  meets ``E`` or reaches rank n is empty.
+Branch-and-bound
+----------------
+A node is a pair ``(F, E)``: the flat ``F`` of rows allowed to be active and a
+set ``E`` of rows that must stay strictly negative.  At a node:
 
-Dependencies are kept in a pool: a node for which a pooled dependency is
-disjoint from ``F`` needs no LP, and a node for which one lies inside ``E``
-is empty.  The dependencies used form the proof of injectivity, which is
-re-checked exactly (:mod:`dsssolver.check`) before it is returned.
+* if the strict system on the rows outside ``F`` is solvable, the LP's point
+  lies in a cell whose active rows are inside ``F``: an exact witness;
+* otherwise a dependency ``(S, y)`` (a Farkas certificate, :mod:`lp`'s
+  FarkasLP prefers rows of ``E``) is disjoint from ``F``, and any flat that
+  makes the system solvable contains a row of ``S``.  Child ``k`` adds
+  ``s_k`` to ``F`` (closure) and ``s_1 .. s_{k-1}`` to ``E``: the children
+  partition the candidates, so no flat is visited twice;
+* a node of corank ``d`` is empty, without branching, when ``d``
+  dependencies have pairwise disjoint free rows (outside ``E``) and every
+  choice of one free row from each is independent modulo ``F``
+  (:meth:`RowMatroid.transversals_independent`), or when one dependency lies
+  inside ``E``.
+
+Dependencies are pooled (:class:`_bitsets.SupportSet`), so most nodes need
+no LP at all.
 """
 from __future__ import annotations
 
