@@ -329,8 +329,9 @@ class Inverter:
                                f"l_inf LP answer from there")
                 elif info.unique is not True:
                     unique = False if info.unique is False else None
-                    message = "the first layer's preimage is not a single point: " \
-                              "z is one preimage of many"
+                    message = ("the first layer's preimage is not a single point: z is one "
+                               "preimage of many" if unique is False else
+                               "z is a preimage; whether the only one was not decided")
             else:
                 u, info, eps = self._noisy_layer(k, y, kind, eps, self.noise is not None)
                 infos.append(info)

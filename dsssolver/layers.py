@@ -23,7 +23,8 @@ import numpy as np
 
 from ._validate import as_matrix, as_vector
 
-__all__ = ["SparseMatrix", "Layer", "Network", "as_network", "conv2d", "from_torch"]
+__all__ = ["SparseMatrix", "Layer", "Network", "as_network", "conv2d", "conv_transpose2d",
+           "from_torch"]
 
 ACTIVATIONS = ("relu", "leaky_relu", "linear")
 
@@ -74,6 +75,12 @@ class SparseMatrix:
     def __matmul__(self, x):
         x = np.asarray(x, dtype=np.float64)
         return np.bincount(self._rows, weights=self.data * x[self.indices], minlength=self.shape[0])
+
+    @property
+    def T(self):
+        """The transpose (a new CSR matrix)."""
+        return SparseMatrix.from_coo(self.indices, self._rows, self.data,
+                                     (self.shape[1], self.shape[0]))
 
     def toarray(self):
         """The dense matrix (cached: the rank tests work on dense row blocks)."""
@@ -274,12 +281,57 @@ def conv2d(kernel, bias, input_shape, stride=1, padding=0):
     return W, np.repeat(bias, ho * wo)
 
 
+def conv_transpose2d(kernel, bias, input_shape, stride=1, padding=0, output_padding=0):
+    """A 2-D transposed convolution (torch's ConvTranspose2d), the usual upsampling layer
+    of generators, as a sparse layer.
+
+    It is the adjoint of :func:`conv2d` with the same kernel, stride and padding, so its
+    matrix is that convolution's matrix transposed.
+
+    Parameters
+    ----------
+    kernel : array_like, shape (c_in, c_out, kh, kw)
+        torch's layout for ConvTranspose2d weights.
+    bias : array_like, shape (c_out,) or None
+    input_shape : tuple (c_in, h, w)
+    stride, padding, output_padding : int
+        Output size ``(h - 1) stride - 2 padding + kh + output_padding`` (and so for w).
+
+    Examples
+    --------
+    >>> W, b = conv_transpose2d(np.ones((1, 1, 2, 2)), None, (1, 2, 2), stride=2)
+    >>> W.shape
+    (16, 4)
+    """
+    K = np.asarray(kernel, dtype=np.float64)
+    if K.ndim != 4:
+        raise ValueError(f"kernel must be 4-D (c_in, c_out, kh, kw), got shape {K.shape}")
+    c_in, c_out, kh, kw = K.shape
+    if len(input_shape) != 3 or input_shape[0] != c_in:
+        raise ValueError(f"input_shape must be ({c_in}, h, w), got {tuple(input_shape)}")
+    if not 0 <= output_padding < stride:
+        raise ValueError("output_padding must be smaller than stride")
+    _, h, w = (int(d) for d in input_shape)
+    H = (h - 1) * stride - 2 * padding + kh + output_padding
+    Wd = (w - 1) * stride - 2 * padding + kw + output_padding
+    if H < 1 or Wd < 1:
+        raise ValueError("transposed convolution output would be empty")
+    Wc, _ = conv2d(K, None, (c_out, H, Wd), stride, padding)
+    if Wc.shape[1] != c_out * H * Wd or Wc.shape[0] != c_in * h * w:
+        raise ValueError("stride/padding/output_padding do not invert to the input shape")
+    bias = np.zeros(c_out) if bias is None else np.asarray(bias, dtype=np.float64).reshape(-1)
+    if bias.shape != (c_out,):
+        raise ValueError(f"bias must have length {c_out}, got shape {bias.shape}")
+    return Wc.T, np.repeat(bias, H * Wd)
+
+
 def from_torch(module, input_shape=None):
-    """Convert a ``torch.nn.Sequential`` of Linear / Conv2d / ReLU (/ LeakyReLU last).
+    """Convert a ``torch.nn.Sequential`` of Linear / Conv2d / ConvTranspose2d / ReLU
+    (/ LeakyReLU last).
 
     torch is an optional extra: it is imported only by the module you pass.  A ReLU
     must follow every Linear/Conv2d but the last, which may be followed by ReLU,
-    LeakyReLU or nothing.  A Conv2d needs the shape ``(c, h, w)`` of its input: from an
+    LeakyReLU or nothing.  A (transposed) convolution needs the shape ``(c, h, w)`` of its input: from an
     ``nn.Unflatten`` before it, from ``input_shape`` if it comes first, or from the
     convolution before it.  Flatten / Identity are skipped (the order is the same).
     """
@@ -309,6 +361,20 @@ def from_torch(module, input_shape=None):
             ho = (shape[1] + 2 * pad - K.shape[2]) // st + 1
             wo = (shape[2] + 2 * pad - K.shape[3]) // st + 1
             shape = (K.shape[0], ho, wo)
+        elif name == "ConvTranspose2d":
+            if shape is None:
+                raise ValueError("from_torch: ConvTranspose2d needs input_shape=(c, h, w)")
+            st, pad, opad = mod.stride[0], mod.padding[0], mod.output_padding[0]
+            if mod.stride[0] != mod.stride[1] or pad != mod.padding[1] \
+                    or opad != mod.output_padding[1] or mod.dilation != (1, 1) or mod.groups != 1:
+                raise ValueError("from_torch: only square stride/padding, no dilation or groups")
+            K = mod.weight.detach().cpu().double().numpy()
+            b = None if mod.bias is None else mod.bias.detach().cpu().double().numpy()
+            W, bb = conv_transpose2d(K, b, shape, st, pad, opad)
+            layers.append((W, bb))
+            act.append("linear")
+            shape = (K.shape[1], (shape[1] - 1) * st - 2 * pad + K.shape[2] + opad,
+                     (shape[2] - 1) * st - 2 * pad + K.shape[3] + opad)
         elif name in ("ReLU", "LeakyReLU"):
             if not act or act[-1] != "linear":
                 raise ValueError(f"from_torch: {name} not directly after Linear/Conv2d")

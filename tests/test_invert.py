@@ -5,7 +5,7 @@ import pytest
 import dsssolver as dss
 from dsssolver._invert_lp import Poly
 from dsssolver.invert import Inverter
-from dsssolver.layers import as_network, conv2d
+from dsssolver.layers import as_network, conv2d, conv_transpose2d
 
 
 def gauss_net(dims, seed, bias=False):
@@ -269,3 +269,36 @@ def test_joint_reports_second_preimage_regression():
     assert info.status == "joint" and info.residual < 1e-9
     assert rel(zh, z) > 1e-3  # z and zh are two preimages of x ...
     assert info.unique is False  # ... and the answer says so
+
+
+def test_conv_transpose_is_the_adjoint_and_inverts():
+    rng = np.random.default_rng(12)
+    K = rng.normal(size=(2, 3, 4, 4))
+    Wt, bt = conv_transpose2d(K, np.zeros(3), (2, 4, 4), stride=2, padding=1)
+    Wc, _ = conv2d(K, None, (3, 8, 8), stride=2, padding=1)
+    assert Wt.shape == (192, 32) and Wc.shape == (32, 192)
+    u, v = rng.normal(size=32), rng.normal(size=192)
+    assert np.isclose(v @ (Wt @ u), u @ (Wc @ v))  # <W_T u, v> = <u, W_conv v>
+    # a small DCGAN-like generator: 8 -> 32 (= 2x4x4) -> transposed conv to 3x8x8
+    W1 = rng.normal(size=(32, 8)) / np.sqrt(32)
+    layers = [(W1, None), (Wt, rng.normal(size=3).repeat(64) * 0.1)]
+    G = as_network(layers)
+    z = rng.normal(size=8)
+    zh, info = dss.invert(layers, G.forward(z))
+    assert info.residual < 1e-9 and info.unique is not None
+    if info.unique:
+        assert rel(zh, z) < 1e-9
+
+
+def test_torch_generator_with_conv_transpose_optional():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    torch.manual_seed(2)
+    net = nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Unflatten(0, (2, 4, 4)),
+                        nn.ConvTranspose2d(2, 3, 4, stride=2, padding=1), nn.ReLU(),
+                        nn.Flatten(0)).double()
+    z = torch.randn(6, dtype=torch.float64)
+    x = net(z).detach().numpy()
+    assert np.allclose(as_network(net).forward(z.numpy()), x, atol=1e-12)
+    zh, info = dss.invert(net, x)
+    assert info.residual < 1e-9
