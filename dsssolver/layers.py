@@ -230,6 +230,17 @@ def as_network(layers, last_activation="relu", negative_slope=0.1):
     return Network(out)
 
 
+def _kernel_and_input(kernel, input_shape, in_axis, layout):
+    """Validated 4-D kernel and the input's (h, w); ``in_axis`` is the input-channel axis."""
+    K = np.asarray(kernel, dtype=np.float64)
+    if K.ndim != 4:
+        raise ValueError(f"kernel must be 4-D {layout}, got shape {K.shape}")
+    if len(input_shape) != 3 or input_shape[0] != K.shape[in_axis]:
+        raise ValueError(f"input_shape must be ({K.shape[in_axis]}, h, w), got "
+                         f"{tuple(input_shape)}")
+    return K, int(input_shape[1]), int(input_shape[2])
+
+
 def conv2d(kernel, bias, input_shape, stride=1, padding=0):
     """A 2-D convolution (cross-correlation, as in torch) as a sparse layer.
 
@@ -255,13 +266,8 @@ def conv2d(kernel, bias, input_shape, stride=1, padding=0):
     >>> W @ np.arange(9.0) + b
     array([ 8.5, 12.5, 20.5, 24.5])
     """
-    K = np.asarray(kernel, dtype=np.float64)
-    if K.ndim != 4:
-        raise ValueError(f"kernel must be 4-D (c_out, c_in, kh, kw), got shape {K.shape}")
+    K, h, w = _kernel_and_input(kernel, input_shape, 1, "(c_out, c_in, kh, kw)")
     c_out, c_in, kh, kw = K.shape
-    if len(input_shape) != 3 or input_shape[0] != c_in:
-        raise ValueError(f"input_shape must be ({c_in}, h, w), got {tuple(input_shape)}")
-    _, h, w = (int(s) for s in input_shape)
     if stride < 1 or padding < 0:
         raise ValueError("stride must be >= 1 and padding >= 0")
     ho, wo = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
@@ -303,15 +309,10 @@ def conv_transpose2d(kernel, bias, input_shape, stride=1, padding=0, output_padd
     >>> W.shape
     (16, 4)
     """
-    K = np.asarray(kernel, dtype=np.float64)
-    if K.ndim != 4:
-        raise ValueError(f"kernel must be 4-D (c_in, c_out, kh, kw), got shape {K.shape}")
+    K, h, w = _kernel_and_input(kernel, input_shape, 0, "(c_in, c_out, kh, kw)")
     c_in, c_out, kh, kw = K.shape
-    if len(input_shape) != 3 or input_shape[0] != c_in:
-        raise ValueError(f"input_shape must be ({c_in}, h, w), got {tuple(input_shape)}")
     if not 0 <= output_padding < stride:
         raise ValueError("output_padding must be smaller than stride")
-    _, h, w = (int(d) for d in input_shape)
     H = (h - 1) * stride - 2 * padding + kh + output_padding
     Wd = (w - 1) * stride - 2 * padding + kw + output_padding
     if H < 1 or Wd < 1:
