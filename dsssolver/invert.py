@@ -125,7 +125,9 @@ class Inverter:
     Per output the work is small (a 500 x 100 LP, a 100 x 100 factorisation), so run one
     process per core with ``OPENBLAS_NUM_THREADS=1``: a multi-threaded BLAS on matrices
     this small was measured 10-100x slower on a loaded 2-core machine.  HiGHS runs with
-    one thread for the same reason.
+    one thread for the same reason.  Sparse (convolution) layers reach HiGHS as sparse
+    matrices, but the rank tests and the polishing use dense row blocks, which bounds the
+    layer size at roughly 10^4 rows by 10^3 columns.
     """
 
     def __init__(self, layers, last_activation="relu", negative_slope=0.1, method="exact",
