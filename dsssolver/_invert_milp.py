@@ -12,14 +12,17 @@ where ``[L, U]`` bounds the pre-activation.  The bounds come from LPs and hold f
 ``x_K`` is bounded by LPs over ``P``; ``ReLU(pre) <= u`` implies ``pre <= u``, so
 ``{x_{j-1} >= 0 : W_j x_{j-1} + b_j <= hi_j}`` bounds the layer below, down to ``z``;
 then the pre-activations of layer 1 are bounded by LPs over that polytope, and deeper
-ones by interval arithmetic.  (If some LP is unbounded, a box is imposed and the
-report says so: claims then hold inside that box.)
+ones by interval arithmetic.  Every LP bound is loosened by HiGHS's tolerance before
+use (a neuron at exactly 0 "bounded below by 1e-11" would be fixed on).  If some LP is
+unbounded, a box is imposed and the report says so (``boxed``): claims then hold
+inside that box.
 
 The MILP's answer is then polished: with its on/off pattern fixed every constraint is
 linear in z, and the point is moved onto its tight constraints by least squares.  Is
 the network's preimage of x a single point?  If the pattern's polyhedron is not a point,
-no.  Otherwise a second MILP maximises ``||z'' - z'||_1`` over all preimages; an optimum
-of ~0 means yes, and a far optimum is re-checked as a real second preimage.
+no.  Otherwise a second MILP maximises ``||z'' - z'||_1`` over all preimages; a far
+optimum is re-checked as a real second preimage, and "yes" needs an optimum of ~0 from
+two solver set-ups (HiGHS's MIP presolve once hid a second preimage).
 """
 from __future__ import annotations
 
