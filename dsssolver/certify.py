@@ -467,7 +467,7 @@ class _Search:
         res = self._result(
             "injective",
             f"Proof: nonsingular minor and {len(deps)} dependencies cover every flat of rank < n.",
-            proof=Proof(minor, deps),
+            proof=Proof(minor, deps, hints),
         )
         res.checked = True
         res.stats = self._stats(check_seconds=check_seconds)

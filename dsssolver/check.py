@@ -63,7 +63,8 @@ def check(evidence, W, b=None, explain=False):
     elif evidence.status == "not_injective":
         ok, msg = check_witness(*evidence.witness, Wq, bq)
     elif evidence.status == "injective":
-        ok, msg = check_proof(evidence.proof.minor, evidence.proof.dependencies, Wq, bq)
+        ok, msg = check_proof(evidence.proof.minor, evidence.proof.dependencies, Wq, bq,
+                              hints=evidence.proof.hints)
     else:
         ok, msg = False, "status 'unknown' carries no evidence"
     return (ok, msg) if explain else ok

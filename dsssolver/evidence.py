@@ -9,14 +9,19 @@ JSON format (version 1), every rational written as a string ``"p/q"`` or ``"p"``
     {"format": "dsssolver-evidence", "version": 1,
      "status": "injective", "shape": [m, n],
      "minor": [i_1, ..., i_n],
-     "dependencies": [{"rows": [i, ...], "multipliers": ["p/q", ...]}, ...], ...}
+     "dependencies": [{"rows": [i, ...], "multipliers": ["p/q", ...]}, ...],
+     "hints": {"<hex row mask of a flat>": k or [k, ...], ...}, ...}
 
 A witness ``(x1, x2)`` claims ``x1 != x2`` and ``ReLU(W x1 + b) == ReLU(W x2 + b)``.
 A proof claims that rows ``minor`` of ``W`` form a nonsingular n x n matrix, that
 each dependency has multipliers ``y >= 0``, not all zero, with
 ``sum y_i w_i = 0`` and ``sum y_i b_i >= 0``, and that no set of rows of rank at
 most n - 1 meets the rows of every dependency (MATH.md section 4).  Row indices
-are 0-based.  ``stats`` and ``message`` are informational.
+are 0-based.  ``hints`` (optional) tells a checker which dependencies the search
+used at which flat (bit i of the mask = row i), so it can replay the search
+instead of searching afresh; a checker must verify every hinted claim, so
+wrong hints can slow a check but never pass a wrong proof.  ``stats`` and
+``message`` are informational.
 """
 from __future__ import annotations
 
@@ -48,10 +53,17 @@ class Dependency:
 
 @dataclass
 class Proof:
-    """Proof of injectivity: a nonsingular n x n minor and a covering set of dependencies."""
+    """Proof of injectivity: a nonsingular n x n minor and a covering set of dependencies.
+
+    ``hints`` (optional) replays the search for the checker: it maps the row
+    mask of a flat to the position of the dependency branched on there, or to
+    the list of positions that closed it.  Hints only steer the checker, which
+    verifies every claim and ignores hints that do not fit.
+    """
 
     minor: list
     dependencies: list = field(default_factory=list)
+    hints: dict | None = None
 
 
 @dataclass
@@ -102,6 +114,8 @@ class CertifyResult:
         if self.proof is not None:
             out["minor"] = list(self.proof.minor)
             out["dependencies"] = [d.to_json() for d in self.proof.dependencies]
+            if self.proof.hints:
+                out["hints"] = {format(F, "x"): h for F, h in self.proof.hints.items()}
         out["stats"] = {k: v for k, v in self.stats.items() if _jsonable(v)}
         return out
 
@@ -139,7 +153,7 @@ class CertifyResult:
                     raise ValueError(f"dependency {k}: rows and multipliers differ in length")
                 parsed.append(Dependency(tuple(d["rows"]),
                                          tuple(parse_fraction(y) for y in d["multipliers"])))
-            res.proof = Proof(list(minor), parsed)
+            res.proof = Proof(list(minor), parsed, _parse_hints(doc.get("hints")))
         return res
 
     def summary(self):
@@ -158,6 +172,24 @@ class CertifyResult:
                      f"{st.get('seconds', 0.0):.3f} s; evidence re-checked exactly: "
                      f"{'yes' if self.checked else 'no'}")
         return "\n".join(lines)
+
+
+def _parse_hints(h):
+    if h is None:
+        return None
+    if not isinstance(h, dict):
+        raise ValueError("'hints' must be an object mapping hex row masks to positions")
+    out = {}
+    for key, val in h.items():
+        try:
+            F = int(key, 16)
+        except (TypeError, ValueError):
+            raise ValueError(f"hint key {key!r} is not a hex row mask") from None
+        ok = _is_index(val) or (isinstance(val, list) and val and all(_is_index(v) for v in val))
+        if not ok:
+            raise ValueError(f"hint {key!r} must be a position or a list of positions")
+        out[F] = val
+    return out
 
 
 def _short(q):

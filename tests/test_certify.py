@@ -262,3 +262,27 @@ def test_lemma1_sufficient_half_as_pretest():
     res = _decide(np.array([[1.0], [-1.0], [2.0], [-3.0]]), np.array([1.0, -1.0, -1.0, 3.0]))
     assert res.status == reference_certify(np.array([[1.0], [-1.0], [2.0], [-3.0]]),
                                            np.array([1.0, -1.0, -1.0, 3.0])).status
+
+
+def test_hints_steer_but_never_pass_a_wrong_proof():
+    rng = np.random.default_rng(4)
+    W = rng.standard_normal((42, 6))
+    res = dss.certify(W)
+    assert res.status == "injective"
+    doc = json.loads(json.dumps(res.to_json()))
+    assert doc["hints"]
+    assert dss.check(doc, W)
+    # scrambled hints: still a valid proof, checked the slow way
+    k = len(doc["dependencies"])
+    scrambled = dict(doc, hints={key: (i * 7) % k for i, key in enumerate(doc["hints"])})
+    assert dss.check(scrambled, W)
+    # with dependencies removed, the verdict with hints is the verdict without them
+    verdicts = set()
+    for cut in (1, 2, 4, 8, 16, k - 1):
+        short = dict(doc, dependencies=doc["dependencies"][:-cut])
+        plain = {key: v for key, v in short.items() if key != "hints"}
+        verdicts.add(dss.check(plain, W))
+        assert dss.check(short, W) == dss.check(plain, W), cut
+    assert False in verdicts
+    with pytest.raises(ValueError, match="hint"):
+        dss.check(dict(doc, hints={"zz": 1}), W)
