@@ -200,7 +200,7 @@ class _Search:
         out = self._result(
             "injective",
             f"Proof via the seed's Lemma 1 (sufficient half): ReLU(W_P x) is injective on the "
-            f"{len(P)} rows with b >= 0, with {len(deps)} dependencies.",
+            f"{len(P)} rows with b >= 0, with {_count(len(deps), 'dependency', 'dependencies')}.",
             proof=Proof(minor, deps),
         )
         out.checked = True
@@ -466,7 +466,8 @@ class _Search:
             return self._finish_unknown(f"proof failed the exact check ({msg})")
         res = self._result(
             "injective",
-            f"Proof: nonsingular minor and {len(deps)} dependencies cover every flat of rank < n.",
+            f"Proof: a nonsingular minor and {_count(len(deps), 'dependency', 'dependencies')} "
+            "that no flat of rank < n meets all of.",
             proof=Proof(minor, deps, hints),
         )
         res.checked = True
@@ -489,6 +490,10 @@ class _Search:
                 break
             piv.append(col)
         return piv[: self.n]
+
+
+def _count(k, one, many):
+    return f"{k} {one if k == 1 else many}"
 
 
 def _free_rows(rows, E):

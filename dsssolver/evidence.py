@@ -166,7 +166,8 @@ class CertifyResult:
             lines.append(f"          x2 = [{', '.join(_short(v) for v in x2)}]")
         if self.proof is not None:
             lines.append(f"  proof: minor rows {self.proof.minor}, "
-                         f"{len(self.proof.dependencies)} dependencies")
+                         f"{len(self.proof.dependencies)} "
+                         f"{'dependency' if len(self.proof.dependencies) == 1 else 'dependencies'}")
         st = self.stats
         lines.append(f"  {st.get('nodes', 0)} nodes, {st.get('lps', 0)} LPs, "
                      f"{st.get('seconds', 0.0):.3f} s; evidence re-checked exactly: "
