@@ -43,9 +43,9 @@ def _cmd_certify(args):
 
     W, b = load_layer(args.layer)
     with _quiet_stdout():
-        res = certify(
-            W, b, time_limit=args.time_limit, node_limit=args.node_limit, progress=args.progress
-        )
+        progress = sys.stderr.isatty() if args.progress is None else args.progress
+        res = certify(W, b, time_limit=args.time_limit, node_limit=args.node_limit,
+                      progress=progress)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             json.dump(res.to_json(), fh, indent=1)
@@ -77,7 +77,8 @@ def _build_parser():
     c.add_argument("-o", "--output", help="also write the JSON evidence to this file")
     c.add_argument("--time-limit", type=float, default=None, help="seconds (default: none)")
     c.add_argument("--node-limit", type=int, default=None, help="search nodes (default: none)")
-    c.add_argument("--progress", action="store_true", help="periodic progress lines on stderr")
+    c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="a progress line on stderr every second (default: when stderr is a terminal)")
     c.set_defaults(func=_cmd_certify)
 
     k = sub.add_parser("check", help="re-check evidence JSON against a layer, exactly")
