@@ -54,7 +54,7 @@ class ExactLayer:
         self.m, self.n = len(self.Wq), len(self.Wq[0])
         self.M = RowMatroid(self.Wq)
         # rows [w_i, b_i] scaled to integers, for exact signs without Fractions
-        self.aug, _ = integer_rows([row + [bi] for row, bi in zip(self.Wq, self.bq)])
+        self.aug, self.aug_scales = integer_rows([row + [bi] for row, bi in zip(self.Wq, self.bq)])
 
     # ------------------------------------------------------------ witnesses
     def witness_near(self, point):
@@ -90,23 +90,35 @@ class ExactLayer:
 
         An irreducible infeasible subsystem always qualifies: two independent
         multiplier vectors would combine into one with a smaller support.
+        Works on the integer rows ``aug_i = s_i [w_i, b_i]``: ``z`` with
+        ``sum z_i aug_i[:n] = 0`` and ``sum z_i aug_i[n] >= 0`` gives the
+        multipliers ``y_i = z_i s_i``, returned as coprime integers.
         """
         S = [int(i) for i in support]
         if not S:
             return None
-        cols = [self.M.int_rows[i] for i in S]
-        A = flint.fmpz_mat([[cols[k][j] for k in range(len(S))] for j in range(self.n)])
+        n = self.n
+        A = flint.fmpz_mat([[self.aug[i][j] for i in S] for j in range(n)])
         X, k = A.nullspace()
         if k != 1:
             return None
-        y = [int(X[r, 0]) for r in range(len(S))]
-        if all(v <= 0 for v in y):
-            y = [-v for v in y]
-        if any(v < 0 for v in y) or not any(y):
+        z = [int(X[r, 0]) for r in range(len(S))]
+        if all(v <= 0 for v in z):
+            z = [-v for v in z]
+        if any(v < 0 for v in z) or not any(z):
             return None
-        # back to the caller's rows: int_rows[i] = scales[i] * w_i
-        return self._dependency({i: Fraction(v) * self.M.scales[i] for i, v in zip(S, y) if v},
-                                verify_rows=False)
+        if sum(v * self.aug[i][n] for i, v in zip(S, z)) < 0:
+            return None
+        rows = sorted((i, v) for i, v in zip(S, z) if v)
+        den = 1
+        for i, _ in rows:
+            den = math.lcm(den, self.aug_scales[i].denominator)
+        num = [v * self.aug_scales[i].numerator * (den // self.aug_scales[i].denominator)
+               for i, v in rows]
+        g = 0
+        for v in num:
+            g = math.gcd(g, v)
+        return Dependency(tuple(i for i, _ in rows), tuple(Fraction(v // g) for v in num))
 
     def dependency_from(self, y):
         """A Dependency from exact multipliers ``{row: y}``, if they are one."""
