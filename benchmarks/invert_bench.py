@@ -238,12 +238,14 @@ def bench_noise(args, rng, layers, G):
     Z = rng.normal(size=(args.noise_codes, G.latent_dim))
     rms = float(np.sqrt(np.mean(G.forward(Z) ** 2)))
     res = {"levels": levels, "noise": "x + U[-eps, eps] per entry; noise bound eps given",
+           "lei_thresholds": "every positive hidden entry read as active (Lei et al.); "
+                             "default: threshold at the layer above's estimated error",
            "rms_of_x": rms, "codes_per_level": args.noise_codes,
            "gd_codes_per_level": args.noise_gd_codes}
-    for method in ("linf", "l1"):
+    for method, lei in (("linf", False), ("l1", False), ("linf", True), ("l1", True)):
         med, p90, bound = [], [], []
         for eps in levels:
-            inv = Inverter(layers, method=method, noise=eps)
+            inv = Inverter(layers, method=method, noise=eps, lei_thresholds=lei)
             e, bd = [], []
             for z in Z:
                 x = G.forward(z) + rng.uniform(-eps, eps, size=G.output_dim)
@@ -253,9 +255,10 @@ def bench_noise(args, rng, layers, G):
             med.append(float(np.median(e)))
             p90.append(float(np.quantile(e, 0.9)))
             bound.append(float(np.median(bd)))
-        res[method] = {"median_rel_error": med, "p90_rel_error": p90,
-                       "median_rel_error_bound": bound}
-        print(method, ["%.2e" % m for m in med])
+        key = method + ("_lei_thresholds" if lei else "")
+        res[key] = {"median_rel_error": med, "p90_rel_error": p90,
+                    "median_rel_error_bound": bound}
+        print(key, ["%.2e" % m for m in med])
     med, p90 = [], []
     for eps in levels:
         e = []
@@ -282,6 +285,9 @@ def plots(doc, gd_times):
         ax.loglog(n["levels"], n[key]["median_rel_error"], "o-", color=col, label=lab)
         ax.fill_between(n["levels"], n[key]["median_rel_error"], n[key]["p90_rel_error"],
                         color=col, alpha=0.15)
+        if key + "_lei_thresholds" in n:
+            ax.loglog(n["levels"], n[key + "_lei_thresholds"]["median_rel_error"], "x:",
+                      color=col, alpha=0.8, label=f"{lab}, Lei et al.'s hidden thresholds")
         if "median_rel_error_bound" in n[key]:
             b = np.array(n[key]["median_rel_error_bound"])
             ok = np.isfinite(b)

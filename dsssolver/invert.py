@@ -119,6 +119,10 @@ class Inverter:
         and checked against every inequality directly.  "always" solves every LP.
     milp_time_limit : float
         Seconds for each joint MILP.
+    lei_thresholds : bool
+        Noisy methods: read every positive entry as active at hidden layers, as Lei et
+        al. do, instead of thresholding at the estimated error of the layer above (for
+        comparison; see ``benchmarks/invert_bench.py``).
 
     Notes
     -----
@@ -131,7 +135,8 @@ class Inverter:
     """
 
     def __init__(self, layers, last_activation="relu", negative_slope=0.1, method="exact",
-                 tol=1e-9, noise=None, lp="auto", milp_time_limit=60.0):
+                 tol=1e-9, noise=None, lp="auto", milp_time_limit=60.0, *,
+                 lei_thresholds=False):
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         if lp not in ("auto", "always"):
@@ -143,6 +148,7 @@ class Inverter:
         self.net = as_network(layers, last_activation, negative_slope)
         self.method, self.tol, self.noise, self.lp = method, float(tol), noise, lp
         self.milp_time_limit = milp_time_limit
+        self.lei_thresholds = bool(lei_thresholds)
         self._lps = {}
         self._dense = [layer.dense() for layer in self.net.layers]
 
@@ -241,6 +247,8 @@ class Inverter:
         layer = self.net.layers[k]
         floor = 1e-12 * max(np.abs(y).max(), 1e-300)  # LP round-off is not signal
         tau = max(floor, eps[2]) if eps is not None else floor
+        if self.lei_thresholds and k < len(self.net.layers) - 1:
+            tau = floor
         n = layer.shape[1]
         if k < len(self.net.layers) - 1 and (y > tau).sum() < n <= (y > floor).sum():
             tau = np.sort(y)[-n] * (1 - 1e-12)  # keep n rows: a threshold must not blind us
