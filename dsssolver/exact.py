@@ -222,7 +222,7 @@ class RowMatroid:
         X = _first_columns(X, k)
         return {i: all(v == 0 for v in (self.submatrix([i]) * X).entries()) for i in rows}
 
-    def transversals_independent(self, state, parts, limit=20000):
+    def transversals_independent(self, state, parts, limit=200000):
         """Whether every choice of one row per part is independent modulo the flat.
 
         ``parts`` are ``d`` row lists, ``d`` the corank of ``state``'s flat.
@@ -249,11 +249,15 @@ class RowMatroid:
             total *= len(part)
         if total == 0 or total > limit:
             return False
-        # quotient coordinates in a random basis, so that pivots are non-zero
+        # quotient coordinates in a random basis, so that pivots are non-zero;
+        # small parts first keeps the shared elimination's intermediate arrays small
+        parts = sorted(parts, key=len)
         quot = [(((self._Mp[list(part)] @ N) % PRIME) @ self._mix(d)) % PRIME for part in parts]
         fast = _all_transversals_nonsingular(quot)
         if fast is not None:
             return fast
+        if total > 20000:  # the pivoting fallback holds all T matrices at once
+            return False
         grids = np.meshgrid(*[np.arange(len(p)) for p in parts], indexing="ij")
         mats = np.stack([quot[j][grids[j].ravel()] for j in range(d)], axis=1)  # T x d x d
         return bool(np.all(_det_nonzero_mod_p(mats)))
