@@ -58,9 +58,10 @@ def certify(W, b=None, time_limit=None, node_limit=None, progress=False):
 
     Parameters
     ----------
-    W : array_like, shape (m, n)
+    W : array_like, shape (m, n), or a torch ``nn.Linear``
         Weights; float entries are read as the exact rationals they store,
-        integer and :class:`fractions.Fraction` entries are exact.
+        integer and :class:`fractions.Fraction` entries are exact.  A torch
+        ``nn.Linear`` gives its weight and bias (float32 values, read exactly).
     b : array_like, shape (m,), optional
         Biases (default zero).
     time_limit : float, optional
@@ -98,12 +99,24 @@ def certify(W, b=None, time_limit=None, node_limit=None, progress=False):
     >>> res.status, len(res.witness)
     ('not_injective', 2)
     """
-    W, b = as_layer(W, b)
+    W, b = as_layer(*_from_module(W, b))
     if time_limit is not None and not time_limit > 0:
         raise ValueError(f"time_limit must be positive, got {time_limit!r}")
     if node_limit is not None and (not isinstance(node_limit, (int, np.integer)) or node_limit < 1):
         raise ValueError(f"node_limit must be a positive integer, got {node_limit!r}")
     return _Search(W, b, time_limit, node_limit, progress).run()
+
+
+def _from_module(W, b):
+    """``(weight, bias)`` of a torch ``nn.Linear`` (torch stays an optional extra)."""
+    weight = getattr(W, "weight", None)
+    if weight is None or not hasattr(weight, "detach"):
+        return W, b
+    if b is not None:
+        raise ValueError("b must be None when W is a torch module (its bias is used)")
+    bias = getattr(W, "bias", None)
+    to_np = lambda t: t.detach().cpu().double().numpy()  # noqa: E731  (float32 -> exact float64)
+    return to_np(weight), (None if bias is None else to_np(bias))
 
 
 class _Limit(Exception):

@@ -286,3 +286,16 @@ def test_hints_steer_but_never_pass_a_wrong_proof():
     assert False in verdicts
     with pytest.raises(ValueError, match="hint"):
         dss.check(dict(doc, hints={"zz": 1}), W)
+
+
+def test_torch_linear_layer_is_accepted():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(4, 28)
+    res = dss.certify(layer)
+    W = layer.weight.detach().double().numpy()
+    b = layer.bias.detach().double().numpy()
+    assert res.status == dss.certify(W, b).status
+    assert dss.check(res, W, b)
+    with pytest.raises(ValueError, match="torch module"):
+        dss.certify(layer, b=np.zeros(28))
