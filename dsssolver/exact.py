@@ -289,15 +289,15 @@ def _all_transversals_nonsingular(quot):
     rest = list(quot[1:])  # part j as (choices of parts 1..k) x a_j x width
     prefix = 0  # number of choice axes so far, before the part's own axis
     for k in range(d - 1):
-        piv = P[..., :1]
-        if not np.all(piv):
+        if not P[..., 0].all():
             return None
+        Pe = P[..., None, :]  # (choices 1..k, 1, w)
+        P0 = Pe[..., :1]
         new_rest = []
         for R in rest:
-            Re = np.expand_dims(R, axis=prefix)  # (..., 1, a_j, w)
-            Pe = np.expand_dims(P, axis=-2)  # (..., a_k, 1, w)
+            Re = R.reshape(R.shape[:prefix] + (1,) + R.shape[prefix:])  # (choices 1..k-1, 1, a_j, w)
             # both products are below 2**52, so one reduction of their difference suffices
-            upd = (Pe[..., :1] * Re - Re[..., :1] * Pe) % PRIME
+            upd = (P0 * Re - Re[..., :1] * Pe) % PRIME
             new_rest.append(upd[..., 1:])
         prefix += 1
         P, rest = new_rest[0], new_rest[1:]
