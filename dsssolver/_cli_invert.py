@@ -14,7 +14,7 @@ import zipfile
 import numpy as np
 
 from . import cli
-from .io import _check_path, load_array
+from .io import _open, load_array
 
 __all__ = ["register", "load_network"]
 
@@ -27,11 +27,7 @@ def load_network(path):
     ValueError
         Missing or unreadable file, no ``W1``, a gap in the numbering, stray arrays.
     """
-    _check_path(path)
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path}: cannot read as .npz ({exc})") from None
+    data = _open(path)
     if not isinstance(data, np.lib.npyio.NpzFile):
         raise ValueError(f"{path}: expected an .npz with arrays W1, b1, W2, ...")
     with data:

@@ -19,13 +19,18 @@ def _check_path(path):
         raise ValueError(f"{path}: is a directory, not a file")
 
 
-def load_array(path):
-    """Load one array from ``.npy`` (or the single array of an ``.npz``)."""
+def _open(path):
+    """``np.load`` with one-line errors for missing, directory and unreadable files."""
     _check_path(path)
     try:
-        data = np.load(path, allow_pickle=False)
+        return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{path}: cannot read as .npy/.npz ({exc})") from None
+
+
+def load_array(path):
+    """Load one array from ``.npy`` (or the single array of an ``.npz``)."""
+    data = _open(path)
     if isinstance(data, np.lib.npyio.NpzFile):
         with data:
             keys = list(data.keys())
@@ -43,11 +48,7 @@ def load_layer(path):
     ValueError
         If the file is missing, unreadable, lacks ``W``, or holds invalid arrays.
     """
-    _check_path(path)
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path}: cannot read as .npy/.npz ({exc})") from None
+    data = _open(path)
     if isinstance(data, np.lib.npyio.NpzFile):
         with data:
             if "W" not in data.files:

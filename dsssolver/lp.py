@@ -31,6 +31,40 @@ __all__ = ["StrictLP", "LPOutcome"]
 _INF = highspy.kHighsInf
 
 
+_OPTIMAL = highspy.HighsModelStatus.kOptimal
+_INFEASIBLE = highspy.HighsModelStatus.kInfeasible
+
+
+class _Model:
+    """One persistent HiGHS model: quiet, single-threaded, with counted, retried solves."""
+
+    def _new_highs(self, presolve=False):
+        self.lp_count = 0
+        self.lp_seconds = 0.0
+        self.retries = 0
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        if not presolve:
+            h.setOptionValue("presolve", "off")  # tiny LPs: presolve costs more than it saves
+        return h
+
+    def _run(self, expected=(_OPTIMAL,)):
+        """Solve (hot start); any status not in ``expected`` is retried once from scratch."""
+        h = self._h
+        t0 = time.perf_counter()
+        h.run()
+        status = h.getModelStatus()
+        if status not in expected:
+            self.retries += 1
+            h.clearSolver()
+            h.run()
+            status = h.getModelStatus()
+        self.lp_count += 1
+        self.lp_seconds += time.perf_counter() - t0
+        return status
+
+
 def _pow2_rows(W, b):
     """Rows ``[w_i, b_i]`` scaled by a power of two to max-norm in [0.5, 1).
 
@@ -67,7 +101,7 @@ class LPOutcome:
         self.duals = duals
 
 
-class StrictLP:
+class StrictLP(_Model):
     """A persistent HiGHS model of the robust strict-feasibility LP for one layer.
 
     Parameters
@@ -85,18 +119,12 @@ class StrictLP:
         self.rows, _ = _pow2_rows(W, b)  # rows [w_i, b_i] * 2**-e_i: well scaled, exactly
         self.margin_tol = margin_tol
         self.dual_tol = dual_tol
-        self.lp_count = 0
-        self.lp_seconds = 0.0
-        self.retries = 0
         self._h = self._build()
         self._upper = np.full(self.m, 0.0)  # current upper bounds of the layer rows
 
     def _build(self):
         m, n = self.m, self.n
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)
-        h.setOptionValue("presolve", "off")
+        h = self._new_highs()
         ncol = n + 2  # x (n), s, t
         lower = np.array([-1.0] * (n + 1) + [-_INF])
         upper = np.array([1.0] * (n + 1) + [1.0])
@@ -141,20 +169,9 @@ class StrictLP:
     def solve(self, active):
         """Solve for the row set ``active`` (boolean mask of length m)."""
         self.set_rows(active)
-        t0 = time.perf_counter()
-        h = self._h
-        h.run()
-        status = h.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:
-            # should not happen for this always-optimal LP: retry from scratch once
-            self.retries += 1
-            h.clearSolver()
-            h.run()
-            status = h.getModelStatus()
-        self.lp_count += 1
-        self.lp_seconds += time.perf_counter() - t0
-        if status != highspy.HighsModelStatus.kOptimal:
+        if self._run() != _OPTIMAL:  # should not happen for this always-optimal LP
             return LPOutcome("error")
+        h = self._h
         sol = h.getSolution()
         col = np.asarray(sol.col_value)
         t = col[-1]
@@ -168,7 +185,7 @@ class StrictLP:
         return LPOutcome("infeasible", margin=t, support=support, duals=duals)
 
 
-class FarkasLP:
+class FarkasLP(_Model):
     """A persistent HiGHS model of the Farkas (dual) side of the strict system.
 
     ::
@@ -191,14 +208,8 @@ class FarkasLP:
         A, _ = _pow2_rows(W, b)
         self.excluded_cost = excluded_cost
         self.support_tol = support_tol
-        self.lp_count = 0
-        self.lp_seconds = 0.0
-        self.retries = 0
         m, n = self.m, self.n
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)
-        h.setOptionValue("presolve", "off")
+        h = self._new_highs()
         # columns y_0..y_{m-1}, z; rows: n rows W^T y = 0, b^T y - z = 0, 1^T y = 1
         h.addVars(m + 1, np.zeros(m + 1), np.full(m + 1, _INF))
         self._cost = np.ones(m)
@@ -238,19 +249,10 @@ class FarkasLP:
         if changed.size:
             h.changeColsCost(changed.size, changed.astype(np.int32), cost[changed])
             self._cost = cost
-        t0 = time.perf_counter()
-        h.run()
-        status = h.getModelStatus()
-        if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible):
-            self.retries += 1
-            h.clearSolver()
-            h.run()
-            status = h.getModelStatus()
-        self.lp_count += 1
-        self.lp_seconds += time.perf_counter() - t0
-        if status == highspy.HighsModelStatus.kInfeasible:
+        status = self._run((_OPTIMAL, _INFEASIBLE))
+        if status == _INFEASIBLE:
             return LPOutcome("feasible")
-        if status != highspy.HighsModelStatus.kOptimal:
+        if status != _OPTIMAL:
             return LPOutcome("error")
         y = np.asarray(h.getSolution().col_value)[:m]
         y = np.where(flat, 0.0, y)
@@ -259,7 +261,7 @@ class FarkasLP:
         return LPOutcome("infeasible", margin=avail, support=support, duals=y)
 
 
-class ElasticLP:
+class ElasticLP(_Model):
     """Sum-of-infeasibilities LP for the strict system, used to dive for witnesses.
 
     ::
@@ -278,12 +280,7 @@ class ElasticLP:
         A, _ = _pow2_rows(np.asarray(W, dtype=float), np.asarray(b, dtype=float))
         self.m, self.n = A.shape[0], A.shape[1] - 1
         m, n = self.m, self.n
-        self.lp_count = 0
-        self.lp_seconds = 0.0
-        self.retries = 0
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)
+        h = self._new_highs(presolve=True)
         # columns: x (n, free), s >= 1, e (m) >= 0 with cost 1
         lower = np.concatenate([np.full(n, -_INF), [1.0], np.zeros(m)])
         upper = np.full(n + 1 + m, _INF)
@@ -305,11 +302,7 @@ class ElasticLP:
             self._h.changeRowsBounds(changed.size, changed.astype(np.int32),
                                      np.full(changed.size, -_INF), upper[changed])
             self._upper = upper
-        t0 = time.perf_counter()
-        self._h.run()
-        self.lp_count += 1
-        self.lp_seconds += time.perf_counter() - t0
-        if self._h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if self._run() != _OPTIMAL:
             return None
         col = np.asarray(self._h.getSolution().col_value)
         n = self.n
