@@ -156,6 +156,18 @@ class CertifyResult:
             res.proof = Proof(list(minor), parsed, _parse_hints(doc.get("hints")))
         return res
 
+    def __repr__(self):
+        ev = ""
+        if self.witness is not None:
+            ev = ", witness=(x1, x2)"
+        elif self.proof is not None:
+            ev = f", proof=<minor + {len(self.proof.dependencies)} dependencies>"
+        keys = ("nodes", "lps", "seconds", "reason")
+        st = {k: (round(v, 4) if isinstance(v, float) else v)
+              for k, v in self.stats.items() if k in keys}
+        return (f"CertifyResult(status={self.status!r}, shape={tuple(self.shape)}{ev}, "
+                f"checked={self.checked}, stats={st})")
+
     def summary(self):
         """A few human lines."""
         m, n = self.shape if len(self.shape) == 2 else ("?", "?")
