@@ -138,6 +138,7 @@ class _Search:
         self.pretest = None
         self.pre_lps = 0
         self.exact_lps = 0  # nodes decided by the rational simplex
+        self.dive_steps = 0
         self.by_rank = [0] * self.n  # nodes visited per rank of their flat
         self.pool = SupportSet(self.m)  # supports of self.deps, for fast look-up
         self.deps = []
@@ -233,7 +234,7 @@ class _Search:
         self.elp = ElasticLP(self.Wf, self.bf)
         state = M.root()
         while M.rank(state[0]) < self.n:
-            self._tick(0)
+            self._tick(0, node=False)
             active = np.ones(self.m, dtype=bool)
             active[list(state[0])] = False
             out = self.elp.solve(active)
@@ -411,8 +412,10 @@ class _Search:
         return self._finish_witness(x1, x2, f"active rows {len(active)} of rank < n = {self.n}")
 
     # -------------------------------------------------------------- results
-    def _tick(self, depth):
-        self.nodes += 1
+    def _tick(self, depth, node=True):
+        """Count a node (or a dive step, with ``node=False``); enforce limits; report progress."""
+        self.nodes += node
+        self.dive_steps += not node
         now = time.perf_counter()
         if self.node_limit is not None and self.nodes > self.node_limit:
             raise _Limit(f"node limit {self.node_limit} reached")
@@ -434,6 +437,7 @@ class _Search:
             "lp_seconds": sum(o.lp_seconds for o in self._lps()),
             "lp_retries": sum(o.retries for o in self._lps()),
             "exact_lps": self.exact_lps,
+            "dive_steps": self.dive_steps,
             "pretest": self.pretest,
             "pool": len(self.deps),
             "nodes_by_rank": " ".join(map(str, self.by_rank)),

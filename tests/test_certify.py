@@ -218,7 +218,8 @@ def test_progress_goes_to_stderr(capsys):
     assert res.status in ("injective", "not_injective")
     assert out == ""
     lines = err.strip().splitlines()
-    assert len(lines) == res.stats["nodes"] and all(ln.startswith("dss:") for ln in lines)
+    assert len(lines) == res.stats["nodes"] + res.stats["dive_steps"]
+    assert all(ln.startswith("dss:") for ln in lines)
 
 
 # ----------------------------------------------------------------- bad input
