@@ -440,7 +440,7 @@ class _Search:
             "dive_steps": self.dive_steps,
             "pretest": self.pretest,
             "pool": len(self.deps),
-            "nodes_by_rank": " ".join(map(str, self.by_rank)),
+            "nodes_by_rank": " ".join(map(str, _trim_zeros(self.by_rank))),
             "seconds": time.perf_counter() - self.t0,
         }
         st.update(extra)
@@ -507,6 +507,13 @@ class _Search:
                 break
             piv.append(col)
         return piv[: self.n]
+
+
+def _trim_zeros(counts):
+    k = len(counts)
+    while k and counts[k - 1] == 0:
+        k -= 1
+    return counts[:k]
 
 
 def _count(k, one, many):
