@@ -142,8 +142,8 @@ class _Search:
         self.by_rank = [0] * self.n  # nodes visited per rank of their flat
         self.pool = SupportSet(self.m)  # supports of self.deps, for fast look-up
         self.deps = []
-        self.used = {}  # pool index -> Dependency: the proof
-        self.hints = {}  # flat mask -> pool index branched on, or list closing the node
+        self.used = {}  # Dependency -> None, in order of use: the proof
+        self.hints = {}  # flat mask -> Dependency branched on, or list of those closing it
         self.unknown_reason = None
         self.lp = self.flp = self.elp = None
         self.pool_accept = 1  # a pooled dependency leaving <= this many rows to branch on skips the LP
@@ -246,36 +246,49 @@ class _Search:
             state = M.extend(state, (int(np.argmax(e)),))
         return None
 
-    def _search(self):
-        n, M = self.n, self.M
-        root = M.root()
-        stack = [(root, mask(root[0]), 0, 0)]
+    def _search(self, stack=None, split_after=None):
+        """Depth-first search from ``stack`` (default: the root).
+
+        Returns a witness result, None when the stack is exhausted, or -- once
+        ``split_after`` seconds have passed -- the list of open nodes, for
+        :meth:`_parallel` to share among worker processes.
+        """
+        if stack is None:
+            root = self.M.root()
+            stack = [(root, mask(root[0]), 0, 0)]
         while stack:
-            state, F, E, rk = stack.pop()
+            if split_after is not None and time.perf_counter() - self.t0 > split_after:
+                return stack
+            node = stack.pop()
             self._tick(len(stack))
-            self.by_rank[rk] += 1
-            pack = self._packing(state, F, E, n - rk)
-            if isinstance(pack, CertifyResult):
-                return pack
-            if not pack:
-                continue  # the node is empty (or undecided, with the reason recorded)
-            # branch on the dependency leaving fewest rows to choose from
-            k = min(pack, key=lambda kc: kc[1])[0]
-            dep = self.deps[k]
-            self.used[k] = dep
-            self.hints[F] = k
-            excl = E
-            children = []
-            for s in sorted(dep.rows):
-                if excl >> s & 1:
-                    continue
-                child = M.extend(state, (s,))
-                flat = mask(child[0])
-                if not flat & excl:
-                    children.append((child, flat, excl, rk + 1))
-                excl |= 1 << s
+            children = self._expand(node)
+            if isinstance(children, CertifyResult):
+                return children
             stack.extend(reversed(children))
         return None
+
+    def _expand(self, node):
+        """Process one node: a witness result, or its children (none if it is empty)."""
+        state, F, E, rk = node
+        self.by_rank[rk] += 1
+        pack = self._packing(state, F, E, self.n - rk)
+        if isinstance(pack, CertifyResult) or not pack:
+            return pack  # a witness, or an empty node (or undecided, with the reason recorded)
+        # branch on the dependency leaving fewest rows to choose from
+        dep = self.deps[min(pack, key=lambda kc: kc[1])[0]]
+        self.used[dep] = None
+        self.hints[F] = dep
+        excl = E
+        children = []
+        for s in sorted(dep.rows):
+            if excl >> s & 1:
+                continue
+            child = self.M.extend(state, (s,))
+            flat = mask(child[0])
+            if not flat & excl:
+                children.append((child, flat, excl, rk + 1))
+            excl |= 1 << s
+        return children
 
     def _packing(self, state, F, E, d):
         """Dependencies to branch on at a node of corank ``d``; empty if the node is empty.
@@ -294,15 +307,16 @@ class _Search:
         max_lps = d if d <= self.pack_depth else 1
         while True:
             if pack and pack[-1][1] == 0:  # a dependency inside E alone
-                self.used[pack[-1][0]] = self.deps[pack[-1][0]]
-                self.hints[F] = [pack[-1][0]]
+                dep = self.deps[pack[-1][0]]
+                self.used[dep] = None
+                self.hints[F] = [dep]
                 return []
             if len(pack) == d:
                 if d == 1 or self.M.transversals_independent(
                         state, [_free_rows(self.deps[k].rows, E) for k, _ in pack]):
-                    for k, _ in pack:
-                        self.used[k] = self.deps[k]
-                    self.hints[F] = [k for k, _ in pack]
+                    closing = [self.deps[k] for k, _ in pack]
+                    self.used.update(dict.fromkeys(closing))
+                    self.hints[F] = closing
                     return []
                 return pack  # independence not shown: branch
             if lps >= max_lps or (d > self.pack_depth and pack and pack[0][1] <= self.pool_accept):
@@ -470,11 +484,10 @@ class _Search:
         from .check import check_proof
 
         minor = self._minor()
-        order = sorted(self.used)
-        deps = [self.used[k] for k in order]
+        deps = list(self.used)
         # tell the checker which dependencies the search used where, by position in `deps`
-        pos = {k: i for i, k in enumerate(order)}
-        hints = {F: ([pos[k] for k in h] if isinstance(h, list) else pos[h])
+        pos = {d: i for i, d in enumerate(deps)}
+        hints = {F: ([pos[d] for d in h] if isinstance(h, list) else pos[h])
                  for F, h in self.hints.items()}
         t = time.perf_counter()
         ok, msg = check_proof(minor, deps, self.Wq, self.bq, matroid=self.M, hints=hints)
