@@ -53,7 +53,7 @@ from .lp import ElasticLP, FarkasLP, StrictLP
 __all__ = ["certify"]
 
 
-def certify(W, b=None, time_limit=None, node_limit=None, progress=False):
+def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers=1):
     """Decide exactly whether ``x -> ReLU(W x + b)`` is injective, with evidence.
 
     Parameters
@@ -71,6 +71,11 @@ def certify(W, b=None, time_limit=None, node_limit=None, progress=False):
     progress : bool or float
         Print a progress line on stderr about once a second (or every
         ``progress`` seconds when a number is given).
+    workers : int
+        Processes for the exhaustive search.  With more than one, a search
+        still open after a second shares its open nodes among that many worker
+        processes (each with its own HiGHS models); the merged proof is
+        re-checked exactly as usual.  ``node_limit`` then bounds each worker.
 
     Returns
     -------
@@ -104,7 +109,11 @@ def certify(W, b=None, time_limit=None, node_limit=None, progress=False):
         raise ValueError(f"time_limit must be positive, got {time_limit!r}")
     if node_limit is not None and (not isinstance(node_limit, (int, np.integer)) or node_limit < 1):
         raise ValueError(f"node_limit must be a positive integer, got {node_limit!r}")
-    return _Search(W, b, time_limit, node_limit, progress).run()
+    if not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    search = _Search(W, b, time_limit, node_limit, progress)
+    search.workers, search.inputs = int(workers), (W, b)
+    return search.run()
 
 
 def _from_module(W, b):
@@ -124,6 +133,8 @@ class _Limit(Exception):
 
 
 class _Search:
+    split_after = 1.0  # seconds of sequential search before worker processes are started
+
     def __init__(self, W, b, time_limit, node_limit, progress):
         self.t0 = time.perf_counter()
         self.m, self.n = W.shape
@@ -139,6 +150,7 @@ class _Search:
         self.pre_lps = 0
         self.exact_lps = 0  # nodes decided by the rational simplex
         self.dive_steps = 0
+        self.worker_lps = 0
         self.by_rank = [0] * self.n  # nodes visited per rank of their flat
         self.pool = SupportSet(self.m)  # supports of self.deps, for fast look-up
         self.deps = []
@@ -148,6 +160,7 @@ class _Search:
         self.lp = self.flp = self.elp = None
         self.pool_accept = 1  # a pooled dependency leaving <= this many rows to branch on skips the LP
         self.pack_depth = 4  # try to close nodes of corank <= this with LP-built packings
+        self.workers, self.inputs = 1, None
         self.interval = 1.0 if progress is True else float(progress or 0)
         self._next_report = self.t0 + self.interval
 
@@ -169,7 +182,9 @@ class _Search:
             self._seed_antipodal_pairs()
             found = self._dive()
             if found is None:
-                found = self._search()
+                found = self._search(split_after=self.split_after if self.workers > 1 else None)
+            if isinstance(found, list):
+                found = self._parallel(found)
         except _Limit as lim:
             return self._finish_unknown(str(lim))
         except KeyboardInterrupt:
@@ -265,6 +280,57 @@ class _Search:
             if isinstance(children, CertifyResult):
                 return children
             stack.extend(reversed(children))
+        return None
+
+    def _parallel(self, stack):
+        """Finish the search with worker processes (:mod:`dsssolver._parallel`).
+
+        The open nodes are first split further, shallowest first, so that
+        there are a few tasks per worker; tasks go out largest first.
+        """
+        import multiprocessing as mp
+
+        from . import _parallel
+
+        tasks = list(stack)
+        while tasks and len(tasks) < 4 * self.workers:
+            tasks.sort(key=lambda nd: -nd[3])  # deepest first ... shallowest last
+            node = tasks.pop()
+            self._tick(len(tasks))
+            children = self._expand(node)
+            if isinstance(children, CertifyResult):
+                return children
+            tasks.extend(children)
+        tasks.sort(key=lambda nd: nd[3])
+        deadline = None if self.time_limit is None else \
+            time.time() + self.time_limit - (time.perf_counter() - self.t0)
+        budget = None if self.node_limit is None else max(self.node_limit - self.nodes, 1)
+        # fork: no re-import of the caller's __main__ (spawn would need a main guard);
+        # each worker resets HiGHS's scheduler and builds its own models
+        ctx = mp.get_context("fork")
+        W, b = self.inputs
+        pool = ctx.Pool(self.workers, _parallel.init_worker,
+                        (W, b, list(self.deps), deadline, budget))
+        try:
+            for out in pool.imap_unordered(_parallel.run_task, tasks):
+                self.nodes += out["nodes"]
+                self.worker_lps += out.get("lps", 0)
+                self.exact_lps += out.get("exact_lps", 0)
+                if out["kind"] == "limit":
+                    raise _Limit(out["reason"])
+                if out["kind"] == "witness":
+                    x1, x2 = out["witness"]
+                    return self._finish_witness(x1, x2, out["message"].removeprefix(
+                        "Witness found: ").rstrip("."))
+                if out["kind"] == "undecided":
+                    self._undecided(out["reason"])
+                    continue
+                self.used.update(dict.fromkeys(out["used"]))
+                self.hints.update(out["hints"])
+                self._tick(0, node=False) if self.progress else None
+        finally:
+            pool.terminate()
+            pool.join()
         return None
 
     def _expand(self, node):
@@ -447,11 +513,12 @@ class _Search:
     def _stats(self, **extra):
         st = {
             "nodes": self.nodes,
-            "lps": self.pre_lps + sum(o.lp_count for o in self._lps()),
+            "lps": self.pre_lps + self.worker_lps + sum(o.lp_count for o in self._lps()),
             "lp_seconds": sum(o.lp_seconds for o in self._lps()),
             "lp_retries": sum(o.retries for o in self._lps()),
             "exact_lps": self.exact_lps,
             "dive_steps": self.dive_steps,
+            "workers": self.workers,
             "pretest": self.pretest,
             "pool": len(self.deps),
             "nodes_by_rank": " ".join(map(str, _trim_zeros(self.by_rank))),

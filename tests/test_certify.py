@@ -300,3 +300,24 @@ def test_torch_linear_layer_is_accepted():
     assert dss.check(res, W, b)
     with pytest.raises(ValueError, match="torch module"):
         dss.certify(layer, b=np.zeros(28))
+
+
+def test_worker_processes_give_the_same_verdicts(monkeypatch):
+    """workers=2 shares the open nodes of the search among two processes at once."""
+    import sys
+
+    monkeypatch.setattr(sys.modules["dsssolver.certify"]._Search, "split_after", 0.0)
+    rng = np.random.default_rng(11)
+    for n, c in [(6, 7), (6, 5), (5, 6)]:
+        W = rng.standard_normal((c * n, n))
+        one = dss.certify(W)
+        two = dss.certify(W, workers=2)
+        assert two.status == one.status and two.stats["workers"] == 2
+        assert dss.check(two, W)
+        assert dss.check(json.loads(json.dumps(two.to_json())), W)
+    # a witness found by the search (the dive misses it), with workers
+    W = np.random.default_rng(0).standard_normal((30, 5))
+    res = dss.certify(W, workers=2)
+    assert res.status == "not_injective" and res.stats["nodes"] > 0 and dss.check(res, W)
+    with pytest.raises(ValueError, match="workers"):
+        dss.certify(W, workers=0)
