@@ -311,6 +311,7 @@ class _Search:
         W, b = self.inputs
         pool = ctx.Pool(self.workers, _parallel.init_worker,
                         (W, b, list(self.deps), deadline, budget))
+        done = 0
         try:
             for out in pool.imap_unordered(_parallel.run_task, tasks):
                 self.nodes += out["nodes"]
@@ -327,7 +328,8 @@ class _Search:
                     continue
                 self.used.update(dict.fromkeys(out["used"]))
                 self.hints.update(out["hints"])
-                self._tick(0, node=False) if self.progress else None
+                done += 1
+                self._report(f"tasks done {done}/{len(tasks)} on {self.workers} workers")
         finally:
             pool.terminate()
             pool.join()
@@ -501,14 +503,15 @@ class _Search:
             raise _Limit(f"node limit {self.node_limit} reached")
         if self.time_limit is not None and now - self.t0 > self.time_limit:
             raise _Limit(f"time limit {self.time_limit} s reached")
+        self._report(f"open {depth}")
+
+    def _report(self, where):
+        """A progress line on stderr, at most once per interval."""
+        now = time.perf_counter()
         if self.progress and now >= self._next_report:
             self._next_report = now + self.interval
-            print(
-                f"dss: {now - self.t0:7.1f} s  nodes {self.nodes}  LPs {self._stats()['lps']}  "
-                f"pool {len(self.deps)}  open {depth}",
-                file=sys.stderr,
-                flush=True,
-            )
+            print(f"dss: {now - self.t0:7.1f} s  nodes {self.nodes}  LPs {self._stats()['lps']}  "
+                  f"pool {len(self.deps)}  {where}", file=sys.stderr, flush=True)
 
     def _stats(self, **extra):
         st = {
