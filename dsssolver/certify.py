@@ -307,7 +307,10 @@ class _Search:
         budget = None if self.node_limit is None else max(self.node_limit - self.nodes, 1)
         # fork: no re-import of the caller's __main__ (spawn would need a main guard);
         # each worker resets HiGHS's scheduler and builds its own models
-        ctx = mp.get_context("fork")
+        try:
+            ctx = mp.get_context("fork")
+        except ValueError:  # no fork on this platform: carry on in this process
+            return self._search(tasks)
         W, b = self.inputs
         pool = ctx.Pool(self.workers, _parallel.init_worker,
                         (W, b, list(self.deps), deadline, budget))
