@@ -331,6 +331,7 @@ class _Search:
                     continue
                 self.used.update(dict.fromkeys(out["used"]))
                 self.hints.update(out["hints"])
+                self.M._transversal_cache.update(out["transversals"])
                 done += 1
                 self._report(f"tasks done {done}/{len(tasks)} on {self.workers} workers")
         finally:
