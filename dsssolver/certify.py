@@ -555,7 +555,7 @@ class _Search:
         return res
 
     def _finish_proof(self):
-        from .check import check_proof
+        from .check import CheckTimeout, check_proof
 
         minor = self._minor()
         deps = list(self.used)
@@ -564,7 +564,13 @@ class _Search:
         hints = {F: ([pos[d] for d in h] if isinstance(h, list) else pos[h])
                  for F, h in self.hints.items()}
         t = time.perf_counter()
-        ok, msg = check_proof(minor, deps, self.Wq, self.bq, matroid=self.M, hints=hints)
+        deadline = None if self.time_limit is None else self.t0 + self.time_limit
+        try:
+            ok, msg = check_proof(minor, deps, self.Wq, self.bq, matroid=self.M, hints=hints,
+                                  deadline=deadline)
+        except CheckTimeout:
+            return self._finish_unknown(f"time limit {self.time_limit} s reached during the "
+                                        "exact proof check")
         check_seconds = time.perf_counter() - t
         if not ok:
             return self._finish_unknown(f"proof failed the exact check ({msg})")

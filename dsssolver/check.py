@@ -15,6 +15,7 @@ theorem ``F`` must meet the rows of every dependency -- which (3) rules out.
 """
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 from math import lcm
 
@@ -23,7 +24,7 @@ from ._bitsets import SupportSet, bits, mask
 from .evidence import CertifyResult
 from .exact import RowMatroid, fraction_matrix, integer_rows, to_fraction
 
-__all__ = ["check", "check_witness", "check_proof"]
+__all__ = ["check", "check_witness", "check_proof", "CheckTimeout"]
 
 
 def check(evidence, W, b=None, explain=False):
@@ -87,13 +88,18 @@ def check_witness(x1, x2, Wq, bq):
     return True, "two different inputs with the same output"
 
 
-def check_proof(minor, deps, Wq, bq, matroid=None, hints=None):
+class CheckTimeout(Exception):
+    """Raised by :func:`check_proof` when its ``deadline`` passes."""
+
+
+def check_proof(minor, deps, Wq, bq, matroid=None, hints=None, deadline=None):
     """Check a proof of injectivity against exact rows; returns ``(ok, message)``.
 
     ``hints`` (optional, from the search) maps a flat's row mask to the index of
     the dependency to branch on there, or to a list of dependencies that close
     it.  Hints only choose; every claim is re-verified, and a hint that does
-    not verify is ignored.
+    not verify is ignored.  ``deadline`` (a ``time.perf_counter()`` value)
+    makes the covering search raise :class:`CheckTimeout` when it passes.
     """
     m, n = len(Wq), len(Wq[0])
     minor = list(minor)
@@ -122,13 +128,13 @@ def check_proof(minor, deps, Wq, bq, matroid=None, hints=None):
         if sum(y * bq[i] for i, y in zip(rows, ys)) < 0:
             return False, f"dependency {k}: sum y_i b_i < 0"
     M = matroid if matroid is not None else RowMatroid(Wq)
-    hit = _hitting_flat(M, [d.rows for d in deps], n, hints or {})
+    hit = _hitting_flat(M, [d.rows for d in deps], n, hints or {}, deadline)
     if hit is not None:
         return False, f"the flat spanned by rows {list(hit)} has rank < n and meets every dependency"
     return True, f"minor nonsingular; {len(deps)} dependencies valid and no flat of rank < n meets all"
 
 
-def _hitting_flat(M, dep_rows, n, hints):
+def _hitting_flat(M, dep_rows, n, hints, deadline=None):
     """A basis of a flat of rank <= n-1 meeting every set in ``dep_rows``, or None.
 
     Depth-first over flats: at flat F (with rows E excluded) take a set S
@@ -145,7 +151,11 @@ def _hitting_flat(M, dep_rows, n, hints):
     masks = supports.masks
     root = M.root()
     stack = [(root, mask(root[0]), 0, 0)]
+    visited = 0
     while stack:
+        visited += 1
+        if deadline is not None and visited % 64 == 0 and time.perf_counter() > deadline:
+            raise CheckTimeout("time limit reached during the exact proof check")
         state, F, E, rk = stack.pop()
         d = n - rk
         pack = _hinted(hints.get(F), masks, F, E) or supports.packing(F, E, d)

@@ -321,3 +321,18 @@ def test_worker_processes_give_the_same_verdicts(monkeypatch):
     assert res.status == "not_injective" and res.stats["nodes"] > 0 and dss.check(res, W)
     with pytest.raises(ValueError, match="workers"):
         dss.certify(W, workers=0)
+
+
+def test_the_proof_check_honours_the_deadline():
+    import time
+
+    from dsssolver.check import CheckTimeout, check_proof
+    from dsssolver.exact import fraction_matrix, to_fraction
+
+    W = np.random.default_rng(0).standard_normal((56, 8))
+    res = dss.certify(W)
+    Wq, bq = fraction_matrix(W), [to_fraction(0)] * 56
+    assert check_proof(res.proof.minor, res.proof.dependencies, Wq, bq)[0]
+    with pytest.raises(CheckTimeout):
+        check_proof(res.proof.minor, res.proof.dependencies, Wq, bq,
+                    deadline=time.perf_counter() - 1)
