@@ -42,11 +42,9 @@ for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
 import argparse  # noqa: E402
-import datetime  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import multiprocessing as mp  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import select  # noqa: E402
 import subprocess  # noqa: E402
@@ -56,33 +54,13 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+import _machine  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import dsssolver as dss  # noqa: E402
 from dsssolver.milp import milp_certify  # noqa: E402
 from dsssolver.reference import reference_certify  # noqa: E402
 
 
-def _preimport():
-    """Import every dsssolver module now: the forked children then all run the code as it was
-    at the start, even if the shared working tree changes during the run."""
-    import hashlib
-    import importlib
-    import pkgutil
-    hashes = {}
-    for mod in pkgutil.walk_packages(dss.__path__, "dsssolver."):
-        if mod.name.endswith("__main__"):
-            continue
-        try:
-            importlib.import_module(mod.name)
-        except Exception:  # noqa: BLE001
-            pass
-    for f in sorted(os.listdir(os.path.dirname(dss.__file__))):
-        if f.endswith(".py"):
-            with open(os.path.join(os.path.dirname(dss.__file__), f), "rb") as fh:
-                hashes[f] = hashlib.sha1(fh.read()).hexdigest()[:10]
-    return hashes
-
-
-SOURCE_HASHES = _preimport()
+SOURCE_HASHES = _machine.preimport_and_hash()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -281,37 +259,8 @@ def summarize_cell(recs):
 
 
 def machine_facts():
-    def ver(mod):
-        try:
-            return __import__(mod).__version__
-        except Exception:  # noqa: BLE001
-            try:
-                from importlib.metadata import version
-                return version(mod)
-            except Exception:  # noqa: BLE001
-                return None
-    try:
-        git = subprocess.run(["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True,
-                             text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "../dsssolver"], cwd=HERE,
-                               capture_output=True, text=True).stdout.strip().splitlines()
-    except Exception:  # noqa: BLE001
-        git, dirty = None, []
-    facts = {
-        "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "processor": platform.processor(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "highspy": ver("highspy"),
-        "pulp": ver("pulp"),
-        "dsssolver_git_head": git,
-        "dsssolver_uncommitted_changes": dirty,
-        "dsssolver_source_sha1": SOURCE_HASHES,
-        "loadavg_at_start": os.getloadavg(),
-        "note": "shared, noisy machine: quote medians",
-    }
+    facts = _machine.machine_facts(SOURCE_HASHES, ("highspy", "pulp"),
+                                   "shared, noisy machine: quote medians")
     if os.path.exists(DEPTH_PY):
         v = subprocess.run([DEPTH_PY, "-c", "from importlib.metadata import version as v;"
                             "print(v('data-depth'), v('torch'))"], capture_output=True, text=True)

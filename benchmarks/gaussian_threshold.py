@@ -41,44 +41,21 @@ for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import datetime  # noqa: E402
-import hashlib  # noqa: E402
-import importlib  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import multiprocessing as mp  # noqa: E402
-import platform  # noqa: E402
-import pkgutil  # noqa: E402
 import signal  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+import _machine  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import dsssolver as dss  # noqa: E402
 
 
-def _preimport():
-    """Import every dsssolver module now, so the forked worker runs the code as it was at
-    the start even if the shared working tree changes during the run; hash the sources."""
-    for mod in pkgutil.walk_packages(dss.__path__, "dsssolver."):
-        if mod.name.endswith("__main__"):
-            continue
-        try:
-            importlib.import_module(mod.name)
-        except Exception:  # noqa: BLE001
-            pass
-    hashes = {}
-    d = os.path.dirname(dss.__file__)
-    for f in sorted(os.listdir(d)):
-        if f.endswith(".py"):
-            with open(os.path.join(d, f), "rb") as fh:
-                hashes[f] = hashlib.sha1(fh.read()).hexdigest()[:10]
-    return hashes
-
-
-SOURCE_HASHES = _preimport()
+SOURCE_HASHES = _machine.preimport_and_hash()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -356,36 +333,10 @@ def depth_below_2_n2(W):
 # ---------------------------------------------------------------------------- bookkeeping
 
 def machine_facts():
-    def ver(mod):
-        try:
-            from importlib.metadata import version
-            return version(mod)
-        except Exception:  # noqa: BLE001
-            try:
-                return __import__(mod).__version__
-            except Exception:  # noqa: BLE001
-                return None
-    try:
-        git = subprocess.run(["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True,
-                             text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "../dsssolver"], cwd=HERE,
-                               capture_output=True, text=True).stdout.strip().splitlines()
-    except Exception:  # noqa: BLE001
-        git, dirty = None, []
-    return {
-        "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "highspy": ver("highspy"),
-        "dsssolver_git_head": git,
-        "dsssolver_uncommitted_changes": dirty,
-        "dsssolver_source_sha1": SOURCE_HASHES,
-        "loadavg_at_start": list(os.getloadavg()),
-        "note": "shared, noisy 2-core machine (other benchmarks ran alongside): "
-                "seconds are indicative, verdicts are exact",
-    }
+    return _machine.machine_facts(
+        SOURCE_HASHES, ("highspy",),
+        "shared, noisy 2-core machine (other benchmarks ran alongside): "
+        "seconds are indicative, verdicts are exact")
 
 
 def summarise_point(n, c_nom, m, K, results):
