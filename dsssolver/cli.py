@@ -68,7 +68,10 @@ def _cmd_check(args):
 
 
 def _build_parser():
+    from . import __version__
+
     p = _Parser(prog="dss", description="Exact injectivity certificates for ReLU layers.")
+    p.add_argument("--version", action="version", version=f"dss {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     c = sub.add_parser("certify", help="decide whether x -> ReLU(Wx + b) is injective")
