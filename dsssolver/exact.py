@@ -270,10 +270,6 @@ class RowMatroid:
             self._mixers[d] = M
         return M
 
-    def in_span(self, S, i):
-        """Whether row ``i`` lies in the span of rows ``S``."""
-        S = list(S)
-        return self.rank(S + [i]) == self.rank(S)
 
 
 def _all_transversals_nonsingular(quot):
