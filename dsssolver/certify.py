@@ -447,21 +447,30 @@ class _Search:
         self.deps.append(dep)
         return self.pool.add(dep.rows)
 
-    def _seed_antipodal_pairs(self, max_rows=4000):
+    def _seed_antipodal_pairs(self, max_pairs=None):
         """Pool every dependency of two antiparallel rows (w_j = -c w_i, c b_i + b_j >= 0).
 
         These make the [B; -DB] layers of the seed's Corollary 2 (and any layer
         containing such pairs) close at once: a flat meeting a pair holds both.
+        Rows are found exactly and in linear time: the matroid keeps each row as
+        a primitive integer vector, so w_j is a negative multiple of w_i iff
+        their vectors are negatives of each other.
         """
-        if self.m > max_rows:
-            return
-        U = self.Wf / np.linalg.norm(self.Wf, axis=1, keepdims=True).clip(min=1e-300)
-        G = U @ U.T
-        for i, j in zip(*np.nonzero(np.triu(G < -1 + 1e-9, 1))):
-            dep = self.layer.dependency_on((int(i), int(j)))
-            if dep is not None and len(dep.rows) == 2:
-                self.deps.append(dep)
-                self.pool.add(dep.rows)
+        max_pairs = 4 * self.m if max_pairs is None else max_pairs
+        groups = {}
+        for i, row in enumerate(self.M.int_rows):
+            if any(row):
+                groups.setdefault(tuple(row), []).append(i)
+        pairs = 0
+        for key, rows in groups.items():
+            for i in rows:
+                for j in groups.get(tuple(-v for v in key), ()):
+                    if i < j and pairs < max_pairs:
+                        dep = self.layer.dependency_on((i, j))
+                        if dep is not None and len(dep.rows) == 2:
+                            self.deps.append(dep)
+                            self.pool.add(dep.rows)
+                            pairs += 1
 
     def _undecided(self, reason):
         if self.unknown_reason is None:
