@@ -22,7 +22,7 @@ from math import lcm
 from ._validate import as_layer
 from ._bitsets import SupportSet, bits, mask
 from .evidence import CertifyResult
-from .exact import RowMatroid, fraction_matrix, integer_rows, to_fraction
+from .exact import RowMatroid, fraction_matrix, to_fraction
 
 __all__ = ["check", "check_witness", "check_proof", "CheckTimeout"]
 
@@ -107,7 +107,8 @@ def check_proof(minor, deps, Wq, bq, matroid=None, hints=None, deadline=None):
         return False, f"minor must be {n} distinct row indices in [0, {m})"
     if _rank([Wq[i] for i in minor]) != n:
         return False, "the minor is singular"
-    int_rows, scales = integer_rows(Wq)
+    M = matroid if matroid is not None else RowMatroid(Wq)
+    int_rows, scales = M.int_rows, M.scales  # row i of W is int_rows[i] / scales[i]
     for k, d in enumerate(deps):
         rows, ys = list(d.rows), [to_fraction(y) for y in d.multipliers]
         if not rows or len(rows) != len(ys) or len(set(rows)) != len(rows):
@@ -127,7 +128,6 @@ def check_proof(minor, deps, Wq, bq, matroid=None, hints=None, deadline=None):
                 return False, f"dependency {k}: sum y_i w_i is not 0 (coordinate {j})"
         if sum(y * bq[i] for i, y in zip(rows, ys)) < 0:
             return False, f"dependency {k}: sum y_i b_i < 0"
-    M = matroid if matroid is not None else RowMatroid(Wq)
     hit = _hitting_flat(M, [d.rows for d in deps], n, hints or {}, deadline)
     if hit is not None:
         return False, f"the flat spanned by rows {list(hit)} has rank < n and meets every dependency"
