@@ -8,7 +8,7 @@ this shared machine hits all of them alike):
 
 * ``dss``        -- ``dss.certify(W, time_limit=T)``, exact, proof/witness re-checked
                     (its ``stats``: nodes, LPs, and ``check_seconds``, the exact proof check);
-* ``reference``  -- ``dsssolver.reference.reference_certify`` (brute force over all
+* ``reference``  -- ``dsssolver.testing.reference_certify`` (brute force over all
                     rank-(n-1) flats, exact); only when ``C(m, n-1) <= --max-flats``;
 * ``milp_dir``   -- ``milp_certify(formulation="direction")``: plain big-M MILP, PuLP on HiGHS,
                     general (any W, b), floating;
@@ -56,8 +56,8 @@ import numpy as np  # noqa: E402
 
 import _machine  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import dsssolver as dss  # noqa: E402
-from dsssolver.milp import milp_certify  # noqa: E402
-from dsssolver.reference import reference_certify  # noqa: E402
+from dsssolver.testing.milp import milp_certify  # noqa: E402
+from dsssolver.testing.reference import reference_certify  # noqa: E402
 
 
 SOURCE_HASHES = _machine.preimport_and_hash()
@@ -281,7 +281,7 @@ def plot(summary, path, methods):
     fig, ax = plt.subplots(figsize=(9, 6))
     cs = sorted({cell["c"] for cell in summary})
     for meth in methods:
-        for k, c in enumerate(cs):
+        for c in cs:
             pts = [(cell["n"], cell["methods"][meth]) for cell in summary
                    if cell["c"] == c and cell["methods"].get(meth, {}).get("median_seconds")]
             if not pts:
@@ -556,7 +556,8 @@ def print_table(doc):
             if s.get("median_seconds") is None:
                 row.append(f"{'skip':>16}")
             else:
-                row.append(f"{('>=' if s['median_is_lower_bound'] else '') + format(s['median_seconds'], '.3g'):>16}")
+                med = ('>=' if s['median_is_lower_bound'] else '') + format(s['median_seconds'], '.3g')
+                row.append(f"{med:>16}")
         dd = cell["dss_detail"]
         cf = dd["check_fraction_median"]
         print(f"{cell['n']:>3} {cell['c']:>3} {cell['m']:>4} " + " ".join(row)

@@ -29,7 +29,7 @@ import time  # noqa: E402
 import highspy  # noqa: E402
 import numpy as np  # noqa: E402
 
-from dsssolver._invert_lp import LayerLP  # noqa: E402
+from dsssolver.invert.lp import LayerLP  # noqa: E402
 from dsssolver.invert import Inverter  # noqa: E402
 from dsssolver.layers import as_network  # noqa: E402
 

@@ -4,12 +4,14 @@
 >>> res = dss.certify(np.array([[1, 0], [0, 1], [-1, 0], [0, -1]]))
 >>> res.status
 'injective'
->>> dss.check(res, np.array([[1, 0], [0, 1], [-1, 0], [0, -1]]))
+>>> bool(dss.check(res, np.array([[1, 0], [0, 1], [-1, 0], [0, -1]])))
 True
 """
 from .certify import CertifyResult, certify
-from .check import check
+from .errors import CheckTimeout, DSSError, EvidenceError, InvalidInputError
 from .invert import invert
+from .verify import check
 
 __version__ = "0.1.0"
-__all__ = ["certify", "check", "CertifyResult", "invert"]
+__all__ = ["certify", "check", "CertifyResult", "invert",
+           "DSSError", "InvalidInputError", "EvidenceError", "CheckTimeout"]

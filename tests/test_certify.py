@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dsssolver as dss
-from dsssolver.reference import reference_by_cells, reference_certify
+from dsssolver.testing.reference import reference_by_cells, reference_certify
 from families import all_families, b_negdb, b_negdb_m, gaussian
 
 
@@ -306,7 +306,7 @@ def test_worker_processes_give_the_same_verdicts(monkeypatch):
     """workers=2 shares the open nodes of the search among two processes at once."""
     import sys
 
-    monkeypatch.setattr(sys.modules["dsssolver.certify"]._Search, "split_after", 0.0)
+    monkeypatch.setattr(sys.modules["dsssolver.certify.search"]._Search, "split_after", 0.0)
     rng = np.random.default_rng(11)
     for n, c in [(6, 7), (6, 5), (5, 6)]:
         W = rng.standard_normal((c * n, n))
@@ -326,8 +326,8 @@ def test_worker_processes_give_the_same_verdicts(monkeypatch):
 def test_the_proof_check_honours_the_deadline():
     import time
 
-    from dsssolver.check import CheckTimeout, check_proof
-    from dsssolver.exact import fraction_matrix, to_fraction
+    from dsssolver.verify.check import CheckTimeout, check_proof
+    from dsssolver.exact.matroid import fraction_matrix, to_fraction
 
     W = np.random.default_rng(0).standard_normal((56, 8))
     res = dss.certify(W)

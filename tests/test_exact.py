@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dsssolver.exact import PRIME, RowMatroid, _all_transversals_nonsingular, _det_nonzero_mod_p
-from dsssolver.exact_lp import strict_system
+from dsssolver.exact.matroid import PRIME, RowMatroid, _all_transversals_nonsingular, _det_nonzero_mod_p
+from dsssolver.exact.simplex import strict_system
 
 
 def _is_prime(p):

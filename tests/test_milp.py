@@ -6,8 +6,8 @@ import warnings
 import numpy as np
 import pytest
 
-from dsssolver.milp import milp_certify
-from dsssolver.reference import reference_certify
+from dsssolver.testing.milp import milp_certify
+from dsssolver.testing.reference import reference_certify
 from families import all_families, gaussian
 
 warnings.filterwarnings("ignore", category=DeprecationWarning, module="pulp")

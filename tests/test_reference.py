@@ -6,7 +6,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from dsssolver.reference import (
+from dsssolver.testing.reference import (
     ReferenceAmbiguous,
     check_witness,
     reference_by_cells,
@@ -184,7 +184,7 @@ def test_check_witness_rejects_bad_witnesses():
 
 
 def test_lp_answers_are_never_taken_on_trust(monkeypatch):
-    import dsssolver.reference as ref
+    import dsssolver.testing.reference as ref
 
     W, b = [[1, 0], [0, 1], [-1, 0], [0, -1]], [0, 0, 0, 0]  # injective
     # a "feasible" LP answer whose point is wrong (every row on or off wrongly)

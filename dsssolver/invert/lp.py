@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from .layers import _csr_of
+from ..layers import _csr_of
 
 INF = highspy.kHighsInf
 _MS = highspy.HighsModelStatus

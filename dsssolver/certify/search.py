@@ -12,7 +12,7 @@ Pipeline
 3. A greedy elastic-LP dive (Chinneck's heuristic) for a witness.
 4. The exhaustive branch-and-bound below, whose used dependencies are the
    proof.  Every witness and proof is re-checked exactly
-   (:mod:`dsssolver.check`) before it is returned.
+   (:mod:`dsssolver.verify.check`) before it is returned.
 
 Branch-and-bound
 ----------------
@@ -43,11 +43,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._validate import as_layer
-from ._bitsets import SupportSet, mask
-from .evidence import CertifyResult, Dependency, Proof
+from .._validate import as_layer
+from .pool import SupportSet, mask
+from ..verify.evidence import CertifyResult, Dependency, Proof
 from .certificates import ExactLayer
-from .exact_lp import strict_system
+from ..exact.simplex import strict_system
 from .lp import ElasticLP, FarkasLP, StrictLP
 
 __all__ = ["certify"]
@@ -219,7 +219,7 @@ class _Search:
         self.pretest = f"lemma1 on {len(P)} rows with b >= 0: {res.status}"
         if res.status != "injective":
             return None
-        from .check import check_proof
+        from ..verify.check import check_proof
 
         deps = [Dependency(tuple(P[i] for i in d.rows), d.multipliers) for d in res.proof.dependencies]
         minor = [P[i] for i in res.proof.minor]
@@ -283,14 +283,14 @@ class _Search:
         return None
 
     def _parallel(self, stack):
-        """Finish the search with worker processes (:mod:`dsssolver._parallel`).
+        """Finish the search with worker processes (:mod:`dsssolver.certify.parallel`).
 
         The open nodes are first split further, shallowest first, so that
         there are a few tasks per worker; tasks go out largest first.
         """
         import multiprocessing as mp
 
-        from . import _parallel
+        from . import parallel as _parallel
 
         tasks = list(stack)
         while tasks and len(tasks) < 4 * self.workers:
@@ -550,7 +550,7 @@ class _Search:
         return CertifyResult(status=status, message=message, shape=(self.m, self.n), **kw)
 
     def _finish_witness(self, x1, x2, why):
-        from .check import check_witness
+        from ..verify.check import check_witness
 
         if self.m < 2 * self.n:
             why += f"; m = {self.m} < 2n, never injective (seed Corollary 2)"
@@ -564,7 +564,7 @@ class _Search:
         return res
 
     def _finish_proof(self):
-        from .check import CheckTimeout, check_proof
+        from ..verify.check import CheckTimeout, check_proof
 
         minor = self._minor()
         deps = list(self.used)

@@ -20,7 +20,7 @@ def init_worker(W, b, deps, deadline, node_budget):
 
     import highspy
 
-    from .certify import _Search
+    from .search import _Search
     from .lp import FarkasLP, StrictLP
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
@@ -38,7 +38,7 @@ def init_worker(W, b, deps, deadline, node_budget):
 
 def run_task(node):
     """Search the subtree below ``node``; report what was found and used."""
-    from .certify import CertifyResult, _Limit
+    from .search import CertifyResult, _Limit
 
     s = _WORKER
     s.used, s.hints = {}, {}

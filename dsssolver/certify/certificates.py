@@ -32,8 +32,8 @@ from fractions import Fraction
 
 import flint
 
-from .evidence import Dependency
-from .exact import RowMatroid, fraction_matrix, integer_rows, to_fraction
+from ..verify.evidence import Dependency
+from ..exact.matroid import RowMatroid, fraction_matrix, integer_rows, to_fraction
 
 __all__ = ["ExactLayer"]
 

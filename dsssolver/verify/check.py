@@ -19,10 +19,11 @@ import time
 from fractions import Fraction
 from math import lcm
 
-from ._validate import as_layer
-from ._bitsets import SupportSet, bits, mask
+from .._validate import as_layer
+from ..certify.pool import SupportSet, bits, mask
+from ..errors import CheckTimeout
 from .evidence import CertifyResult
-from .exact import RowMatroid, fraction_matrix, to_fraction
+from ..exact.matroid import RowMatroid, fraction_matrix, to_fraction
 
 __all__ = ["check", "check_witness", "check_proof", "CheckTimeout"]
 
@@ -86,10 +87,6 @@ def check_witness(x1, x2, Wq, bq):
         if y1 != y2:
             return False, f"outputs differ at row {i}: {y1} != {y2}"
     return True, "two different inputs with the same output"
-
-
-class CheckTimeout(Exception):
-    """Raised by :func:`check_proof` when its ``deadline`` passes."""
 
 
 def check_proof(minor, deps, Wq, bq, matroid=None, hints=None, deadline=None):

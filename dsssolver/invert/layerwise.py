@@ -4,7 +4,7 @@
 layer first: its preimage is a polyhedron (MATH.md section 8), found by one HiGHS LP.
 When that polyhedron is a single point we recurse on it; when it is not (the layer is
 not injective at this output) we do not guess a point of it: the polyhedron and every
-layer below it become one mixed-integer program (:mod:`dsssolver._invert_milp`), so a
+layer below it become one mixed-integer program (:mod:`dsssolver.invert.joint`), so a
 network that is injective end to end is still inverted exactly.  Noisy outputs use Lei
 et al.'s l_inf or l_1 LPs, with the error bound each implies.
 
@@ -27,9 +27,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ._invert_lp import LayerLP, Poly, solve_point
-from ._validate import _as_numeric_array
-from .layers import as_network
+from .lp import LayerLP, Poly, solve_point
+from .._validate import _as_numeric_array
+from ..layers import as_network
 
 __all__ = ["invert", "Inverter", "LayerInfo", "InvertInfo"]
 
@@ -321,7 +321,7 @@ class Inverter:
                     info.objective, info.residual = t, linfo.residual
                     info.lp_seconds += linfo.lp_seconds
                 elif info.unique is not True and k > 0:
-                    from ._invert_milp import joint_invert
+                    from .joint import joint_invert
 
                     zj, joint = joint_invert(layers[:k], self._dense[:k], poly,
                                              tol=self.tol, time_limit=self.milp_time_limit)

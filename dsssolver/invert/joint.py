@@ -31,8 +31,8 @@ import time
 import numpy as np
 import pulp
 
-from ._invert_lp import INF, Poly, new_highs, optimize_directions, pass_lp, run
-from .layers import _csr_of
+from .lp import INF, Poly, new_highs, optimize_directions, pass_lp, run
+from ..layers import _csr_of
 
 _BOX = 1e3  # fallback box half-width, relative to the data scale, when an LP is unbounded
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .exact import fstr, parse_fraction
+from ..exact.matroid import fstr, parse_fraction
 
 __all__ = ["Dependency", "Proof", "CertifyResult", "FORMAT", "VERSION"]
 

@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 from fractions import Fraction
+import math
 from math import gcd, lcm
 
 import flint
@@ -39,7 +40,7 @@ def to_fraction(v):
         return Fraction(int(v))
     if isinstance(v, (float, np.floating)):
         f = float(v)
-        if f != f or f in (float("inf"), float("-inf")):
+        if not math.isfinite(f):
             raise ValueError(f"cannot read {v!r} as an exact rational")
         return Fraction(f)
     if isinstance(v, flint.fmpq):
@@ -284,7 +285,7 @@ def _all_transversals_nonsingular(quot):
     P = quot[0]  # choices of part 1 x width
     rest = list(quot[1:])  # part j as (choices of parts 1..k) x a_j x width
     prefix = 0  # number of choice axes so far, before the part's own axis
-    for k in range(d - 1):
+    for _ in range(d - 1):
         if not P[..., 0].all():
             return None
         Pe = P[..., None, :]  # (choices 1..k, 1, w)

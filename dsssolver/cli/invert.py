@@ -13,8 +13,8 @@ import zipfile
 
 import numpy as np
 
-from . import cli
-from .io import _open, load_array
+from ..io import _open, load_array
+from ._common import quiet_stdout
 
 __all__ = ["register", "load_network"]
 
@@ -80,7 +80,7 @@ def _summary(info):
 
 
 def _cmd_invert(args):
-    from .invert import Inverter
+    from ..invert import Inverter
 
     layers, opts = load_network(args.network)
     x = load_array(args.output)
@@ -90,7 +90,7 @@ def _cmd_invert(args):
         opts["negative_slope"] = args.slope
     inv = Inverter(layers, method=args.method, tol=args.tol, noise=args.noise, lp=args.lp,
                    milp_time_limit=args.milp_time_limit, **opts)
-    with cli._quiet_stdout():  # HiGHS may print a banner on fd 1; keep stdout clean
+    with quiet_stdout():  # HiGHS may print a banner on fd 1; keep stdout clean
         z, info = inv.invert(x)
     infos = info if isinstance(info, list) else [info]
     if args.save:
@@ -127,7 +127,3 @@ def register(subparsers):
     p.add_argument("--json", action="store_true", help="print z and the info as JSON")
     p.add_argument("-o", "--save", help="write z to this .npy file")
     p.set_defaults(func=_cmd_invert)
-
-
-if register not in cli._EXTRA_COMMANDS:
-    cli._EXTRA_COMMANDS.append(register)

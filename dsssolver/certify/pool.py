@@ -1,7 +1,7 @@
 """Row sets as Python-int bit masks, and a vectorised store of dependency supports.
 
-Both the search (:mod:`dsssolver.certify`) and the proof checker
-(:mod:`dsssolver.check`) ask, at every node, for a stored support disjoint
+Both the search (:mod:`dsssolver.certify.search`) and the proof checker
+(:mod:`dsssolver.verify.check`) ask, at every node, for a stored support disjoint
 from the current flat ``F`` with as few rows as possible outside the excluded
 set ``E``.  Supports are kept as rows of a uint64 matrix so that question is a
 few numpy operations rather than a Python loop over thousands of sets.

@@ -1,0 +1,32 @@
+"""What every ``dss`` sub-command shares: the one-line usage error and a quiet stdout."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+
+__all__ = ["UsageError", "Parser", "quiet_stdout"]
+
+
+class UsageError(Exception):
+    """A command-line usage error: printed as one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, like every other input error
+        raise UsageError(message)
+
+
+@contextlib.contextmanager
+def quiet_stdout():
+    """Route anything native code prints on fd 1 (a HiGHS banner) to stderr."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)

@@ -1,0 +1,43 @@
+"""``dss certify layer.npz``: decide whether a layer is injective, with evidence."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..certify import certify
+from ..io import load_layer
+from ._common import quiet_stdout
+
+__all__ = ["register"]
+
+
+def run(args):
+    W, b = load_layer(args.layer)
+    with quiet_stdout():
+        progress = sys.stderr.isatty() if args.progress is None else args.progress
+        res = certify(W, b, time_limit=args.time_limit, node_limit=args.node_limit,
+                      progress=progress, workers=args.workers)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            json.dump(res.to_json(), fh, indent=1)
+    if args.json:
+        print(json.dumps(res.to_json(), indent=1))
+    else:
+        print(res.summary())
+    return {"injective": 0, "not_injective": 0}.get(res.status, 3)
+
+
+def register(sub):
+    """Add ``certify`` to the sub-command parsers ``sub``."""
+    c = sub.add_parser("certify", help="decide whether x -> ReLU(Wx + b) is injective")
+    c.add_argument("layer", help=".npz with arrays W (m x n) and optional b, or .npy with W")
+    c.add_argument("--json", action="store_true", help="print the result and evidence as JSON")
+    c.add_argument("-o", "--output", help="also write the JSON evidence to this file")
+    c.add_argument("--time-limit", type=float, default=None, help="seconds (default: none)")
+    c.add_argument("--node-limit", type=int, default=None, help="search nodes (default: none)")
+    c.add_argument("--workers", type=int, default=1,
+                   help="processes for a long search (default: 1)")
+    c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="a progress line on stderr every second (default: when stderr is a terminal)")
+    c.set_defaults(func=run)
