@@ -9,9 +9,11 @@ True
 """
 from .certify import CertifyResult, certify
 from .errors import CheckTimeout, DSSError, EvidenceError, InvalidInputError
+from .conv import ConvCertifyResult, ConvLayer, certify_conv, check_conv
 from .invert import invert
 from .verify import check
 
 __version__ = "0.1.0"
 __all__ = ["certify", "check", "CertifyResult", "invert",
-           "DSSError", "InvalidInputError", "EvidenceError", "CheckTimeout"]
+           "DSSError", "InvalidInputError", "EvidenceError", "CheckTimeout",
+           "ConvLayer", "certify_conv", "check_conv", "ConvCertifyResult"]

@@ -241,7 +241,7 @@ def _kernel_and_input(kernel, input_shape, in_axis, layout):
     return K, int(input_shape[1]), int(input_shape[2])
 
 
-def conv2d(kernel, bias, input_shape, stride=1, padding=0):
+def conv2d(kernel, bias, input_shape, stride=1, padding=0, padding_mode="zeros"):
     """A 2-D convolution (cross-correlation, as in torch) as a sparse layer.
 
     Parameters
@@ -250,7 +250,12 @@ def conv2d(kernel, bias, input_shape, stride=1, padding=0):
     bias : array_like, shape (c_out,) or None
     input_shape : tuple (c_in, h, w)
         Inputs and outputs are flattened channel-major (C, H, W), like ``tensor.reshape(-1)``.
-    stride, padding : int
+    stride : int
+    padding : int or (int, int)
+        Zero (or circular) padding on both sides, the same for both axes or per axis.
+    padding_mode : {"zeros", "circular"}
+        As torch's ``padding_mode``: "circular" reads the input periodically
+        (tap index taken modulo h and w; torch needs ``padding <= h, w``).
 
     Returns
     -------
@@ -268,15 +273,20 @@ def conv2d(kernel, bias, input_shape, stride=1, padding=0):
     """
     K, h, w = _kernel_and_input(kernel, input_shape, 1, "(c_out, c_in, kh, kw)")
     c_out, c_in, kh, kw = K.shape
-    if stride < 1 or padding < 0:
+    ph, pw = (padding, padding) if np.ndim(padding) == 0 else (int(p) for p in padding)
+    if stride < 1 or ph < 0 or pw < 0:
         raise ValueError("stride must be >= 1 and padding >= 0")
-    ho, wo = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    if padding_mode not in ("zeros", "circular"):
+        raise ValueError(f"padding_mode must be 'zeros' or 'circular', got {padding_mode!r}")
+    ho, wo = (h + 2 * ph - kh) // stride + 1, (w + 2 * pw - kw) // stride + 1
     if ho < 1 or wo < 1:
         raise ValueError("kernel larger than the padded input")
     # one triplet per (output pixel, kernel tap) that lands inside the input
     o, ci, i, j, oy, ox = np.meshgrid(np.arange(c_out), np.arange(c_in), np.arange(kh),
                                       np.arange(kw), np.arange(ho), np.arange(wo), indexing="ij")
-    iy, ix = oy * stride + i - padding, ox * stride + j - padding
+    iy, ix = oy * stride + i - ph, ox * stride + j - pw
+    if padding_mode == "circular":  # periodic input: taps that wrap land on the same column
+        iy, ix = iy % h, ix % w
     ok = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w) & (K[o, ci, i, j] != 0)
     rows = (o * ho + oy) * wo + ox
     cols = (ci * h + iy) * w + ix
