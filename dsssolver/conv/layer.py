@@ -74,7 +74,7 @@ class ConvLayer:
 
     Raises
     ------
-    ValueError
+    InvalidInputError (a ValueError)
         Naming the argument that is malformed (shapes, NaN/inf, negative padding,
         a kernel larger than the padded input, a periodic kernel wider than the
         signal).
