@@ -15,54 +15,21 @@ report "optimal".  The strict system is solvable iff ``t* > 0``; when
 Rows outside ``R`` are not removed: their upper bound is switched to +inf with
 ``changeRowsBounds``, so the model is passed once and every solve hot-starts
 from the previous basis.
+The HiGHS plumbing (quiet options, cold retry, bound diffs) is :mod:`dsssolver._highs`.
 
 Each row ``[w_i, b_i]`` is scaled to unit max-norm first; positive scaling
 changes neither the strict system nor the support of its certificates.
 """
 from __future__ import annotations
 
-import time
+from typing import NamedTuple
 
-import highspy
 import numpy as np
 
-__all__ = ["StrictLP", "LPOutcome"]
+from .._highs import INF as _INF, INFEASIBLE as _INFEASIBLE, OPTIMAL as _OPTIMAL
+from .._highs import Model, csr, new_highs, pass_lp
 
-_INF = highspy.kHighsInf
-
-
-_OPTIMAL = highspy.HighsModelStatus.kOptimal
-_INFEASIBLE = highspy.HighsModelStatus.kInfeasible
-
-
-class _Model:
-    """One persistent HiGHS model: quiet, single-threaded, with counted, retried solves."""
-
-    def _new_highs(self, presolve=False):
-        self.lp_count = 0
-        self.lp_seconds = 0.0
-        self.retries = 0
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)
-        if not presolve:
-            h.setOptionValue("presolve", "off")  # tiny LPs: presolve costs more than it saves
-        return h
-
-    def _run(self, expected=(_OPTIMAL,)):
-        """Solve (hot start); any status not in ``expected`` is retried once from scratch."""
-        h = self._h
-        t0 = time.perf_counter()
-        h.run()
-        status = h.getModelStatus()
-        if status not in expected:
-            self.retries += 1
-            h.clearSolver()
-            h.run()
-            status = h.getModelStatus()
-        self.lp_count += 1
-        self.lp_seconds += time.perf_counter() - t0
-        return status
+__all__ = ["StrictLP", "FarkasLP", "ElasticLP", "LPOutcome"]
 
 
 def _pow2_rows(W, b):
@@ -74,34 +41,35 @@ def _pow2_rows(W, b):
     A = np.hstack([W, b[:, None]])
     norms = np.abs(A).max(axis=1)
     exps = np.frexp(np.where(norms > 0, norms, 1.0))[1]
-    return np.ldexp(A, -exps[:, None]), exps
+    return np.ldexp(A, -exps[:, None])
 
 
-class LPOutcome:
-    """What one LP solve says.
+class LPOutcome(NamedTuple):
+    """What one LP solve says about a strict system.
 
     Attributes
     ----------
     status : {"feasible", "infeasible", "error"}
-    margin : float
-        ``t*``; positive means the strict system is solvable.
     point : ndarray or None
         ``x / s`` for a feasible strict system (a point of the open cell).
     support : ndarray or None
         Rows with a non-zero dual (Farkas support) when infeasible.
     """
 
-    __slots__ = ("status", "margin", "point", "support", "duals")
-
-    def __init__(self, status, margin=0.0, point=None, support=None, duals=None):
-        self.status = status
-        self.margin = margin
-        self.point = point
-        self.support = support
-        self.duals = duals
+    status: str
+    point: np.ndarray | None = None
+    support: np.ndarray | None = None
 
 
-class StrictLP(_Model):
+class ElasticOutcome(NamedTuple):
+    """The elastic LP's optimum: total violation, per-row violations ``e``, the point ``x / s``."""
+
+    value: float
+    violation: np.ndarray
+    point: np.ndarray
+
+
+class StrictLP(Model):
     """A persistent HiGHS model of the robust strict-feasibility LP for one layer.
 
     Parameters
@@ -110,82 +78,46 @@ class StrictLP(_Model):
     b : ndarray, shape (m,)
     margin_tol : float
         ``t*`` above this counts as "solvable"; the caller re-checks exactly.
+    dual_tol : float
+        Duals below this times the largest are left out of the support.
     """
 
     def __init__(self, W, b, margin_tol=1e-9, dual_tol=1e-10):
-        W = np.asarray(W, dtype=float)
-        b = np.asarray(b, dtype=float)
-        self.m, self.n = W.shape
-        self.rows, _ = _pow2_rows(W, b)  # rows [w_i, b_i] * 2**-e_i: well scaled, exactly
+        rows = _pow2_rows(np.asarray(W, dtype=float), np.asarray(b, dtype=float))
+        self.m, self.n = m, n = W.shape
         self.margin_tol = margin_tol
         self.dual_tol = dual_tol
-        self._h = self._build()
-        self._upper = np.full(self.m, 0.0)  # current upper bounds of the layer rows
-
-    def _build(self):
-        m, n = self.m, self.n
-        h = self._new_highs()
-        ncol = n + 2  # x (n), s, t
-        lower = np.array([-1.0] * (n + 1) + [-_INF])
-        upper = np.array([1.0] * (n + 1) + [1.0])
-        cost = np.zeros(ncol)
-        cost[-1] = -1.0  # minimise -t
-        h.addVars(ncol, lower, upper)
-        h.changeColsCost(ncol, np.arange(ncol, dtype=np.int32), cost)
-        # layer rows: [w_i, b_i, 1] . (x, s, t) <= 0, stored column-wise via addRows (row-wise CSR)
-        full = np.hstack([self.rows, np.ones((m, 1))])
-        starts, index, value = [], [], []
-        for i in range(m):
-            nz = np.nonzero(full[i])[0]
-            starts.append(len(index))
-            index.extend(nz.tolist())
-            value.extend(full[i, nz].tolist())
-        h.addRows(
-            m,
-            np.full(m, -_INF),
-            np.zeros(m),
-            len(index),
-            np.array(starts, dtype=np.int32),
-            np.array(index, dtype=np.int32),
-            np.array(value, dtype=float),
-        )
-        # the row -s + t <= 0 keeps s >= t > 0 when the system is solvable
-        h.addRow(-_INF, 0.0, 2, np.array([n, n + 1], dtype=np.int32), np.array([-1.0, 1.0]))
-        return h
-
-    def set_rows(self, active):
-        """Make exactly the rows with ``active[i]`` True part of the strict system."""
-        new_upper = np.where(active, 0.0, _INF)
-        changed = np.nonzero(new_upper != self._upper)[0]
-        if changed.size:
-            self._h.changeRowsBounds(
-                changed.size,
-                changed.astype(np.int32),
-                np.full(changed.size, -_INF),
-                new_upper[changed],
-            )
-            self._upper = new_upper
+        # columns x (n), s, t; layer rows [w_i, b_i, 1] . (x, s, t) <= 0, then -s + t <= 0
+        # (which keeps s >= t > 0 when the system is solvable); maximise t
+        A = np.zeros((m + 1, n + 2))
+        A[:m, : n + 1] = rows
+        A[:m, n + 1] = 1.0
+        A[m, n:] = (-1.0, 1.0)
+        h = new_highs()
+        pass_lp(h, *csr(A), n + 2, cost=np.r_[np.zeros(n + 1), -1.0],
+                col_lo=np.r_[np.full(n + 1, -1.0), -_INF], col_up=np.ones(n + 2),
+                row_lo=np.full(m + 1, -_INF), row_up=np.zeros(m + 1))
+        super().__init__(h, rows=np.arange(m, dtype=np.int32), cols=None,
+                         row_upper=np.zeros(m), col_upper=(), cost=())
 
     def solve(self, active):
         """Solve for the row set ``active`` (boolean mask of length m)."""
-        self.set_rows(active)
-        if self._run() != _OPTIMAL:  # should not happen for this always-optimal LP
+        self.set_row_upper(np.where(active, 0.0, _INF))
+        if super().solve() != _OPTIMAL:  # should not happen for this always-optimal LP
             return LPOutcome("error")
-        h = self._h
-        sol = h.getSolution()
+        sol = self.h.getSolution()
         col = np.asarray(sol.col_value)
         t = col[-1]
         if t > self.margin_tol:
-            s = col[self.n]
-            return LPOutcome("feasible", margin=t, point=col[: self.n] / s)
+            return LPOutcome("feasible", point=col[: self.n] / col[self.n])
         duals = np.abs(np.asarray(sol.row_dual)[: self.m])
         duals[~active] = 0.0
         scale = duals.max() if duals.size else 0.0
         support = np.nonzero(duals > self.dual_tol * max(scale, 1.0))[0]
-        return LPOutcome("infeasible", margin=t, support=support, duals=duals)
+        return LPOutcome("infeasible", support=support)
 
 
-class FarkasLP(_Model):
+class FarkasLP(Model):
     """A persistent HiGHS model of the Farkas (dual) side of the strict system.
 
     ::
@@ -202,28 +134,23 @@ class FarkasLP(_Model):
     """
 
     def __init__(self, W, b, excluded_cost=1e-2, support_tol=1e-9):
-        W = np.asarray(W, dtype=float)
-        b = np.asarray(b, dtype=float)
-        self.m, self.n = W.shape
-        A, _ = _pow2_rows(W, b)
+        A = _pow2_rows(np.asarray(W, dtype=float), np.asarray(b, dtype=float))
+        self.m, self.n = m, n = W.shape
         self.excluded_cost = excluded_cost
         self.support_tol = support_tol
-        m, n = self.m, self.n
-        h = self._new_highs()
         # columns y_0..y_{m-1}, z; rows: n rows W^T y = 0, b^T y - z = 0, 1^T y = 1
-        h.addVars(m + 1, np.zeros(m + 1), np.full(m + 1, _INF))
-        self._cost = np.ones(m)
-        h.changeColsCost(m, np.arange(m, dtype=np.int32), self._cost)
-        dense = np.vstack([A[:, :n].T, A[:, n], np.ones(m)])  # (n + 2) x m
-        zcol = np.zeros((n + 2, 1))
-        zcol[n, 0] = -1.0
-        dense = np.hstack([dense, zcol])
-        for r in range(n + 2):
-            nz = np.nonzero(dense[r])[0]
-            rhs = 1.0 if r == n + 1 else 0.0
-            h.addRow(rhs, rhs, nz.size, nz.astype(np.int32), dense[r, nz])
-        self._h = h
-        self._upper = np.full(m, _INF)
+        dense = np.zeros((n + 2, m + 1))
+        dense[:n, :m] = A[:, :n].T
+        dense[n, :m] = A[:, n]
+        dense[n, m] = -1.0
+        dense[n + 1, :m] = 1.0
+        rhs = np.r_[np.zeros(n + 1), 1.0]
+        h = new_highs()
+        pass_lp(h, *csr(dense), m + 1, cost=np.r_[np.ones(m), 0.0], col_lo=np.zeros(m + 1),
+                col_up=np.full(m + 1, _INF), row_lo=rhs, row_up=rhs)
+        cols = np.arange(m, dtype=np.int32)
+        super().__init__(h, rows=None, cols=cols, row_upper=(), col_upper=np.full(m, _INF),
+                         cost=np.ones(m))
 
     def solve(self, flat, excluded):
         """Solve for a node: ``flat`` rows get y = 0, ``excluded`` rows cost ~0.
@@ -231,37 +158,24 @@ class FarkasLP(_Model):
         Returns
         -------
         LPOutcome
-            status "infeasible" here means *the Farkas system* is infeasible,
-            i.e. the strict system is solvable; it is reported as "feasible".
-            Otherwise status "infeasible" (of the strict system) with
-            ``support`` and ``margin`` = the optimal available mass.
+            "feasible" when the Farkas system is infeasible (so the strict
+            system is solvable; no point is given); otherwise "infeasible" (of
+            the strict system) with ``support``; "error" if HiGHS failed twice.
         """
-        m = self.m
-        h = self._h
-        upper = np.where(flat, 0.0, _INF)
-        changed = np.nonzero(upper != self._upper)[0]
-        if changed.size:
-            h.changeColsBounds(changed.size, changed.astype(np.int32),
-                               np.zeros(changed.size), upper[changed])
-            self._upper = upper
-        cost = np.where(excluded, self.excluded_cost, 1.0)
-        changed = np.nonzero(cost != self._cost)[0]
-        if changed.size:
-            h.changeColsCost(changed.size, changed.astype(np.int32), cost[changed])
-            self._cost = cost
-        status = self._run((_OPTIMAL, _INFEASIBLE))
+        self.set_col_upper(np.where(flat, 0.0, _INF))
+        self.set_costs(np.where(excluded, self.excluded_cost, 1.0))
+        status = super().solve((_OPTIMAL, _INFEASIBLE))
         if status == _INFEASIBLE:
             return LPOutcome("feasible")
         if status != _OPTIMAL:
             return LPOutcome("error")
-        y = np.asarray(h.getSolution().col_value)[:m]
+        y = np.asarray(self.h.getSolution().col_value)[: self.m]
         y = np.where(flat, 0.0, y)
         support = np.nonzero(y > self.support_tol * max(y.max(), 1e-300))[0]
-        avail = float(y[~excluded].sum())
-        return LPOutcome("infeasible", margin=avail, support=support, duals=y)
+        return LPOutcome("infeasible", support=support)
 
 
-class ElasticLP(_Model):
+class ElasticLP(Model):
     """Sum-of-infeasibilities LP for the strict system, used to dive for witnesses.
 
     ::
@@ -277,34 +191,28 @@ class ElasticLP(_Model):
     """
 
     def __init__(self, W, b):
-        A, _ = _pow2_rows(np.asarray(W, dtype=float), np.asarray(b, dtype=float))
-        self.m, self.n = A.shape[0], A.shape[1] - 1
-        m, n = self.m, self.n
-        h = self._new_highs(presolve=True)
+        A = _pow2_rows(np.asarray(W, dtype=float), np.asarray(b, dtype=float))
+        self.m, self.n = m, n = W.shape
         # columns: x (n, free), s >= 1, e (m) >= 0 with cost 1
-        lower = np.concatenate([np.full(n, -_INF), [1.0], np.zeros(m)])
-        upper = np.full(n + 1 + m, _INF)
-        h.addVars(n + 1 + m, lower, upper)
-        h.changeColsCost(m, np.arange(n + 1, n + 1 + m, dtype=np.int32), np.ones(m))
-        for i in range(m):
-            nz = np.nonzero(A[i])[0]
-            idx = np.concatenate([nz, [n + 1 + i]]).astype(np.int32)
-            val = np.concatenate([A[i, nz], [-1.0]])
-            h.addRow(-_INF, -1.0, idx.size, idx, val)
-        self._h = h
-        self._upper = np.full(m, -1.0)
+        indptr, index, value = csr(A)
+        # append -e_i to row i: insert one entry at the end of each row
+        index = np.insert(index, indptr[1:], np.arange(n + 1, n + 1 + m, dtype=np.int32))
+        value = np.insert(value, indptr[1:], -1.0)
+        indptr = indptr + np.arange(m + 1, dtype=np.int32)
+        h = new_highs(presolve=True)
+        pass_lp(h, indptr, index, value, n + 1 + m, cost=np.r_[np.zeros(n + 1), np.ones(m)],
+                col_lo=np.r_[np.full(n, -_INF), 1.0, np.zeros(m)],
+                col_up=np.full(n + 1 + m, _INF), row_lo=np.full(m, -_INF),
+                row_up=np.full(m, -1.0))
+        super().__init__(h, rows=np.arange(m, dtype=np.int32), cols=None,
+                         row_upper=np.full(m, -1.0), col_upper=(), cost=())
 
     def solve(self, active):
-        """Returns ``(objective, e, point)`` for the rows in ``active``, or None on failure."""
-        upper = np.where(active, -1.0, _INF)
-        changed = np.nonzero(upper != self._upper)[0]
-        if changed.size:
-            self._h.changeRowsBounds(changed.size, changed.astype(np.int32),
-                                     np.full(changed.size, -_INF), upper[changed])
-            self._upper = upper
-        if self._run() != _OPTIMAL:
+        """The optimum for the rows in ``active``: an :class:`ElasticOutcome`, or None on failure."""
+        self.set_row_upper(np.where(active, -1.0, _INF))
+        if super().solve() != _OPTIMAL:
             return None
-        col = np.asarray(self._h.getSolution().col_value)
+        col = np.asarray(self.h.getSolution().col_value)
         n = self.n
         e = np.where(active, col[n + 1:], 0.0)
-        return float(e.sum()), e, col[:n] / col[n]
+        return ElasticOutcome(float(e.sum()), e, col[:n] / col[n])
