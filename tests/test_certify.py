@@ -306,7 +306,7 @@ def test_worker_processes_give_the_same_verdicts(monkeypatch):
     """workers=2 shares the open nodes of the search among two processes at once."""
     import sys
 
-    monkeypatch.setattr(sys.modules["dsssolver.certify.search"]._Search, "split_after", 0.0)
+    monkeypatch.setattr(sys.modules["dsssolver.certify.search"]._Run, "split_after", 0.0)
     rng = np.random.default_rng(11)
     for n, c in [(6, 7), (6, 5), (5, 6)]:
         W = rng.standard_normal((c * n, n))

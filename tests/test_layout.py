@@ -20,7 +20,7 @@ KNOWN_VERIFY_IMPORTS = {
     ("dsssolver.verify.check", "dsssolver.exact.matroid"),
     ("dsssolver.verify.evidence", "dsssolver.exact.matroid"),
 }
-KNOWN_CYCLES = {frozenset({"dsssolver.certify.search", "dsssolver.certify.parallel"})}
+KNOWN_CYCLES = set()
 
 
 def _module_name(path: Path) -> str:

@@ -31,6 +31,7 @@ import math
 from fractions import Fraction
 
 import flint
+import numpy as np
 
 from ..verify.evidence import Dependency
 from ..exact.matroid import RowMatroid, fraction_matrix, integer_rows, to_fraction
@@ -46,6 +47,10 @@ class ExactLayer:
     Wq, bq : lists of Fraction
     M : RowMatroid
         The linear matroid of the rows of ``W``.
+    Wf, bf : ndarray
+        The rows ``[w_i, b_i]`` in float64 for the LPs, each row scaled by a
+        positive power of two where needed to stay in float range (a positive
+        row scaling changes no sign pattern, so LP answers mean the same).
     """
 
     def __init__(self, W, b):
@@ -55,6 +60,8 @@ class ExactLayer:
         self.M = RowMatroid(self.Wq)
         # rows [w_i, b_i] scaled to integers, for exact signs without Fractions
         self.aug, self.aug_scales = integer_rows([row + [bi] for row, bi in zip(self.Wq, self.bq)])
+        A = np.array([_float_row(row + [bi]) for row, bi in zip(self.Wq, self.bq)], dtype=float)
+        self.Wf, self.bf = A[:, : self.n], A[:, self.n]
 
     # ------------------------------------------------------------ witnesses
     def witness_near(self, point):
@@ -137,6 +144,24 @@ class ExactLayer:
         if sum(q * self.bq[i] for i, q in zip(rows, mult)) < 0:
             return None
         return Dependency(tuple(rows), tuple(mult))
+
+
+def _float_row(row):
+    """A row of Fractions in float64, scaled by a power of two if its entries leave float range.
+
+    >>> _float_row([Fraction(2**1100), Fraction(-1)]), _float_row([Fraction(3, 2**1101)])
+    ([1.0, -0.0], [1.5])
+    """
+    try:
+        f = [float(q) for q in row]
+        big = max(abs(v) for v in f)
+        if 2.0 ** -900 < big < 2.0 ** 900 or not any(row):
+            return f
+    except OverflowError:
+        pass
+    e = max(q.numerator.bit_length() - q.denominator.bit_length() for q in row if q)
+    s = Fraction(1, 2 ** e) if e >= 0 else Fraction(2 ** -e)
+    return [float(q * s) for q in row]
 
 
 def _gcd_fractions(qs):

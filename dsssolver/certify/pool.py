@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["mask", "bits", "SupportSet"]
+__all__ = ["mask", "bits", "SupportSet", "DependencyPool"]
 
 _WORD = 0xFFFFFFFFFFFFFFFF
-NONE = 1 << 30
 
 
 def mask(rows):
@@ -60,25 +59,9 @@ class SupportSet:
         self.masks.append(m)
         return k
 
-    def best(self, F, E):
-        """``(k, cost)``: a support disjoint from ``F`` with fewest rows outside ``E``.
-
-        ``(None, None)`` when every stored support meets ``F``.
-        """
-        k = len(self.masks)
-        if k == 0:
-            return None, None
-        A = self._bits[:k]
-        cost = np.bitwise_count(A & ~self._words(E)).sum(axis=1, dtype=np.int64)
-        cost[np.any(A & self._words(F), axis=1)] = NONE
-        j = int(np.argmin(cost))
-        if cost[j] >= NONE:
-            return None, None
-        return j, int(cost[j])
-
-    def packing(self, F, E, d, used=0):
+    def packing(self, F, E, d):
         """Greedily pick up to ``d`` supports disjoint from ``F`` whose rows outside ``E``
-        are pairwise disjoint (and disjoint from ``used``), fewest such rows first.
+        are pairwise disjoint, fewest such rows first.
 
         Returns a list of ``(k, cost)``; it stops early at a support of cost 0,
         which alone shows a node empty.
@@ -87,7 +70,7 @@ class SupportSet:
         if k == 0:
             return []
         A = self._bits[:k]
-        cand = np.flatnonzero(~np.any(A & self._words(F | used), axis=1))
+        cand = np.flatnonzero(~np.any(A & self._words(F), axis=1))
         if cand.size == 0:
             return []
         free = A[cand] & ~self._words(E)
@@ -101,3 +84,33 @@ class SupportSet:
             keep = ~np.any(free & free[j], axis=1)  # drops j itself too
             cand, free, cost = cand[keep], free[keep], cost[keep]
         return out
+
+
+class DependencyPool:
+    """The dependencies found so far, with their supports in a :class:`SupportSet`.
+
+    Index ``k`` names the same dependency in :attr:`deps` and in the support set,
+    so a packing's ``(k, cost)`` pairs refer to ``deps[k]``.
+    """
+
+    def __init__(self, m):
+        self.deps = []
+        self.supports = SupportSet(m)
+
+    def __len__(self):
+        return len(self.deps)
+
+    def __getitem__(self, k):
+        return self.deps[k]
+
+    def add(self, dep):
+        """Pool a dependency; returns its index."""
+        self.deps.append(dep)
+        return self.supports.add(dep.rows)
+
+    def mask(self, k):
+        return self.supports.masks[k]
+
+    def packing(self, F, E, d):
+        """:meth:`SupportSet.packing` over the pooled dependencies."""
+        return self.supports.packing(F, E, d)
