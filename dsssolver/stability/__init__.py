@@ -1,0 +1,9 @@
+"""Stability of inversion: inverse Lipschitz constants of ReLU layers and networks (seed Theorem 3).
+
+- :func:`inverse_lipschitz`: the seed's ``C(W) = (2m)^(-1/2) min_x sigma_min(W_{A(x)})`` by
+  branch-and-bound over the cells, with the attaining cell.
+- :func:`amplification_bound`: ``1 / sigma_min`` of a known active set (cheap, local).
+"""
+from .cells import InverseLipschitzResult, amplification_bound, inverse_lipschitz, sigma_min
+
+__all__ = ["inverse_lipschitz", "InverseLipschitzResult", "amplification_bound", "sigma_min"]

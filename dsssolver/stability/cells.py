@@ -1,0 +1,465 @@
+"""The seed's inverse Lipschitz constant (Theorem 3) by branch-and-bound over cells.
+
+For ``f(x) = ReLU(Wx + b)`` let ``A(x) = {i : w_i . x + b_i >= 0}`` and
+
+    S(W, b) = min over x of sigma_min(W_{A(x)}),
+
+``sigma_min`` being the n-th singular value (0 when fewer than n rows or a
+rank-deficient set).  The seed's Theorem 3 (b = 0) gives the inverse Lipschitz
+constant ``C(W) = (2m)^(-1/2) S``: ``||f(x) - f(y)|| >= C(W) ||x - y||``.
+
+The minimum is attained on a full-dimensional cell: near any x there is a point
+x' of an open cell, and ``A(x') <= A(x)`` (rows negative at x stay negative),
+while sigma_min can only drop when rows are removed.  So S is a minimum over
+the realizable sign patterns of the non-zero rows, which this module searches.
+
+**Branch-and-bound.**  A node fixes the sign of some rows: ``F`` forced
+positive (active), ``N`` forced negative.  Every cell below it has
+``A >= F``, and sigma_min only grows as rows are added (Cauchy interlacing:
+``W_A^T W_A >= W_F^T W_F``), so ``sigma_min(W_F)`` bounds the subtree.  A
+subtree is pruned when that bound is at least ``(1 - tol)`` times the best cell
+found.  Whether a partial sign pattern is realizable is an LP (the robust
+strict-feasibility LP of MATH.md section 4, on the rows ``[W; -W]``) in one
+persistent HiGHS model whose rows are switched by bounds, so every solve
+hot-starts.  The LP's interior point also names a cell of the subtree (the
+signs of the undecided rows at that point), which updates the incumbent
+without further LPs; a child that contains the parent's point needs no LP at
+all.  Rows that are positive multiples of each other (``[w_i, b_i]``, exactly)
+always share a sign and negative multiples always have opposite signs, so they
+are decided together: the Corollary 2 layers ``[B; -DB]`` become n binary
+choices.
+
+**What is exact and what is floating point.**
+- The returned cell exists: its interior point (the float the LP returned,
+  read as an exact rational) is checked in rational arithmetic to give every
+  non-zero row the claimed strict sign (``cell_certified``).
+- ``min_sigma`` is the float SVD of that cell's active rows (backward stable:
+  relative error about 1e-15 of ``||W||``), not an exact number.
+- The claim that no other cell is lower rests on floating LPs (a cell thinner
+  than a margin of 1e-9 on rows scaled to max-norm ~1 is taken as empty) and
+  on float eigenvalues of Gram matrices for the bounds, each lowered by
+  ``1e-12 * lambda_max`` for safety.  ``lower_bound`` is the smallest bound of
+  any subtree that was pruned or left open.
+- If an attaining cell's active rows are rank-deficient, that is decided
+  exactly (FLINT); then the layer is not injective and ``S = C = 0`` exactly
+  (``injective`` is False).  A positive S does not by itself prove
+  injectivity (it rests on the floating LPs): :func:`dsssolver.certify`
+  decides that exactly.
+
+**A sharper, proved bound.**  ``S / sqrt(2)`` is also a lower bound on the
+inverse Lipschitz constant, better than the seed's ``S / sqrt(2m)`` by a factor
+``sqrt(m)``, and tight for ``W = [I; -I]``; see
+:func:`dsssolver.stability.lipschitz_estimate` for the proof.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validate import as_layer
+from ..certify.lp import StrictLP
+from ..errors import InvalidInputError
+from ..exact import RowMatroid, integer_rows
+from .exact_cell import point_in_cell
+
+__all__ = ["inverse_lipschitz", "InverseLipschitzResult", "sigma_min", "amplification_bound"]
+
+_ZERO_TOL = 1e-12  # relative eigenvalue margin subtracted from bounds (float safety)
+_SIGN_TOL = 1e-9  # |w.x + b| below this (relative) is "on the hyperplane" for a float point
+
+
+def sigma_min(A, n=None):
+    """The n-th singular value of ``A`` (0 when it has fewer than n rows).
+
+    Parameters
+    ----------
+    A : array_like, shape (k, n)
+    n : int, optional
+        Number of columns, needed when ``A`` has no rows.
+
+    Examples
+    --------
+    >>> sigma_min([[3.0, 0.0], [0.0, 4.0]])
+    3.0
+    >>> sigma_min([[1.0, 1.0]])
+    0.0
+    """
+    A = np.asarray(A, dtype=float)
+    n = A.shape[1] if n is None else n
+    if A.ndim != 2 or A.shape[0] < n or n == 0:
+        return 0.0
+    return float(np.linalg.svd(A, compute_uv=False)[n - 1])
+
+
+def amplification_bound(W_active):
+    """Local error amplification of inverting a layer on a known active set.
+
+    If ``y = ReLU(W x + b)`` and ``y' = ReLU(W x' + b)`` have the same active
+    rows ``A`` and ``W_A`` has full column rank, then
+    ``||x - x'|| <= ||y - y'|| / sigma_min(W_A)``: the two inputs solve
+    ``W_A x + b_A = y_A`` and ``W_A x' + b_A = y'_A``.  Cheap (one SVD).  For a
+    bound valid for *every* pair use ``sqrt(2) / S`` with S from
+    :func:`inverse_lipschitz` (``result.amplification``).
+
+    Parameters
+    ----------
+    W_active : array_like, shape (k, n)
+        The active rows.
+
+    Returns
+    -------
+    float
+        ``1 / sigma_min(W_active)``; ``inf`` if it is numerically rank-deficient
+        (``sigma_min <= eps * max(k, n) * sigma_max``, numpy's ``matrix_rank`` rule).
+
+    Examples
+    --------
+    >>> amplification_bound([[2.0, 0.0], [0.0, 0.5], [1.0, 1.0]]) > 1.0
+    True
+    >>> amplification_bound([[1.0, 0.0]])
+    inf
+    """
+    A = np.asarray(W_active, dtype=float)
+    if A.ndim != 2 or A.shape[0] < A.shape[1] or A.size == 0:
+        return math.inf
+    sv = np.linalg.svd(A, compute_uv=False)
+    if sv[-1] <= np.finfo(float).eps * max(A.shape) * sv[0]:
+        return math.inf
+    return float(1.0 / sv[-1])
+
+
+@dataclass
+class InverseLipschitzResult:
+    """Outcome of :func:`inverse_lipschitz`, in the manner of ``scipy.optimize.OptimizeResult``.
+
+    Attributes
+    ----------
+    status : {"optimal", "unknown"}
+        "optimal": the search finished and ``gap <= tol``; "unknown": a limit
+        (or an LP failure) stopped it; ``lower_bound`` and ``min_sigma`` then
+        bracket S.
+    message : str
+    value : float
+        The seed's ``C(W) = min_sigma / sqrt(2m)`` for the best cell found.
+    min_sigma : float
+        ``sigma_min`` of the best cell's active rows (float SVD).
+    lower_bound : float
+        No cell has ``sigma_min`` below this (up to the floating-point caveats
+        of the module docstring).
+    gap : float
+        ``(min_sigma - lower_bound) / min_sigma`` (0 when min_sigma is 0).
+    tol : float
+        The relative gap asked for.
+    point : ndarray, shape (n,)
+        An interior point of the best cell.
+    active : tuple of int
+        That cell's active rows (zero rows with ``b_i >= 0`` included).
+    cell_certified : bool
+        Whether ``point`` passed the exact rational check of the cell.
+    injective : bool or None
+        False when the best cell's active rows are exactly rank-deficient;
+        otherwise None (use :func:`dsssolver.certify` for an exact verdict).
+    stats : dict
+        ``nodes``, ``lps``, ``lp_seconds``, ``lp_retries``, ``lp_errors``,
+        ``pruned``, ``infeasible``, ``seconds``.
+    """
+
+    status: str
+    message: str
+    value: float
+    min_sigma: float
+    lower_bound: float
+    gap: float
+    tol: float
+    point: np.ndarray
+    active: tuple
+    cell_certified: bool
+    shape: tuple
+    injective: bool | None = None
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def lipschitz_lower(self):
+        """``lower_bound / sqrt(2)``: a proved lower bound on the true inverse Lipschitz constant."""
+        return self.lower_bound / math.sqrt(2.0)
+
+    @property
+    def amplification(self):
+        """``sqrt(2) / lower_bound``: ``||x - y|| <= amplification * ||f(x) - f(y)||`` for all x, y."""
+        return math.inf if self.lower_bound <= 0 else math.sqrt(2.0) / self.lower_bound
+
+
+def inverse_lipschitz(W, b=None, *, tol=1e-6, time_limit=None, node_limit=None, progress=False):
+    """The seed's inverse Lipschitz constant ``C(W) = (2m)^(-1/2) min_x sigma_min(W_{A(x)})``.
+
+    Computed by a branch-and-bound over the cells of the hyperplane arrangement
+    (see the module docstring for the method and for exactly what is exact).
+
+    Parameters
+    ----------
+    W : array_like, shape (m, n)
+    b : array_like, shape (m,), optional
+        Biases; the seed's Theorem 3 has b = 0 (the default).  With biases the
+        same minimum over the (affine) cells is computed; ``S / sqrt(2)``
+        stays a lower bound on the layer's inverse Lipschitz constant.
+    tol : float
+        Relative gap at which a subtree is pruned: the answer is within
+        ``tol`` of the minimum (status "optimal").
+    time_limit : float, optional
+        Seconds; on expiry the status is "unknown" with the bracket reached.
+    node_limit : int, optional
+    progress : bool or float
+        Print a progress line on stderr every second (or every ``progress`` s).
+
+    Returns
+    -------
+    InverseLipschitzResult
+
+    Raises
+    ------
+    InvalidInputError
+        (a ValueError) for malformed ``W`` or ``b`` (NaN, inf, wrong shape, empty).
+
+    Examples
+    --------
+    >>> import numpy as np, dsssolver as dss
+    >>> res = dss.inverse_lipschitz(np.vstack([np.eye(2), -np.eye(2)]))
+    >>> res.status, round(res.min_sigma, 12), round(res.value * 8 ** 0.5, 12)
+    ('optimal', 1.0, 1.0)
+    >>> res.cell_certified, len(res.active)
+    (True, 2)
+    >>> dss.inverse_lipschitz([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]]).injective
+    False
+    """
+    try:
+        W, b = as_layer(W, b)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError(str(exc)) from None
+    if tol < 0 or not math.isfinite(tol):
+        raise InvalidInputError(f"tol must be a finite number >= 0, got {tol}")
+    return _CellSearch(W, b, tol, time_limit, node_limit, progress).run()
+
+
+class _Limit(Exception):
+    pass
+
+
+class _Node:
+    __slots__ = ("sign", "x", "bound", "gram")
+
+    def __init__(self, sign, x, bound, gram):
+        self.sign, self.x, self.bound, self.gram = sign, x, bound, gram
+
+
+class _CellSearch:
+    def __init__(self, W, b, tol, time_limit, node_limit, progress):
+        self.t0 = time.perf_counter()
+        self.W, self.b = W, b
+        self.m, self.n = W.shape
+        Wf = np.array(W, dtype=float)
+        bf = np.array(b, dtype=float)
+        nonzero = np.abs(Wf).max(axis=1) > 0
+        self.idx = np.nonzero(nonzero)[0]  # search variables: the non-zero rows
+        self.const_active = tuple(int(i) for i in np.nonzero(~nonzero & (bf >= 0))[0])
+        self.rows, self.bias = Wf[self.idx], bf[self.idx]
+        self.scale = np.linalg.norm(self.rows, axis=1)
+        self.K = len(self.idx)
+        self.tol, self.time_limit, self.node_limit = tol, time_limit, node_limit
+        self.interval = 1.0 if progress is True else float(progress or 0)
+        self._next_report = self.t0 + self.interval
+        self.classes = self._classes(W, b)
+        self.lp = StrictLP(np.vstack([self.rows, -self.rows]), np.concatenate([self.bias, -self.bias])) \
+            if self.K else None
+        self.ub, self.best = math.inf, None  # incumbent: sigma_min and (sign pattern, point)
+        self.pruned_min = math.inf  # smallest bound of a pruned subtree
+        self.open_min = math.inf  # smallest bound of a subtree left undecided (LP failure)
+        self.nodes = self.pruned = self.infeasible = self.lp_errors = 0
+        self.rank_deficient = False
+
+    # ----------------------------------------------------------- structure
+    def _classes(self, W, b):
+        """For each search row, the rows that must share its sign (+1) or take the opposite (-1).
+
+        ``[w_j, b_j] = c [w_i, b_i]`` exactly: c > 0 same sign, c < 0 opposite
+        sign in every full-dimensional cell.  Found from primitive integer rows.
+        """
+        ints, _ = integer_rows([list(W[i]) + [b[i]] for i in self.idx])
+        groups = {}
+        for k, row in enumerate(ints):
+            groups.setdefault(tuple(row), []).append(k)
+        members = []
+        for k, row in enumerate(ints):
+            same = groups[tuple(row)]
+            opp = groups.get(tuple(-v for v in row), [])
+            members.append((np.array(same, dtype=np.intp), np.array(opp, dtype=np.intp)))
+        return members
+
+    # ------------------------------------------------------------- bounds
+    def _bound(self, gram):
+        lam = np.linalg.eigvalsh(gram)
+        return math.sqrt(max(lam[0] - _ZERO_TOL * max(lam[-1], 0.0), 0.0))
+
+    def _cell_sigma(self, active_mask):
+        return sigma_min(self.rows[active_mask], self.n)
+
+    # --------------------------------------------------------------- driver
+    def run(self):
+        try:
+            if self.K == 0:
+                self._zero_layer()
+            else:
+                self._search()
+            status, why = self._status()
+        except _Limit as lim:
+            status, why = "unknown", str(lim)
+        except KeyboardInterrupt:
+            status, why = "unknown", "interrupted"
+        return self._result(status, why)
+
+    def _zero_layer(self):
+        # every row is zero: one cell (all of R^n), sigma_min = 0
+        self.ub, self.best = 0.0, (np.zeros(0, dtype=np.int8), np.zeros(self.n))
+
+    def _search(self):
+        K, n = self.K, self.n
+        rng = np.random.default_rng(0)
+        root = _Node(np.zeros(K, dtype=np.int8), rng.standard_normal(n), 0.0, np.zeros((n, n)))
+        self.stack = [root]
+        while self.stack:
+            self._tick()  # before the pop: a limit leaves the node on the stack, in the bound
+            node = self.stack.pop()
+            if node.bound >= self.ub * (1.0 - self.tol):
+                self.pruned += 1
+                self.pruned_min = min(self.pruned_min, node.bound)
+                continue
+            if node.x is None:
+                node.x = self._solve(node)
+                if node.x is None:
+                    continue
+            self._expand(node)
+
+    def _solve(self, node):
+        """LP for the node's partial pattern: an interior point, or None (empty / failed)."""
+        mask = np.concatenate([node.sign < 0, node.sign > 0])  # rows of [W; -W] kept < 0
+        out = self.lp.solve(mask)
+        if out.status == "feasible":
+            return out.point
+        if out.status == "error":  # retried cold inside StrictLP already: report, do not guess
+            self.lp_errors += 1
+            self.open_min = min(self.open_min, node.bound)
+        else:
+            self.infeasible += 1
+        return None
+
+    def _expand(self, node):
+        v = self.rows @ node.x + self.bias
+        clear = np.abs(v) > _SIGN_TOL * (self.scale * np.linalg.norm(node.x) + np.abs(self.bias))
+        undecided = node.sign == 0
+        if clear[undecided].all():  # the point's own cell lies in this subtree
+            cell = np.where(undecided, np.where(v > 0, 1, -1), node.sign).astype(np.int8)
+            self._candidate(cell, node.x)
+        if not undecided.any():
+            return
+        r = self._branch_row(node, undecided)
+        children = []
+        for s in (1, -1):  # pushed F first: the N child (fewer active rows) is explored first
+            sign = node.sign.copy()
+            same, opp = self.classes[r]
+            sign[same], sign[opp] = s, -s
+            gram, bound = node.gram, node.bound
+            if s > 0:
+                new = np.nonzero((sign > 0) & (node.sign <= 0))[0]
+                gram = gram + self.rows[new].T @ self.rows[new]
+                bound = self._bound(gram)
+            x = node.x if clear[r] and (v[r] > 0) == (s > 0) else None
+            children.append(_Node(sign, x, bound, gram))
+        self.stack.extend(children)
+
+    def _branch_row(self, node, undecided):
+        """The undecided row that raises the bound most: largest weight on the weakest directions."""
+        lam, V = np.linalg.eigh(node.gram)
+        weak = lam <= lam[0] + 1e-9 * max(lam[-1], 1e-300)
+        score = np.square(self.rows @ V[:, weak]).sum(axis=1)
+        score[~undecided] = -1.0
+        return int(np.argmax(score))
+
+    def _candidate(self, cell, x):
+        s = self._cell_sigma(cell > 0)
+        if s < self.ub:
+            if s <= 1e-9 * max(self.scale.max(), 1e-300) and self._exactly_deficient(cell):
+                s = 0.0
+                self.rank_deficient = True
+            self.ub, self.best = s, (cell, x)
+
+    def _exactly_deficient(self, cell):
+        rows = self.idx[cell > 0]
+        return len(rows) < self.n or RowMatroid(self.W[rows]).rank() < self.n
+
+    # ---------------------------------------------------------------- limits
+    def _tick(self):
+        self.nodes += 1
+        now = time.perf_counter()
+        if self.node_limit is not None and self.nodes > self.node_limit:
+            raise _Limit(f"node limit {self.node_limit} reached")
+        if self.time_limit is not None and now - self.t0 > self.time_limit:
+            raise _Limit(f"time limit {self.time_limit} s reached")
+        if self.interval and now >= self._next_report:
+            self._next_report = now + self.interval
+            print(f"dss stability: {now - self.t0:7.1f} s  nodes {self.nodes}  "
+                  f"best sigma {self.ub:.6g}  bound {self._lower():.6g}  open {len(self.stack)}",
+                  file=sys.stderr, flush=True)
+
+    def _lower(self):
+        open_bounds = [nd.bound for nd in getattr(self, "stack", [])]
+        return min([self.ub, self.pruned_min, self.open_min] + open_bounds)
+
+    def _status(self):
+        if self.lp_errors:
+            return "unknown", f"{self.lp_errors} LPs failed (after a cold retry); their subtrees are open"
+        return "optimal", "search complete"
+
+    # ---------------------------------------------------------------- result
+    def _final_point(self, cell, x):
+        """A well-centred interior point of the best cell, checked exactly."""
+        active = tuple(sorted(self.const_active + tuple(int(i) for i in self.idx[cell > 0])))
+        if self.K == 0:
+            return x, active, True
+        for candidate in (self._centre(cell), x):
+            if candidate is not None and point_in_cell(self.W, candidate, active, self.b):
+                return candidate, active, True
+        return x, active, False
+
+    def _centre(self, cell):
+        out = self.lp.solve(np.concatenate([cell < 0, cell > 0]))
+        return out.point if out.status == "feasible" else None
+
+    def _result(self, status, why):
+        st = {"nodes": self.nodes, "pruned": self.pruned, "infeasible": self.infeasible,
+              "lp_errors": self.lp_errors}
+        if self.lp is not None:
+            st.update(lps=self.lp.lp_count, lp_seconds=self.lp.lp_seconds, lp_retries=self.lp.retries)
+        else:
+            st.update(lps=0, lp_seconds=0.0, lp_retries=0)
+        if self.best is None:  # stopped before the first cell: no cell to report
+            st["seconds"] = time.perf_counter() - self.t0
+            return InverseLipschitzResult(
+                "unknown", f"{why}; no cell found yet", math.nan, math.nan, 0.0, math.inf,
+                self.tol, np.full(self.n, np.nan), (), False, (self.m, self.n), None, st)
+        cell, x = self.best
+        point, active, certified = self._final_point(cell, x)
+        S = self.ub
+        lower = 0.0 if self.rank_deficient else self._lower()
+        gap = 0.0 if S == 0 else (S - lower) / S
+        if status == "optimal" and gap > self.tol * (1 + 1e-12):
+            status, why = "unknown", f"gap {gap:.3g} above tol"
+        injective = False if self.rank_deficient else None
+        msg = why + (f"; active rows of the minimal cell are rank-deficient (exact): W is not "
+                     f"injective and C(W) = 0" if self.rank_deficient else "")
+        st["seconds"] = time.perf_counter() - self.t0
+        return InverseLipschitzResult(
+            status, msg, S / math.sqrt(2 * self.m), S, lower, gap, self.tol, np.asarray(point, float),
+            active, certified, (self.m, self.n), injective, st)

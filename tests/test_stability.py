@@ -1,0 +1,166 @@
+"""Inverse Lipschitz constants (seed Theorem 3): branch-and-bound against the brute-force reference."""
+from __future__ import annotations
+
+import doctest
+import importlib
+import math
+import pkgutil
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dsssolver as dss
+import dsssolver.stability
+from dsssolver.stability import amplification_bound, inverse_lipschitz, sigma_min
+from dsssolver.stability.exact_cell import point_in_cell
+from dsssolver.testing.lipschitz import reference_min_sigma
+from families import all_families, b_negdb, b_negdb_m, gaussian, integer
+
+
+def _agree(W, b=None):
+    """B&B and reference agree on S; the returned cell is real and attains it."""
+    res = inverse_lipschitz(W, b)
+    ref = reference_min_sigma(W, b)
+    assert res.status == "optimal", res
+    assert res.cell_certified, res
+    assert point_in_cell(W, res.point, res.active, b)
+    assert abs(res.min_sigma - ref.min_sigma) <= 1e-9 * max(1.0, ref.min_sigma), (W, b, res, ref)
+    assert res.lower_bound <= res.min_sigma
+    if res.min_sigma > 0:  # the cell reported is the one whose sigma is reported
+        Wf = np.asarray(W, dtype=float)
+        assert math.isclose(sigma_min(Wf[list(res.active)], Wf.shape[1]), res.min_sigma, rel_tol=1e-12)
+    assert math.isclose(res.value, res.min_sigma / math.sqrt(2 * np.shape(W)[0]), rel_tol=1e-15)
+    # S = 0 exactly iff the layer is not injective (seed Theorem 1 on full-dimensional cells)
+    if res.injective is False:
+        assert res.min_sigma == 0.0 and ref.min_sigma < 1e-9
+    return res, ref
+
+
+@pytest.mark.parametrize("n, m_max, seeds", [(1, 10, 3), (2, 10, 3), (3, 10, 3), (4, 8, 2)])
+def test_agrees_with_brute_force_on_families(n, m_max, seeds):
+    zero_seen = positive_seen = 0
+    for seed in range(seeds):
+        rng = np.random.default_rng([8, n, seed])
+        for name, W, b in all_families(rng, n, m_max=m_max):
+            res, ref = _agree(W, b)
+            zero_seen += res.injective is False
+            positive_seen += res.min_sigma > 0
+    assert zero_seen and positive_seen  # both kinds of answer were exercised
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_agrees_with_brute_force_on_gaussian_layers(n):
+    # Gaussian weights rounded to multiples of 1/64: the exact reference stays fast
+    rng = np.random.default_rng([81, n])
+    for _ in range(6):
+        W, _ = gaussian(rng, n, m=int(rng.integers(2 * n, 11)))
+        _agree(np.round(W * 64) / 64)
+
+
+def test_zero_exactly_when_certify_says_not_injective():
+    rng = np.random.default_rng(83)
+    verdicts = set()
+    for _ in range(30):
+        n = int(rng.integers(2, 4))
+        W, b = integer(rng, n, int(rng.integers(2 * n, 3 * n + 1)), bias="zero")
+        res = inverse_lipschitz(W)
+        cert = dss.certify(W)
+        verdicts.add(cert.status)
+        assert (res.injective is False) == (cert.status == "not_injective"), (W, res, cert)
+        assert (res.min_sigma == 0.0) == (cert.status == "not_injective")
+    assert verdicts == {"injective", "not_injective"}
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_identity_minus_identity(n):
+    # MATH.md section 7: W = [I; -I] has S = 1 and C = (2m)^(-1/2) = 1/sqrt(4n); 1/sqrt(8) at n = 2
+    W = np.vstack([np.eye(n), -np.eye(n)])
+    res = inverse_lipschitz(W)
+    assert res.status == "optimal" and res.cell_certified
+    assert math.isclose(res.min_sigma, 1.0, rel_tol=1e-12)
+    assert math.isclose(res.value, 1 / math.sqrt(4 * n), rel_tol=1e-12)
+    assert len(res.active) == n
+
+
+def test_b_negdb_constructions_are_a_few_binary_choices():
+    rng = np.random.default_rng(84)
+    for n in (2, 3, 4):
+        W, _ = b_negdb(rng, n, bias="zero")
+        res, _ = _agree(W)
+        assert res.min_sigma > 0 and res.stats["nodes"] <= 2 ** (n + 1)
+        W, _ = b_negdb_m(rng, n, extra=2, bias="zero")
+        _agree(W)
+
+
+def test_duplicate_and_antipodal_rows_change_nothing_they_should_not():
+    rng = np.random.default_rng(85)
+    W, _ = gaussian(rng, 3, m=7)
+    base = inverse_lipschitz(W).min_sigma
+    # a duplicated row: every cell keeps the same row set up to the copy; the copy only adds rows
+    dup = inverse_lipschitz(np.vstack([W, W[:1]]))
+    assert dup.min_sigma >= base - 1e-12
+    _agree(np.vstack([W, W[:1]]))
+    _agree(np.vstack([W, -W[:2]]))
+    _agree(np.vstack([W, np.zeros((1, 3))]))
+
+
+def test_node_limit_gives_unknown_with_a_valid_bracket():
+    W, _ = gaussian(np.random.default_rng(86), 4, m=24)
+    full = inverse_lipschitz(W)
+    part = inverse_lipschitz(W, node_limit=5)
+    assert part.status == "unknown" and "node limit" in part.message
+    if part.active:  # a cell was found: it is a real one, above the true minimum
+        assert part.min_sigma >= full.min_sigma - 1e-12
+    assert part.lower_bound <= full.min_sigma + 1e-12
+
+
+def test_tolerance_is_honoured():
+    W, _ = gaussian(np.random.default_rng(87), 4, m=30)
+    exact = inverse_lipschitz(W)
+    loose = inverse_lipschitz(W, tol=0.2)
+    assert loose.status == "optimal" and loose.gap <= 0.2
+    assert loose.min_sigma >= exact.min_sigma - 1e-12
+    assert loose.min_sigma * (1 - 0.2) <= exact.min_sigma + 1e-12
+    assert loose.stats["nodes"] <= exact.stats["nodes"]
+
+
+@pytest.mark.parametrize("bad, word", [
+    ([[np.nan, 1.0], [1.0, 0.0]], "NaN"),
+    ([[1.0, 2.0]], None),
+    ([[]], "empty"),
+])
+def test_bad_input_is_named(bad, word):
+    if word is None:  # a valid tiny layer (m < 2n): not injective, C = 0
+        assert inverse_lipschitz(bad).injective is False
+        return
+    with pytest.raises(ValueError, match=word):
+        inverse_lipschitz(bad)
+
+
+def test_bad_tol():
+    with pytest.raises(ValueError, match="tol"):
+        inverse_lipschitz([[1.0], [-1.0]], tol=-1)
+
+
+def test_amplification_bound():
+    assert amplification_bound(np.eye(3) * 2) == pytest.approx(0.5)
+    assert amplification_bound(np.ones((2, 2))) == math.inf
+    res = inverse_lipschitz(np.vstack([np.eye(2), -np.eye(2)]))
+    assert res.amplification == pytest.approx(math.sqrt(2), rel=1e-9)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 3).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.lists(st.integers(-2, 2), min_size=n, max_size=n), min_size=1, max_size=8))))
+def test_property_integer_layers(case):
+    n, rows = case
+    _agree(np.array(rows, dtype=np.int64).reshape(len(rows), n))
+
+
+def test_stability_doctests():
+    for mod in pkgutil.walk_packages(dsssolver.stability.__path__, "dsssolver.stability."):
+        module = importlib.import_module(mod.name)
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, mod.name
