@@ -292,7 +292,7 @@ class _CellSearch:
         for k, row in enumerate(ints):
             groups.setdefault(tuple(row), []).append(k)
         members = []
-        for k, row in enumerate(ints):
+        for row in ints:
             same = groups[tuple(row)]
             opp = groups.get(tuple(-v for v in row), [])
             members.append((np.array(same, dtype=np.intp), np.array(opp, dtype=np.intp)))
@@ -457,8 +457,8 @@ class _CellSearch:
         if status == "optimal" and gap > self.tol * (1 + 1e-12):
             status, why = "unknown", f"gap {gap:.3g} above tol"
         injective = False if self.rank_deficient else None
-        msg = why + (f"; active rows of the minimal cell are rank-deficient (exact): W is not "
-                     f"injective and C(W) = 0" if self.rank_deficient else "")
+        msg = why + ("; active rows of the minimal cell are rank-deficient (exact): W is not "
+                     "injective and C(W) = 0" if self.rank_deficient else "")
         st["seconds"] = time.perf_counter() - self.t0
         return InverseLipschitzResult(
             status, msg, S / math.sqrt(2 * self.m), S, lower, gap, self.tol, np.asarray(point, float),
