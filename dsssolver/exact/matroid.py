@@ -87,15 +87,13 @@ def integer_rows(rows):
     """
     out, scales = [], []
     for row in rows:
-        fr = [to_fraction(v) for v in row]
-        den = 1
-        for q in fr:
-            den = lcm(den, q.denominator)
-        ints = [int(q * den) for q in fr]
-        g = 0
-        for v in ints:
-            g = gcd(g, v)
-        g = g or 1
+        # (p, q) pairs without building Fractions: floats, ints and Fractions all have them
+        pq = [v.as_integer_ratio() if isinstance(v, (int, Fraction)) and not isinstance(v, bool)
+              or isinstance(v, float) and math.isfinite(v)
+              else to_fraction(v).as_integer_ratio() for v in row]
+        den = lcm(*(q for _, q in pq)) if pq else 1
+        ints = [p * (den // q) for p, q in pq]
+        g = gcd(*ints) or 1
         out.append([v // g for v in ints])
         scales.append(Fraction(den, g))
     return out, scales
@@ -126,6 +124,7 @@ class RowMatroid:
         self._rank_cache = {}
         self._transversal_cache = {}
         self._mixers = {}
+        self._zero_rows = None
 
     def submatrix(self, S):
         S = list(S)
@@ -140,10 +139,25 @@ class RowMatroid:
         key = frozenset(S)
         r = self._rank_cache.get(key)
         if r is None:
-            r = self.submatrix(sorted(key)).rank() if key else 0
+            r = self._rank_mod_p(sorted(key)) if key else 0
+            if r is None:  # not settled modulo p: exactly
+                r = self.submatrix(sorted(key)).rank()
             if len(self._rank_cache) < 100000:
                 self._rank_cache[key] = r
         return r
+
+    def _rank_mod_p(self, S):
+        """The rank of rows ``S`` when the rank modulo PRIME settles it, else None.
+
+        The rank mod p never exceeds the rank over Q, and a minor that is
+        non-zero mod p is non-zero over Q; so a mod-p rank equal to ``len(S)``
+        or to ``n`` is the exact rank.  Cheap for the big rows of float input,
+        whose exact elimination grows large integers.
+        """
+        if len(S) < 2:
+            return None
+        r = flint.nmod_mat(self._Mp[S].tolist(), PRIME).rank()
+        return r if r in (len(S), self.n) else None
 
     def null_basis(self, S):
         """Integer basis (list of vectors) of ``{v : w_i . v = 0 for i in S}``."""
@@ -152,6 +166,45 @@ class RowMatroid:
             return [[1 if j == k else 0 for j in range(self.n)] for k in range(self.n)]
         X, k = self.submatrix(S).nullspace()
         return [[int(X[j, c]) for j in range(self.n)] for c in range(k)]
+
+    def null_vector(self, S):
+        """One non-zero integer vector ``v`` with ``w_i . v = 0`` for all ``i`` in ``S``, or None.
+
+        Much cheaper than :meth:`null_basis` on large layers: only a set of
+        rows independent modulo PRIME, restricted to one column more than
+        there are rows, is solved (extended by zeros, its null vector is one
+        of the rows ``S``); the answer is then confirmed on every row of ``S``
+        exactly, with :meth:`null_basis` as the fallback.
+
+        >>> RowMatroid(np.array([[1, 2, 3], [2, 4, 6]])).null_vector([0, 1])
+        [-2, 1, 0]
+        """
+        rows = sorted({int(i) for i in S if any(self.int_rows[i])})
+        n = self.n
+        basis = self._independent_mod_p(rows)
+        if len(basis) < n:
+            cols = len(basis) + 1
+            if basis:
+                X, k = flint.fmpz_mat([self.int_rows[i][:cols] for i in basis]).nullspace()
+                v = [int(X[j, 0]) for j in range(cols)] + [0] * (n - cols)
+            else:
+                v = [1] + [0] * (n - 1)
+            if any(v) and all(sum(a * c for a, c in zip(self.int_rows[i], v) if c) == 0 for i in rows):
+                return v
+        full = self.null_basis(rows)
+        return full[0] if full else None
+
+    def _independent_mod_p(self, rows):
+        """A maximal subset of ``rows`` independent modulo PRIME (hence over Q)."""
+        if not rows:
+            return []
+        R, r = flint.nmod_mat(self._Mp[rows].T.tolist(), PRIME).rref()
+        piv, col = [], 0
+        for i in range(r):
+            while R[i, col] == 0:
+                col += 1
+            piv.append(rows[col])
+        return piv
 
     def closure(self, S):
         """The flat spanned by rows ``S``: all rows in their span, as a frozenset."""
@@ -178,9 +231,9 @@ class RowMatroid:
     # rows with zero residue are only candidates and are confirmed exactly.
     def root(self):
         """The state of the smallest flat (the zero rows)."""
-        N = np.eye(self.n, dtype=np.int64)
-        zero = frozenset(i for i in range(self.m) if not any(self.int_rows[i]))
-        return zero, (), N
+        if self._zero_rows is None:
+            self._zero_rows = frozenset(i for i in range(self.m) if not any(self.int_rows[i]))
+        return self._zero_rows, (), np.eye(self.n, dtype=np.int64)
 
     def extend(self, state, rows):
         """The state of the flat spanned by ``state``'s flat and ``rows``."""

@@ -1,0 +1,99 @@
+"""Sub-layers for m >> n: verdicts against the full certifier and brute force, lifted evidence."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import dsssolver as dss
+from dsssolver.certify.sublayer import certify_by_sublayers, spread_rows, use_sublayers
+from dsssolver.testing.reference import reference_by_cells
+from families import all_families
+
+
+def _plain(W, b, t):
+    return dss.certify(W, b, time_limit=t)
+
+
+def _tall_cases(seed, n, count):
+    """Degenerate and random layers made tall: a family instance stacked on rows of another."""
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < count:
+        fams = list(all_families(rng, n, m_max=3 * n + 2, biases=("zero", "int", "gauss")))
+        for k in range(len(fams)):
+            name, W, b = fams[k]
+            _, W2, b2 = fams[int(rng.integers(len(fams)))]
+            W = np.vstack([W.astype(float), W2.astype(float), rng.integers(-1, 2, size=(2 * n, n))])
+            b = np.concatenate([b.astype(float), b2.astype(float), rng.integers(-1, 2, size=2 * n)])
+            if rng.random() < 0.4:
+                b = np.zeros_like(b)
+            p = rng.permutation(W.shape[0])
+            out.append((name, W[p], b[p]))
+    return out[:count]
+
+
+CASES = _tall_cases(7, 2, 36) + _tall_cases(8, 3, 36)
+
+
+@pytest.mark.parametrize("chunk", range(4))
+def test_sublayer_verdicts_agree_with_full_search_and_brute_force(chunk):
+    """Tall degenerate layers (duplicate, zero, antipodal, parallel, integer rows, biases,
+    rank-deficient), with tiny first sub-layers so that row generation is exercised."""
+    seen = {"injective": 0, "not_injective": 0}
+    rounds = 0
+    for k, (name, W, b) in enumerate(CASES[chunk::4]):
+        n = W.shape[1]
+        res = certify_by_sublayers(W, b, _plain, size=n + k % 3)
+        assert res.checked and res.shape == W.shape, (name, res)
+        assert dss.check(res, W, b), name
+        assert dss.check(json.loads(json.dumps(res.to_json())), W, b), name
+        assert res.status == _plain(W, b, None).status, (name, W.tolist(), b.tolist())
+        # exact brute force (no LP): every rank n-1 flat's cell by Fourier-Motzkin
+        assert res.status == reference_by_cells(W, b, max_rows=40).status, (name, W.tolist(), b.tolist())
+        seen[res.status] += 1
+        rounds += res.stats["sublayer_rounds"] > 1
+    assert seen["injective"] > 0 and seen["not_injective"] > 0
+    assert rounds > 0  # some sub-layer witnesses failed on the whole layer and rows were added
+
+
+def test_tall_gaussian_layer_is_proved_on_few_rows():
+    W = np.random.default_rng(3).standard_normal((600, 4))
+    res = certify_by_sublayers(W, np.zeros(600), _plain)
+    assert res.status == "injective" and res.checked
+    assert res.stats["sublayer_rows"] <= 2 * 8 * 4
+    assert max(max(d.rows) for d in res.proof.dependencies) > 2 * 8 * 4  # rows of the whole layer
+    assert dss.check(res, W)
+
+
+def test_subset_witness_is_not_taken_for_the_layer():
+    """A sub-layer (first 2 rows chosen) that is not injective while the layer is: grow, then prove."""
+    W = np.array([[1, 0], [-1, 0], [0, 1], [0, -1], [1, 1], [-1, -1], [1, -1], [-1, 1]] * 3)
+    res = certify_by_sublayers(W, np.zeros(len(W)), _plain, size=2)
+    assert res.status == "injective" and dss.check(res, W)
+    assert res.stats["sublayer_rounds"] >= 2
+
+
+def test_non_injective_tall_layer_gives_a_whole_layer_witness():
+    # every row has a positive first coordinate: x = (-1, 0) switches all rows off
+    rng = np.random.default_rng(5)
+    W = np.abs(rng.standard_normal((300, 3))) + [1, 0, 0]
+    W[:, 1:] -= 1
+    res = certify_by_sublayers(W, np.zeros(300), _plain)
+    assert res.status == "not_injective" and dss.check(res, W)
+
+
+def test_spread_rows_are_spread_and_respect_candidates():
+    A = np.vstack([np.eye(3), -np.eye(3), np.eye(3) * 2, [[0, 0, 0]]])
+    got = spread_rows(A, 6)
+    assert len(set(got)) == 6 and 9 not in got  # the zero row is never chosen
+    assert len({tuple(np.sign(A[i])) for i in got}) == 6  # the six directions, no repeat
+    assert set(spread_rows(A, 2, among=[0, 6, 9], start=[0])) == {6}
+
+
+def test_use_sublayers_choices():
+    assert use_sublayers(1000, 10, "auto") and not use_sublayers(100, 10, "auto")
+    assert not use_sublayers(1000, 10, False) and not use_sublayers(1000, 10, None)
+    with pytest.raises(ValueError, match="sublayers"):
+        use_sublayers(10, 2, "always")
