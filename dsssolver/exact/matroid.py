@@ -177,7 +177,7 @@ class RowMatroid:
         exactly, with :meth:`null_basis` as the fallback.
 
         >>> RowMatroid(np.array([[1, 2, 3], [2, 4, 6]])).null_vector([0, 1])
-        [-2, 1, 0]
+        [2, -1, 0]
         """
         rows = sorted({int(i) for i in S if any(self.int_rows[i])})
         n = self.n
