@@ -45,8 +45,16 @@ STATEMENT = ("The extrapolation to n -> infinity is model-dependent: each model 
 
 def p_exact_n2(m):
     """Exact P(injective) for n = 2, b = 0, iid rows from a centrally symmetric law in
-    general position: ``1 - m(m-2)/2^(m-1)`` for m >= 4 and 0 below (proof in
-    ``gaussian_threshold.p_exact_n2``; MATH.md).
+    general position: ``1 - m(m-2)/2^(m-1)`` for m >= 4 and 0 below.
+
+    Why: write w_i = e_i u_i with iid fair signs e_i independent of the lines R u_i.  The
+    layer is not injective iff some open half-plane through 0 holds >= m-1 rows, i.e. iff
+    the sign vector e is within Hamming distance 1 of the sign vector s_j of one of the 2m
+    arcs of directions cut out by the m lines.  Consecutive arcs differ in one sign, arcs
+    two apart in two; so the 2m balls of radius 1 (m+1 points each) overlap exactly in the
+    arcs' own vectors (each in 3 balls) and in one extra point per pair of arcs two apart
+    (2m pairs, each point in 2 balls): the union has 2m(m+1) - 2*2m - 2m = 2m(m-2) points
+    (m >= 4) out of 2^m.
 
     Examples
     --------
@@ -162,7 +170,9 @@ def n2_exact_check(trials, pts):
         worst = max(worst, abs(p["p"] - pe))
         rows.append({"m": p["m"], "p_exact": pe, "p_hat": p["p"],
                      "in_wilson95": bool(p["wilson95"][0] <= pe <= p["wilson95"][1])})
-    return {"max_abs_deviation": worst, "dkw_999_band": eps,
+    ms = np.arange(1, 40)
+    c_exact = _c_half(ms, np.array([p_exact_n2(m) for m in ms]), 2)
+    return {"c_half_exact": c_exact, "max_abs_deviation": worst, "dkw_999_band": eps,
             "within_dkw_band": bool(eps is not None and worst <= eps), "points": rows}
 
 
