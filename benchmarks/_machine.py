@@ -61,6 +61,7 @@ def preimport_and_hash():
     import hashlib
     import importlib
     import pkgutil
+    import warnings
 
     import dsssolver
 
@@ -68,7 +69,9 @@ def preimport_and_hash():
         if mod.name.endswith("__main__"):
             continue
         try:
-            importlib.import_module(mod.name)
+            with warnings.catch_warnings():  # deprecated aliases warn on import
+                warnings.simplefilter("ignore", DeprecationWarning)
+                importlib.import_module(mod.name)
         except Exception:  # noqa: BLE001  (an optional extra missing: hash it anyway)
             pass
     return {rel: hashlib.sha1(data).hexdigest()[:10] for rel, data in _sources()}

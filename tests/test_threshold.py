@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import _machine, threshold, threshold_analysis as ta  # noqa: E402
-from dsssolver.reference import reference_certify  # noqa: E402
+from dsssolver.testing.reference import reference_certify  # noqa: E402
 
 
 @pytest.mark.parametrize("mod", [threshold, ta, _machine])
