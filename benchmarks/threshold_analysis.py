@@ -359,3 +359,21 @@ def plot(summary, png):
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     plt.close(fig)
+
+
+def markdown_table(summary, law="gaussian"):
+    """The README's table: per n, trials, censored, c_1/2 with its interval, m*/n quartiles."""
+    d = summary["laws"].get(law)
+    if not d:
+        return ""
+    rows = ["| n | trials | censored | c_1/2 [bootstrap 95%] | m*/n: 5% / 50% / 95% | "
+            "median s / trial |", "|---|---|---|---|---|---|"]
+    for s in d["per_n"]:
+        b, q = s["c_half_bootstrap"], s["m_star_over_n"]
+        ci = f" [{b['ci95'][0]:.2f}, {b['ci95'][1]:.2f}]" if b else ""
+        ch = f"{s['c_half']:.2f}{ci}" if s["c_half"] is not None else "–"
+        qs = (f"{q['quantiles_5_25_50_75_95'][0]:.2f} / {q['quantiles_5_25_50_75_95'][2]:.2f}"
+              f" / {q['quantiles_5_25_50_75_95'][4]:.2f}") if q else "–"
+        rows.append(f"| {s['n']} | {s['trials']} | {s['censored']} | {ch} | {qs} | "
+                    f"{s['seconds_median']:.2f} |")
+    return "\n".join(rows)
