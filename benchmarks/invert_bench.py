@@ -91,7 +91,8 @@ def timed_inversions(inv, G, Z):
     for z in Z:
         x = G.forward(z)
         t = time.perf_counter()
-        zh, info = inv.invert(x)
+        info = inv.invert(x)
+        zh = info.z
         times.append(time.perf_counter() - t)
         errs.append(rel(zh, z))
         res.append(info.residual)
@@ -194,13 +195,14 @@ def bench_88(args, rng):
         zl = layerwise_alone(layers, x)
         lw_ok = zl is not None and rel(zl, z) < 1e-6
         t = time.perf_counter()
-        zh, info = inv.invert(x)
+        info = inv.invert(x)
+        zh = info.z
         secs = time.perf_counter() - t
         rows.append({"status": info.status, "unique": info.unique, "residual": info.residual,
                      "rel_error": rel(zh, z), "seconds": secs, "layerwise_alone_ok": lw_ok,
                      "not_point_layers": [li.layer for li in info.layers
                                           if li.status == "not_unique"],
-                     "boxed": bool(info.joint and info.joint["boxed"])})
+                     "boxed": bool(info.joint and info.joint.boxed)})
     n = len(rows)
     uniq = [r for r in rows if r["unique"] is True]
     out = {
@@ -249,7 +251,8 @@ def bench_noise(args, rng, layers, G):
             e, bd = [], []
             for z in Z:
                 x = G.forward(z) + rng.uniform(-eps, eps, size=G.output_dim)
-                zh, info = inv.invert(x)
+                info = inv.invert(x)
+        zh = info.z
                 e.append(rel(zh, z))
                 bd.append(info.error_bound / np.linalg.norm(z))
             med.append(float(np.median(e)))

@@ -10,12 +10,12 @@ True
 from .certify import CertifyResult, certify
 from .errors import CheckTimeout, DSSError, EvidenceError, InvalidInputError
 from .conv import ConvCertifyResult, ConvLayer, certify_conv, check_conv
-from .invert import invert
+from .invert import InvertResult, invert
 from .stability import InverseLipschitzResult, amplification_bound, inverse_lipschitz
 from .verify import check
 
 __version__ = "0.1.0"
-__all__ = ["certify", "check", "CertifyResult", "invert",
+__all__ = ["certify", "check", "CertifyResult", "invert", "InvertResult",
            "DSSError", "InvalidInputError", "EvidenceError", "CheckTimeout",
            "ConvLayer", "certify_conv", "check_conv", "ConvCertifyResult",
            "inverse_lipschitz", "InverseLipschitzResult", "amplification_bound"]

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import dsssolver as dss
+from dsssolver.invert.exact import check_layer_evidence
 from dsssolver.invert.lp import Poly
 from dsssolver.invert import Inverter
 from dsssolver.layers import as_network, conv2d, conv_transpose2d
@@ -26,15 +27,20 @@ def test_known_codes_recovered_exactly(dims, bias, lp):
     G = as_network(layers)
     rng = np.random.default_rng(2)
     Z = rng.normal(size=(8, dims[0]))
-    Zh, infos = dss.invert(layers, G.forward(Z), lp=lp)
-    assert Zh.shape == Z.shape and len(infos) == 8
+    res = dss.invert(layers, G.forward(Z), lp=lp)
+    Zh, infos = res.z, res.results
+    assert Zh.shape == Z.shape and len(infos) == 8 and res.batch
     for z, zh, info in zip(Z, Zh, infos):
-        # a layer may be non-injective at a code while the network is not: then "joint"
-        assert info.status in ("exact", "joint") and info.unique is True, info.message
+        # a layer may be non-injective at a code while the network is not: then "joint",
+        # whose MILP uniqueness claim is not exact evidence
+        assert info.status in ("exact", "joint"), info.message
+        assert info.unique is (True if info.status == "exact" else None)
         assert rel(zh, z) < 1e-9 and info.residual < 1e-9
         assert [li.layer for li in info.layers] == list(range(1, len(dims)))
         if info.status == "exact":
             assert all(li.unique for li in info.layers)
+            assert all(check_layer_evidence(np.asarray(W), li.evidence)
+                       for (W, _), li in zip(layers, info.layers))
         if lp == "always" and info.status == "exact":
             assert all(li.lp_seconds > 0 for li in info.layers)
 
@@ -46,7 +52,8 @@ def test_last_layer_linear_and_leaky(last):
     z = np.random.default_rng(4).normal(size=4)
     x = G.forward(z)
     assert (x < 0).any()  # the last activation really lets negatives through
-    zh, info = dss.invert(layers, x, last_activation=last, negative_slope=0.2)
+    info = dss.invert(layers, x, last_activation=last, negative_slope=0.2)
+    zh = info.z
     assert info.status == "exact" and rel(zh, z) < 1e-9
 
 
@@ -75,11 +82,13 @@ def joint_toy(b2):
 def test_joint_fallback_recovers_unique_code():
     layers = joint_toy(-0.5)  # P_2 is the segment (1,0)-(0.25,0.75): only (1,0) is an image
     x = as_network(layers).forward(np.array([1.0]))
-    z, info = dss.invert(layers, x)
+    info = dss.invert(layers, x)
+    z = info.z
     assert info.layers[1].status == "not_unique" and info.layers[1].unique is False
     assert info.layers[0].status == "joint"
-    assert info.status == "joint" and info.unique is True
-    assert info.joint["unique"] is True and info.joint["binaries"] >= 1
+    # the MILP says "the only preimage", which is not exact evidence: unique stays None
+    assert info.status == "joint" and info.unique is None and "not exact" in info.message
+    assert info.joint.unique is True and info.joint.binaries >= 1
     assert abs(z[0] - 1.0) < 1e-12 and info.residual < 1e-12
 
 
@@ -88,7 +97,8 @@ def test_joint_fallback_reports_two_preimages():
     G = as_network(layers)
     x = G.forward(np.array([1.0]))
     assert np.allclose(G.forward(np.array([-1.0])), x)
-    z, info = dss.invert(layers, x)
+    info = dss.invert(layers, x)
+    z = info.z
     assert info.status == "joint" and info.unique is False
     assert abs(abs(z[0]) - 1.0) < 1e-12 and info.residual < 1e-12
 
@@ -103,7 +113,8 @@ def test_joint_fallback_on_random_net():
     for _ in range(60):
         z = rng.normal(size=6)
         x = G.forward(z)
-        zh, info = inv.invert(x)
+        info = inv.invert(x)
+        zh = info.z
         assert info.status in seen and info.residual < 1e-9, info.message
         seen[info.status] += 1
         if info.unique:
@@ -118,9 +129,10 @@ def test_first_layer_not_injective():
     W2 = np.vstack([np.eye(3), -np.eye(3)])
     layers = [(W1, None), (W2, None)]
     x = as_network(layers).forward(np.array([1.0, -1.0]))  # only row 1 of W1 is on
-    z, info = dss.invert(layers, x)
+    info = dss.invert(layers, x)
     assert info.status == "exact" and info.unique is False
     assert info.layers[0].unique is False and info.residual < 1e-12
+    assert np.allclose(as_network(layers).forward(info.z), x)
 
 
 def direct_conv(K, bias, img, pad):
@@ -148,7 +160,8 @@ def test_conv_layer_matches_direct_convolution_and_inverts():
     G = as_network(layers)
     for _ in range(3):
         z = rng.normal(size=6)
-        zh, info = dss.invert(layers, G.forward(z), lp="always")
+        info = dss.invert(layers, G.forward(z), lp="always")
+        zh = info.z
         assert info.residual < 1e-9
         if info.unique:
             assert rel(zh, z) < 1e-9
@@ -163,9 +176,10 @@ def test_noisy_variants_respect_their_error_bounds():
             z = rng.normal(size=5)
             x = G.forward(z)
             xn = x + rng.uniform(-eps, eps, size=x.shape)
-            zh, info = dss.invert(layers, xn, method=method, noise=eps)
+            info = dss.invert(layers, xn, method=method, noise=eps)
+            zh = info.z
             assert info.status == "approximate"
-            assert info.error_bound is not None and np.isfinite(info.error_bound)
+            assert np.isfinite(info.error_bound) and info.noise_source == "bound"
             assert np.linalg.norm(zh - z) <= info.error_bound
             assert rel(zh, z) < 0.1
             assert info.layers[0].objective is not None
@@ -174,25 +188,29 @@ def test_noisy_variants_respect_their_error_bounds():
 def test_output_not_in_range_reports_smallest_residual():
     layers = gauss_net((3, 10, 40), 10)
     x = np.abs(np.random.default_rng(0).normal(size=40))  # all on: 40 equations, 10 unknowns
-    z, info = dss.invert(layers, x)
+    info = dss.invert(layers, x)
+    z = info.z
     assert info.status == "infeasible" and not info.success
-    assert "no z gives x" in info.message and "smallest l_inf residual" in info.message
-    assert info.layers[1].status == "infeasible" and info.layers[1].objective > 0
-    assert np.all(np.isfinite(z))
+    assert "no z gives x" in info.message and "least-squares best effort" in info.message
+    assert info.layers[1].status == "infeasible"
+    assert np.all(np.isfinite(z)) and info.residual > 0.1
     xneg = as_network(layers).forward(np.ones(3)) - 5.0
-    z, info = dss.invert(layers, xneg)
+    info = dss.invert(layers, xneg)
+    z = info.z
     assert info.status == "infeasible" and "cannot be a ReLU output" in info.message
 
 
 @pytest.mark.parametrize("x,match", [
     (np.ones(7), r"shape \(40,\)"),
     (np.ones((2, 3, 40)), "shape"),
+    (np.ones(0), "shape"),
+    (np.ones((0, 40)), "shape"),
     (np.r_[np.nan, np.ones(39)], "NaN"),
     ("abc", "numeric|dtype"),
 ])
 def test_bad_outputs_raise(x, match):
     layers = gauss_net((3, 10, 40), 10)
-    with pytest.raises((ValueError, TypeError), match=match):
+    with pytest.raises(dss.InvalidInputError, match=match):
         dss.invert(layers, x)
 
 
@@ -203,8 +221,8 @@ def test_bad_networks_raise():
     W[1, 1] = np.nan
     with pytest.raises(ValueError, match="layer 1: W contains NaN"):
         dss.invert([W], np.ones(4))
-    with pytest.raises(ValueError, match="method"):
-        dss.invert([np.eye(3)], np.ones(3), method="l2")
+    with pytest.raises(dss.InvalidInputError, match="method"):
+        dss.invert([np.eye(3)], np.ones(3), method="l3")
     with pytest.raises(ValueError, match="last_activation"):
         dss.invert([np.eye(3)], np.ones(3), last_activation="tanh")
     with pytest.raises(ValueError, match="empty"):
@@ -220,7 +238,8 @@ def test_torch_sequential_optional():
                               torch.nn.ReLU()).double()
     z = torch.randn(4, dtype=torch.float64)
     x = net(z).detach().numpy()
-    zh, info = dss.invert(net, x)
+    info = dss.invert(net, x)
+    zh = info.z
     assert info.residual < 1e-9
     if info.unique:
         assert rel(zh, z.numpy()) < 1e-9
@@ -233,7 +252,8 @@ def test_joint_infeasible_means_not_in_range():
     W2 = np.array([[1.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
     layers = [(W1, None), (W2, np.array([0.0, 0.2, 0.2]))]
     x = np.array([1.0, 0.0, 0.0])
-    z, info = dss.invert(layers, x)
+    info = dss.invert(layers, x)
+    z = info.z
     assert info.layers[1].status == "not_unique"
     assert info.status == "infeasible" and "joint MILP infeasible" in info.message
     assert np.all(np.isfinite(z)) and info.residual > 0.1
@@ -249,7 +269,8 @@ def test_torch_conv_sequential_optional():
     z = torch.randn(6, dtype=torch.float64)
     x = net(z).detach().numpy()
     assert np.allclose(G.forward(z.numpy()), x, atol=1e-12)
-    zh, info = dss.invert(net, x)
+    info = dss.invert(net, x)
+    zh = info.z
     assert info.residual < 1e-9
     if info.unique:
         assert rel(zh, z.numpy()) < 1e-9
@@ -265,7 +286,8 @@ def test_joint_reports_second_preimage_regression():
     z = rng.normal(size=5)
     G = as_network(layers)
     x = G.forward(z)
-    zh, info = dss.invert(layers, x)
+    info = dss.invert(layers, x)
+    zh = info.z
     assert info.status == "joint" and info.residual < 1e-9
     assert rel(zh, z) > 1e-3  # z and zh are two preimages of x ...
     assert info.unique is False  # ... and the answer says so
@@ -284,7 +306,8 @@ def test_conv_transpose_is_the_adjoint_and_inverts():
     layers = [(W1, None), (Wt, rng.normal(size=3).repeat(64) * 0.1)]
     G = as_network(layers)
     z = rng.normal(size=8)
-    zh, info = dss.invert(layers, G.forward(z))
+    info = dss.invert(layers, G.forward(z))
+    zh = info.z
     assert info.residual < 1e-9 and info.unique is not None
     if info.unique:
         assert rel(zh, z) < 1e-9
@@ -300,7 +323,7 @@ def test_torch_generator_with_conv_transpose_optional():
     z = torch.randn(6, dtype=torch.float64)
     x = net(z).detach().numpy()
     assert np.allclose(as_network(net).forward(z.numpy()), x, atol=1e-12)
-    zh, info = dss.invert(net, x)
+    info = dss.invert(net, x)
     assert info.residual < 1e-9
 
 
@@ -315,6 +338,6 @@ def test_hidden_thresholds_beat_lei_reading():
         z = rng.normal(size=5)
         x = G.forward(z) + rng.uniform(-1e-3, 1e-3, size=200)
         for lei in errs:
-            zh, _ = Inverter(layers, method="linf", noise=1e-3, lei_thresholds=lei).invert(x)
+            zh = Inverter(layers, method="linf", noise=1e-3, lei_thresholds=lei).invert(x).z
             errs[lei].append(rel(zh, z))
     assert np.median(errs[False]) < 0.02 and 0.2 < np.median(errs[True])

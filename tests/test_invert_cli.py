@@ -64,11 +64,36 @@ def test_cli_bad_files_exit_2_with_one_line(files, capsys):
     assert "W3" in _one_line_error(["invert", str(d / "gap.npz"), str(d / "x.npy")], capsys)
     assert "NaN" in _one_line_error(["invert", str(d / "net.npz"), str(d / "nan.npy")], capsys)
     assert "invalid choice" in _one_line_error(["invert", str(d / "net.npz"), str(d / "x.npy"),
-                                                "--method", "l2"], capsys)
+                                                "--method", "l3"], capsys)
 
 
 def test_cli_infeasible_output_exits_1(files, capsys):
     d, _ = files
     np.save(d / "far.npy", np.abs(np.random.default_rng(1).normal(size=80)))
     assert main(["invert", str(d / "net.npz"), str(d / "far.npy")]) == 1
-    assert "smallest l_inf residual" in capsys.readouterr().out
+    assert "no z gives x" in capsys.readouterr().out
+
+
+def test_cli_empty_output_and_bad_numbers_exit_2(files, capsys):
+    d, _ = files
+    np.save(d / "empty.npy", np.ones(0))
+    np.save(d / "empty2.npy", np.ones((0, 80)))
+    for name in ("empty.npy", "empty2.npy"):
+        assert "shape" in _one_line_error(["invert", str(d / "net.npz"), str(d / name)], capsys)
+    for flag, value in (("--slope", "inf"), ("--slope", "0"), ("--noise", "nan"),
+                        ("--noise-std", "-1"), ("--tol", "inf"), ("--workers", "0")):
+        err = _one_line_error(["invert", str(d / "net.npz"), str(d / "x.npy"), flag, value],
+                              capsys)
+        assert flag in err
+
+
+def test_cli_noisy_batch_with_workers(files, capsys):
+    d, z = files
+    X = np.load(d / "X.npy")
+    noisy = X + 1e-5 * np.random.default_rng(3).normal(size=X.shape)
+    np.save(d / "noisy.npy", noisy)
+    assert main(["invert", str(d / "net.npz"), str(d / "noisy.npy"), "--method", "l2",
+                 "--noise-std", "1e-5", "--workers", "2", "-o", str(d / "Z.npy")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("status: approximate") == 2 and "noise: std" in out
+    assert np.allclose(np.load(d / "Z.npy"), z, atol=1e-3)

@@ -3,9 +3,13 @@
 The network file is an ``.npz`` with arrays ``W1, b1, W2, b2, ...`` (each ``b`` optional),
 latent side first, and optionally ``last_activation`` (a string) and ``negative_slope``.
 The output file is an ``.npy`` (or one-array ``.npz``) holding one output or one per row.
+Exit status: 0 every output inverted, 1 some output has no preimage (``infeasible``: no
+code explains it, exactly or within the noise), 2 bad input, 3 an inversion failed
+(solver limit or error).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -14,6 +18,8 @@ import zipfile
 import numpy as np
 
 from ..io import _open, load_array
+from ..invert.layerwise import METHODS
+from ..invert.result import FAILED
 from ._common import quiet_stdout
 
 __all__ = ["register", "load_network"]
@@ -69,14 +75,23 @@ def _clean(v):
 
 
 def _summary(info):
-    lines = [f"status: {info.status}  unique: {info.unique}  residual: {info.residual:.3g}",
+    lines = [f"status: {info.status}  unique: {info.unique}  residual: {info.residual:.3g}  "
+             f"error_bound: {info.error_bound:.3g} (noise: {info.noise_source})",
              f"  {info.message}"]
     for li in info.layers:
         lines.append(f"  layer {li.layer}: {li.status:11s} unique={li.unique!s:5s} "
                      f"residual={li.residual:.3g} active={li.active} "
                      + (f"lp={li.lp_seconds * 1e3:.2f} ms" if li.lp_seconds else "no LP needed")
-                     + (f" bound={li.error_bound:.3g}" if li.error_bound is not None else ""))
+                     + (f" amplification={li.amplification:.3g}" if li.amplification is not None
+                        else ""))
     return "\n".join(lines)
+
+
+def _exit_code(results):
+    """0 every output inverted, 1 some output has no preimage, 3 some inversion failed."""
+    if all(r.success for r in results):
+        return 0
+    return 3 if any(r.status == FAILED for r in results) else 1
 
 
 def _cmd_invert(args):
@@ -88,25 +103,49 @@ def _cmd_invert(args):
         opts["last_activation"] = args.last
     if args.slope is not None:
         opts["negative_slope"] = args.slope
-    inv = Inverter(layers, method=args.method, tol=args.tol, noise=args.noise, lp=args.lp,
-                   milp_time_limit=args.milp_time_limit, **opts)
+    inv = Inverter(layers, method=args.method, tol=args.tol, noise=args.noise,
+                   noise_std=args.noise_std, lp=args.lp, milp_time_limit=args.milp_time_limit,
+                   **opts)
     with quiet_stdout():  # HiGHS may print a banner on fd 1; keep stdout clean
-        z, info = inv.invert(x)
-    infos = info if isinstance(info, list) else [info]
+        res = inv.invert(x, workers=args.workers)
+    results = res.results if res.batch else [res]
     if args.save:
-        np.save(args.save, z)
+        np.save(args.save, res.z)
     if args.json:
-        print(json.dumps(_clean({"z": z, "info": [i.to_dict() for i in infos]}), indent=1))
+        print(json.dumps(_clean({"z": res.z, "info": [r.to_dict() for r in results]}), indent=1))
     else:
-        for i, one in enumerate(infos):
-            if len(infos) > 1:
+        for i, one in enumerate(results):
+            if len(results) > 1:
                 print(f"output {i}:")
             print(_summary(one))
-            if z.ndim == 1:
-                print("z =", np.array2string(z, precision=6, max_line_width=100))
+            if res.z.ndim == 1:
+                print("z =", np.array2string(res.z, precision=6, max_line_width=100))
         if args.save:
             print(f"z written to {os.path.abspath(args.save)}")
-    return 0 if all(i.success for i in infos) else 1
+    return _exit_code(results)
+
+
+def _finite(name, positive=False):
+    def parse(text):
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        if not math.isfinite(v) or v < 0 or (positive and v == 0):
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {text!r}")
+        return v
+    return parse
+
+
+def _count(text):
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"--workers must be an integer >= 1, got {text!r}")
+    return v
 
 
 def register(subparsers):
@@ -114,16 +153,25 @@ def register(subparsers):
     p = subparsers.add_parser("invert", help="find z with G(z) = x, layer by layer (LPs, MILP)")
     p.add_argument("network", help=".npz with W1, b1, W2, b2, ... (latent side first)")
     p.add_argument("output", help=".npy with x (one output, or one per row)")
-    p.add_argument("--method", choices=("exact", "linf", "l1"), default="exact")
+    p.add_argument("--method", choices=METHODS, default="exact",
+                   help="exact (default); noisy outputs: linf, l1 (Lei et al.'s LPs) or l2 "
+                        "(l1 then least squares)")
     p.add_argument("--last", choices=("relu", "leaky_relu", "linear"), default=None,
                    help="activation after the last layer (default: from the file, else relu)")
-    p.add_argument("--slope", type=float, default=None, help="LeakyReLU negative slope")
-    p.add_argument("--noise", type=float, default=None,
-                   help="bound on ||x - G(z)||_inf (noisy methods: threshold and error bound)")
-    p.add_argument("--tol", type=float, default=1e-9, help="relative residual taken as exact")
+    p.add_argument("--slope", type=_finite("--slope", True), default=None,
+                   help="LeakyReLU negative slope")
+    p.add_argument("--noise", type=_finite("--noise"), default=None,
+                   help="an l_inf bound on ||x - G(z)||_inf (noisy methods)")
+    p.add_argument("--noise-std", type=_finite("--noise-std"), default=None,
+                   help="standard deviation of Gaussian noise on x (noisy methods); with "
+                        "neither, the noise is estimated")
+    p.add_argument("--tol", type=_finite("--tol", True), default=1e-9,
+                   help="relative residual taken as exact")
+    p.add_argument("--workers", type=_count, default=1, help="processes for a batch")
     p.add_argument("--lp", choices=("auto", "always"), default="auto",
                    help="'always': solve every layer's LP even when its rank makes it trivial")
-    p.add_argument("--milp-time-limit", type=float, default=60.0, help="seconds per MILP")
+    p.add_argument("--milp-time-limit", type=_finite("--milp-time-limit", True), default=60.0,
+                   help="seconds per MILP")
     p.add_argument("--json", action="store_true", help="print z and the info as JSON")
     p.add_argument("-o", "--save", help="write z to this .npy file")
     p.set_defaults(func=_cmd_invert)

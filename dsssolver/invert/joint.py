@@ -32,6 +32,7 @@ import numpy as np
 import pulp
 
 from .lp import INF, Poly, new_highs, optimize_directions, pass_lp, run
+from .result import JointInfo
 from ..layers import _csr_of
 
 _BOX = 1e3  # fallback box half-width, relative to the data scale, when an LP is unbounded
@@ -202,9 +203,14 @@ def _solve(prob, time_limit, presolve="off"):
 def joint_invert(layers, dense, poly, tol=1e-9, time_limit=60.0):
     """Find z with ``x_K(z) in poly`` through ``layers`` (the K layers below), exactly.
 
-    Returns ``(z or None, report)``; report has status, message, unique, seconds,
-    binaries, boxed, milp_status and, if it ran, the uniqueness MILP's distance.
+    Returns ``(z or None, JointInfo)``.
     """
+    z, rep = _joint_invert(layers, dense, poly, tol, time_limit)
+    rep.setdefault("message", "")
+    return z, JointInfo(**rep)
+
+
+def _joint_invert(layers, dense, poly, tol, time_limit):
     t0 = time.perf_counter()
     biases = [layer.b for layer in layers]
     rep = {"status": "error", "unique": None, "binaries": 0, "boxed": False,

@@ -1,12 +1,16 @@
-"""Invert generator outputs layer by layer with linear programs (Lei et al. 2019), exactly.
+"""Invert generator outputs layer by layer with linear programs (Lei et al. 2019).
 
 ``G(z) = act_L(W_L ... ReLU(W_1 z + b_1) ... + b_L)``.  Given ``x`` we invert the last
-layer first: its preimage is a polyhedron (MATH.md section 8), found by one HiGHS LP.
-When that polyhedron is a single point we recurse on it; when it is not (the layer is
-not injective at this output) we do not guess a point of it: the polyhedron and every
-layer below it become one mixed-integer program (:mod:`dsssolver.invert.joint`), so a
-network that is injective end to end is still inverted exactly.  Noisy outputs use Lei
-et al.'s l_inf or l_1 LPs, with the error bound each implies.
+layer first: its preimage is a polyhedron (docs/math.md, "Inversion"), found by one HiGHS
+LP or, when the active rows have full rank, by solving their equations.  When that
+polyhedron is a single point (proved by the exact rank of the active rows, see
+:mod:`dsssolver.invert.exact`) we recurse on it; when it is not, the polyhedron and every
+layer below it become one mixed-integer program (:mod:`dsssolver.invert.joint`).
+
+Noisy outputs use Lei et al.'s l_inf or l_1 LPs, or the l_2 variant (the l_1 LP's answer
+polished by Gauss-Newton on ``||G(z) - x||_2``, :mod:`dsssolver.invert.polish`); the noise
+is a given l_inf bound, a given standard deviation, or estimated, and every answer carries
+the error bound of :func:`dsssolver.invert.noise.error_bound`.
 
 Examples
 --------
@@ -16,85 +20,44 @@ Examples
 ...           (rng.normal(size=(120, 40)) / np.sqrt(120), None)]
 >>> z = rng.normal(size=5)
 >>> x = dss.layers.as_network(layers).forward(z)
->>> zhat, info = dss.invert(layers, x)
->>> info.status, info.unique, bool(np.allclose(zhat, z, rtol=1e-9, atol=1e-12))
+>>> res = dss.invert(layers, x)
+>>> res.status, res.unique, bool(np.allclose(res.z, z, rtol=1e-9, atol=1e-12))
 ('exact', True, True)
 """
 from __future__ import annotations
 
+import math
 import time
-from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from . import batch as _batch
+from .exact import cone_evidence, rank_evidence
 from .lp import LayerLP, Poly, solve_point
+from .noise import DELTA, MAX_DENSE, NoiseLevel, error_bound, robust_sigma
+from .polish import gauss_newton
+from .result import (APPROXIMATE, EXACT, FAILED, INFEASIBLE, JOINT, InvertResult, LayerInfo, make_result)
 from .._validate import _as_numeric_array
-from ..layers import as_network
+from ..errors import InvalidInputError
+from ..layers import SparseMatrix, as_network
 
-__all__ = ["invert", "Inverter", "LayerInfo", "InvertInfo"]
+__all__ = ["invert", "Inverter", "METHODS"]
 
-METHODS = ("exact", "linf", "l1")
-
-
-@dataclass
-class LayerInfo:
-    """What happened at one layer (``layer`` counts from 1 at the latent side).
-
-    status: "ok" (preimage found), "not_unique" (found, but not a single point),
-    "joint" (solved inside the joint MILP), "infeasible" (no preimage: the l_inf LP's
-    smallest residual is reported instead), "approximate" (noisy LP), "error".
-    residual: ``||act(W u + b) - y|| / ||y||`` for the returned input ``u``.
-    unique: is the layer's preimage of ``y`` a single point (None: not decided).
-    objective: the noisy LP's optimum (l_inf: t*, l_1: sum of slacks).
-    error_bound: bound on ``||u - u_true||_2`` implied by the noise level (noisy methods).
-    """
-
-    layer: int
-    status: str
-    message: str = ""
-    residual: float = float("nan")
-    unique: bool | None = None
-    lp_seconds: float = 0.0
-    active: int = 0
-    rank: int = 0
-    objective: float | None = None
-    error_bound: float | None = None
-
-
-@dataclass
-class InvertInfo:
-    """The result of inverting one output, in the spirit of ``scipy.optimize``.
-
-    status: "exact" (layerwise LPs gave z with G(z) = x), "joint" (the joint MILP was
-    needed), "approximate" (noisy l_inf / l_1), "infeasible" (no z gives x; z is the l_inf
-    best effort and the message names the layer and the smallest residual), "failed".
-    residual: ``||G(z) - x||_2 / ||x||_2``.
-    unique: is ``{z : G(z) = x}`` a single point (exact methods; None if undecided).
-    layers: one :class:`LayerInfo` per layer, latent side first.
-    joint: the MILP's report when it ran.
-    """
-
-    status: str
-    message: str
-    residual: float
-    unique: bool | None
-    method: str
-    layers: list = field(default_factory=list)
-    seconds: float = 0.0
-    lp_seconds: float = 0.0
-    joint: dict | None = None
-    error_bound: float | None = None
-
-    @property
-    def success(self):
-        return self.status in ("exact", "joint", "approximate")
-
-    def to_dict(self):
-        return asdict(self)
+METHODS = ("exact", "linf", "l1", "l2")
+#: a residual this many times the noise level is not an answer "within the noise"
+RESIDUAL_FACTOR = 3.0
 
 
 def _rel(r, y):
     return float(np.linalg.norm(r) / max(np.linalg.norm(y), 1e-300))
+
+
+def _positive(value, name, allow_zero=True):
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise InvalidInputError(f"{name} must be a finite number "
+                                f"{'>= 0' if allow_zero else '> 0'}, got {value!r}")
+    return float(value)
 
 
 class Inverter:
@@ -107,12 +70,14 @@ class Inverter:
     last_activation : {"relu", "leaky_relu", "linear"}
     negative_slope : float
         LeakyReLU slope of the last layer.
-    method : {"exact", "linf", "l1"}
+    method : {"exact", "linf", "l1", "l2"}
+        See :func:`invert`.
     tol : float
         Relative residual accepted as exact (default 1e-9).
     noise : float, optional
-        Known bound on ``||x - G(z)||_inf`` for the noisy methods: entries ``<= noise`` are
-        read as inactive ReLUs, and the error bounds use it.
+        An l_inf bound: ``||x - G(z_true)||_inf <= noise``.
+    noise_std : float, optional
+        The standard deviation of iid Gaussian noise on each entry of x.
     lp : {"auto", "always"}
         "auto" skips the LP of a layer whose active rows have full column rank: its
         preimage is then at most the one solution of those equations, which is computed
@@ -123,34 +88,54 @@ class Inverter:
         Noisy methods: read every positive entry as active at hidden layers, as Lei et
         al. do, instead of thresholding at the estimated error of the layer above (for
         comparison; see ``benchmarks/invert_bench.py``).
+    bounds : bool
+        Compute ``error_bound`` (a few small factorisations per layer).
 
     Notes
     -----
-    Per output the work is small (a 500 x 100 LP, a 100 x 100 factorisation), so run one
-    process per core with ``OPENBLAS_NUM_THREADS=1``: a multi-threaded BLAS on matrices
-    this small was measured 10-100x slower on a loaded 2-core machine.  HiGHS runs with
-    one thread for the same reason.  Sparse (convolution) layers reach HiGHS as sparse
-    matrices, but the rank tests and the polishing use dense row blocks, which bounds the
-    layer size at roughly 10^4 rows by 10^3 columns.
+    BLAS is held at one thread while inverting (with ``threadpoolctl``); HiGHS runs with
+    one thread.  Parallelism is across outputs: ``invert(X, workers=...)``.
     """
 
-    def __init__(self, layers, last_activation="relu", negative_slope=0.1, method="exact",
-                 tol=1e-9, noise=None, lp="auto", milp_time_limit=60.0, *,
-                 lei_thresholds=False):
+    def __init__(self, layers, *, last_activation="relu", negative_slope=0.1, method="exact",
+                 tol=1e-9, noise=None, noise_std=None, lp="auto", milp_time_limit=60.0,
+                 lei_thresholds=False, bounds=True):
         if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+            raise InvalidInputError(f"method must be one of {METHODS}, got {method!r}")
         if lp not in ("auto", "always"):
-            raise ValueError(f"lp must be 'auto' or 'always', got {lp!r}")
-        if not (isinstance(tol, (int, float)) and 0 < tol < 1):
-            raise ValueError(f"tol must be in (0, 1), got {tol!r}")
-        if noise is not None and not (np.isfinite(noise) and noise >= 0):
-            raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-        self.net = as_network(layers, last_activation, negative_slope)
-        self.method, self.tol, self.noise, self.lp = method, float(tol), noise, lp
+            raise InvalidInputError(f"lp must be 'auto' or 'always', got {lp!r}")
+        tol = _positive(tol, "tol", allow_zero=False)
+        if tol >= 1:
+            raise InvalidInputError(f"tol must be in (0, 1), got {tol!r}")
+        if noise is not None and noise_std is not None:
+            raise InvalidInputError("give noise (an l_inf bound) or noise_std, not both")
+        if method == "exact" and (noise is not None or noise_std is not None):
+            raise InvalidInputError("method='exact' takes no noise; use 'linf', 'l1' or 'l2'")
+        self.noise = None if noise is None else _positive(noise, "noise")
+        self.noise_std = None if noise_std is None else _positive(noise_std, "noise_std")
+        _positive(milp_time_limit, "milp_time_limit", allow_zero=False)
+        _positive(negative_slope, "negative_slope", allow_zero=False)
+        try:
+            self.net = as_network(layers, last_activation, negative_slope)
+        except (ValueError, TypeError) as exc:
+            raise InvalidInputError(str(exc)) from None
+        self.options = dict(method=method, tol=tol, noise=noise, noise_std=noise_std, lp=lp,
+                            milp_time_limit=milp_time_limit, lei_thresholds=lei_thresholds,
+                            bounds=bounds)
+        self.method, self.tol, self.lp = method, tol, lp
         self.milp_time_limit = milp_time_limit
-        self.lei_thresholds = bool(lei_thresholds)
+        self.lei_thresholds, self.bounds = bool(lei_thresholds), bool(bounds)
         self._lps = {}
-        self._dense = [layer.dense() for layer in self.net.layers]
+        self._dense_cache = {}
+
+    def _dense(self, k):
+        """Layer k's weight as a dense array (None for a sparse layer too large for it)."""
+        if k not in self._dense_cache:
+            layer = self.net.layers[k]
+            m, n = layer.shape
+            big = isinstance(layer.W, SparseMatrix) and m * n > MAX_DENSE
+            self._dense_cache[k] = None if big else layer.dense()
+        return self._dense_cache[k]
 
     def _lp(self, k, kind):
         key = (k, kind)
@@ -159,27 +144,51 @@ class Inverter:
         return self._lps[key]
 
     def _check_x(self, x):
-        x = _as_numeric_array(x, "x")
+        try:
+            x = _as_numeric_array(x, "x")
+        except (ValueError, TypeError) as exc:
+            raise InvalidInputError(str(exc)) from None
         m = self.net.output_dim
         if x.dtype == object:
             x = x.astype(np.float64)
-        if x.ndim not in (1, 2) or x.shape[-1] != m:
-            raise ValueError(f"x must have shape ({m},) or (k, {m}) for this network's "
-                             f"{m} outputs, got shape {x.shape}")
+        if x.ndim not in (1, 2) or x.shape[-1] != m or (x.ndim == 2 and x.shape[0] == 0):
+            raise InvalidInputError(f"x must have shape ({m},) or (k, {m}) with k >= 1 for "
+                                    f"this network's {m} outputs, got shape {x.shape}")
         return np.asarray(x, dtype=np.float64)
 
     # ------------------------------------------------------------------ public
-    def invert(self, x):
+    def invert(self, x, *, workers=1, client=None):
         """Invert one output (1-D) or a batch (2-D, one output per row).
 
-        Returns ``(z, info)`` or ``(Z, [info, ...])``.
+        Parameters
+        ----------
+        x : array_like
+        workers : int
+            Local processes for a batch (1: in this process).
+        client : dask.distributed.Client, optional
+            Run a batch on this Dask cluster instead.
+
+        Returns
+        -------
+        InvertResult
         """
         x = self._check_x(x)
-        if x.ndim == 2:
-            out = [self._invert_one(row) for row in x]
-            return np.array([o[0] for o in out]).reshape(len(x), self.net.latent_dim), \
-                [o[1] for o in out]
-        return self._invert_one(x)
+        if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+            raise InvalidInputError(f"workers must be an integer >= 1, got {workers!r}")
+        if x.ndim == 1:
+            with _batch.single_blas_thread():
+                return self._invert_one(x)
+        if client is not None:
+            results = _batch.run_dask(client, self.net, self.options, x)
+        elif workers > 1 and len(x) > 1:
+            results = _batch.run_processes(self.net, self.options, x, int(workers))
+        else:
+            results = self._invert_rows(x)
+        return InvertResult.batch_of(results, self.net.latent_dim)
+
+    def _invert_rows(self, X):
+        with _batch.single_blas_thread():
+            return [self._invert_one(row) for row in X]
 
     # ------------------------------------------------------------------ layers
     def _targets(self, k, y, tau):
@@ -195,12 +204,15 @@ class Inverter:
         return _rel(self.net.layers[k](u) - y, y)
 
     def _exact_layer(self, k, y):
+        """The preimage of y under layer k: ``(u, info, poly, is_point)``; ``is_point`` is the
+        float decision (the exact evidence goes into ``info.unique``)."""
         c, I = self._targets(k, y, 0.0)
-        poly = Poly.of_layer(self._dense[k], c, I, k > 0)
+        A = self._dense(k)
+        poly = Poly.of_layer(A, c, I, k > 0)
         info = LayerInfo(k + 1, "ok", active=int(I.sum()))
         u = solve_point(poly) if self.lp == "auto" else None
         if u is not None and poly.violation(u) <= self.tol * poly.scale(u):
-            info.unique, info.rank = True, poly.n
+            point, info.rank = True, poly.n
             info.message = "active rows have full rank: the solution of their equations"
         else:
             st, u0, _, secs = self._lp(k, "exact").solve(c, I)
@@ -208,54 +220,64 @@ class Inverter:
             if st != "optimal":
                 info.status = "infeasible" if st == "infeasible" else "error"
                 info.message = f"HiGHS: {st}"
-                return None, info, poly
+                return None, info, poly, None
             u = poly.polish(u0)
             if poly.violation(u) > self.tol * poly.scale(u):
                 info.status = "infeasible"
                 info.message = (f"the LP point violates the layer's equations by "
                                 f"{poly.violation(u):.3g} (> tol): no exact preimage")
-                return None, info, poly
-            info.unique, info.rank = poly.is_point(u)
-            if not info.unique:
-                info.status = "not_unique"
-                info.message = ("preimage is not a single point (layer not injective here)"
-                                if info.unique is False else "could not decide uniqueness")
+                return None, info, poly, None
+            point, info.rank = poly.is_point(u)
+        if point:
+            # exact evidence: the rows read as active must have rank n over Q.  At a hidden
+            # layer y is a float solution, so only entries clearly above round-off count
+            # (a subset of the truly active rows: full rank on it proves full rank).
+            thr = 0.0 if k == len(self.net.layers) - 1 else 1e-9 * max(np.abs(y).max(), 1e-300)
+            _, J = self._targets(k, y, thr)
+            info.evidence = rank_evidence(A, J) or self._cone(A, poly, J, u, k > 0)
+            info.unique = True if info.evidence is not None else None
+            if info.evidence is None:
+                info.message += ("; a single point by a floating-point test, not proven "
+                                 "exactly (active rows not of full rank)")
+        else:
+            info.unique = False if point is False else None
+            info.status = "not_unique"
+            info.message = ("preimage is not a single point (layer not injective here)"
+                            if point is False else "could not decide uniqueness")
         info.residual = self._layer_residual(k, u, y)
-        return u, info, poly
+        return u, info, poly, point
 
-    def _noisy_layer(self, k, y, kind, eps, proven=True):
-        """Lei et al.'s noisy LP at layer k, an error bound valid for its answer, and an
-        estimate of its error that sets the threshold of the layer below.
+    def _cone(self, A, poly, J, u, nonneg):
+        """Exact cone evidence at the point u (rows J active): see :func:`cone_evidence`."""
+        T, Z = poly.tight(u, self.tol)
+        inactive = np.flatnonzero(~poly.mask)
+        zero = np.flatnonzero(Z) if nonneg else []
+        return cone_evidence(A, np.flatnonzero(J), inactive[T], zero)
 
-        ``eps = (e_inf, e_2, e_est)``: proven bounds on the inf- and 2-norm of
-        ``y - y_true`` and a typical size of its entries (None: noise unknown).
+    def _noisy_layer(self, k, y, kind, tau, typ):
+        """Lei et al.'s noisy LP at layer k with threshold ``tau``; returns ``(u, info, est)``
+        with ``est`` a typical size of u's error (the threshold of the layer below).
 
-        Estimate: the l_inf (or l_1) LP with rows read as active when ``y_i > tau``; tau is
-        the given noise at the output and ``e_est`` at hidden layers, so a row whose input
-        may be noise around 0 gets only the one-sided constraint, true whether it is on or
-        off.  (Lei et al. read every positive entry as active; at hidden layers that
-        makes the l_inf LP chase noise: measured relative errors ~0.5.)
-
-        Bound, valid for any answer u: a row with ``y_i > e_inf`` is surely active (an
-        inactive one has ``y_i = e_i <= e_inf``); on those rows S,
-        ``W_S (u - u_true) = r_S - e_S`` with r the residual of u, so with ``P = W_S^+``:
-        ``||u - u_true||_2 <= (||r_S||_2 + min(sqrt|S| e_inf, e_2)) / s_min(W_S)`` and
-        ``|u_j - u_true_j| <= ||P_j||_1 (||r_S||_inf + e_inf)``.  Infinite when rank W_S < n.
-        The typical error, for the next threshold, replaces ``||P_j||_1`` by ``||P_j||_2``
-        (errors of independent signs).  Returns ``(u, info, eps for the layer below)``.
+        Rows with ``y_i > tau`` are fitted two-sided, the others one-sided
+        (``w_i u + b_i <= y_i + slack``), which holds whether they are on or off.  (Lei et
+        al. read every positive entry as active; at hidden layers that makes the l_inf LP
+        chase noise: measured relative errors ~0.5.)  ``typ`` is a typical entry of y's
+        error; the estimate of u's error is ``max_j ||P_j||_2 (rms residual + typ)``
+        with ``P`` the pseudo-inverse of the active rows (errors of independent signs).
         """
         layer = self.net.layers[k]
+        L = len(self.net.layers)
         floor = 1e-12 * max(np.abs(y).max(), 1e-300)  # LP round-off is not signal
-        tau = max(floor, eps[2]) if eps is not None else floor
-        if self.lei_thresholds and k < len(self.net.layers) - 1:
+        tau = max(floor, tau)
+        if self.lei_thresholds and k < L - 1:
             tau = floor
         n = layer.shape[1]
-        if k < len(self.net.layers) - 1 and (y > tau).sum() < n <= (y > floor).sum():
+        if k < L - 1 and (y > tau).sum() < n <= (y > floor).sum():
             tau = np.sort(y)[-n] * (1 - 1e-12)  # keep n rows: a threshold must not blind us
         c, I = self._targets(k, y, tau)
         st, u, obj, secs = self._lp(k, kind).solve(c, I)
         info = LayerInfo(k + 1, "approximate", lp_seconds=secs, active=int(I.sum()),
-                         objective=obj)
+                         objective=obj, threshold=float(tau))
         if st != "optimal":
             info.status, info.message = "error", f"HiGHS: {st}"
             return None, info, None
@@ -263,127 +285,175 @@ class Inverter:
             u = np.maximum(u, 0.0)
         info.residual = self._layer_residual(k, u, y)
         info.message = f"{kind} LP optimum {obj:.3g}"
-        A = self._dense[k]
+        A = self._dense(k)
+        if A is None:
+            return u, info, typ
         r_I = np.abs(c[I] - A[I] @ u)
         scale = 1.0 / min(1.0, layer.negative_slope) if layer.activation == "leaky_relu" \
             else 1.0  # pre = y / slope where y < 0: the noise scales up with it
         rms = float(np.sqrt(np.mean(r_I ** 2))) if r_I.size else 0.0  # l_1 leaves outliers
-        e_est = rms if eps is None else eps[2] * scale
         info.rank, _, _, n2 = Poly.of_layer(A, c, I, k > 0).pinv_norms()
-        est = n2 * (rms + e_est)
-        if eps is None or not proven:
-            return u, info, (np.inf, np.inf, est)
-        e_inf, e_2 = eps[0] * scale, eps[1] * scale
-        cs, S = self._targets(k, y, max(e_inf, tau))
-        poly = Poly.of_layer(A, cs, S, k > 0)
-        _, smin, n1, _ = poly.pinv_norms()
-        if smin > 0:
-            r_S = poly.A_eq @ u - poly.c_eq
-            b2 = float((np.linalg.norm(r_S) + min(np.sqrt(S.sum()) * e_inf, e_2)) / smin)
-            binf = min(b2, float(n1 * (np.abs(r_S).max() + e_inf)))
-        else:
-            b2 = binf = float("inf")
-        info.error_bound = b2
-        return u, info, (binf, b2, est)
+        return u, info, n2 * (rms + typ * scale)
 
-    # ------------------------------------------------------------------ driver
+    def _estimate_level(self, x):
+        """Noise level of x when none is given: l_1 fits of the last layer, the threshold
+        re-set from the residual's robust spread until the active set settles."""
+        k = len(self.net.layers) - 1
+        layer, m = self.net.layers[k], len(x)
+        scale = max(np.abs(x).max(), 1e-300)
+        tau, sigma, I_prev = 1e-12 * scale, 0.0, None
+        for _ in range(4):
+            c, I = self._targets(k, x, tau)
+            if I_prev is not None and np.array_equal(I, I_prev):
+                break
+            st, u, _, _ = self._lp(k, "l1").solve(c, I)
+            if st != "optimal":
+                break
+            sigma = robust_sigma(x - layer(np.maximum(u, 0) if k > 0 else u), scale)
+            tau, I_prev = max(tau, NoiseLevel.from_std(sigma, m).inf), I
+        return NoiseLevel.from_std(sigma, m, source="estimated")
+
+    def _level(self, x):
+        m = len(x)
+        if self.noise is not None:
+            return NoiseLevel.from_bound(self.noise, m)
+        if self.noise_std is not None:
+            return NoiseLevel.from_std(self.noise_std, m)
+        return self._estimate_level(x)
+
+    # ------------------------------------------------------------------ drivers
+    def _layerwise_noisy(self, x, kind, level):
+        """Noisy LPs from the output down: ``(z or None, infos, message)``."""
+        y, infos = x, []
+        tau, typ = level.inf, level.typ
+        for k in reversed(range(len(self.net.layers))):
+            u, info, est = self._noisy_layer(k, y, kind, tau, typ)
+            infos.append(info)
+            if u is None:
+                return None, infos[::-1], f"layer {k + 1}: {info.message}"
+            # est is a typical entry of u's error; the largest of n such entries (read as
+            # Gaussian) stays below est * sqrt(2 ln(2n / delta)) with probability 1 - delta
+            y, typ = u, est
+            tau = est * math.sqrt(2 * math.log(2 * len(u) / DELTA))
+        return y, infos[::-1], ""
+
+    def _approximate(self, x, method, level):
+        """z by a noisy method (l2: the l_1 LPs, then Gauss-Newton)."""
+        kind = "l1" if method == "l2" else method
+        z, infos, msg = self._layerwise_noisy(x, kind, level)
+        if z is not None and method == "l2":
+            z = gauss_newton(self.net, z, x)
+        return z, infos, msg
+
     def _invert_one(self, x):
         t0 = time.perf_counter()
+        if self.method == "exact":
+            return self._invert_exact(x, t0)
+        level = self._level(x)
+        z, infos, msg = self._approximate(x, self.method, level)
+        if z is None:
+            return self._failed(infos, msg, t0, level)
+        return self._finish(z, x, infos, level, APPROXIMATE, "", None, None, t0)
+
+    def _failed(self, infos, message, t0, level, joint=None):
+        return make_result(np.full(self.net.latent_dim, np.nan), FAILED, message, math.nan,
+                           None, self.method, infos, time.perf_counter() - t0,
+                           sum(i.lp_seconds for i in infos), joint, level.inf, level.source)
+
+    def _finish(self, z, x, infos, level, status, message, unique, joint, t0):
+        """Residual, error bound, the residual-against-noise check, the result."""
+        r = self.net.forward(z) - x
+        res = _rel(r, x)
+        bound, amps = (math.inf, [None] * len(infos))
+        if self.bounds:
+            bound, amps = error_bound(self.net, [self._dense(k) for k in range(len(infos))],
+                                      z, x, level)
+        for info, a in zip(infos, amps):
+            info.amplification = a
+        amp = math.prod(a for a in amps) if all(a is not None for a in amps) else math.inf
+        if status == APPROXIMATE:
+            r2 = float(np.linalg.norm(r))
+            if r2 > RESIDUAL_FACTOR * level.l2 + 1e-12 * max(np.linalg.norm(x), 1e-300):
+                status = INFEASIBLE
+                message = (f"||G(z) - x||_2 = {r2:.3g} is {r2 / max(level.l2, 1e-300):.3g} "
+                           f"times the {level.source} noise level {level.l2:.3g}: no code "
+                           f"explains x within the noise (or the LPs missed it)")
+            else:
+                message = (f"{self.method} at every layer"
+                           + (" then Gauss-Newton on ||G(z) - x||_2" if self.method == "l2"
+                              else "") + f"; residual within the {level.source} noise level")
+        if status == EXACT and res > self.tol:
+            status, message = FAILED, f"residual {res:.3g} above tol {self.tol:g}"
+        return make_result(z, status, message, res, unique, self.method, infos,
+                           time.perf_counter() - t0, sum(i.lp_seconds for i in infos), joint,
+                           level.inf, level.source, bound, amp)
+
+    def _best_effort(self, x, infos, why, t0):
+        """x has no exact preimage: the l_2 answer with an estimated noise level."""
+        level = self._estimate_level(x)
+        z, more, msg = self._approximate(x, "l2", level)
+        infos = infos + [i for i in more if i.layer not in {j.layer for j in infos}]
+        infos.sort(key=lambda i: i.layer)
+        if z is None:
+            return self._failed(infos, f"{why}; the best effort failed too ({msg})", t0, level)
+        out = self._finish(z, x, infos, level, INFEASIBLE, "", None, None, t0)
+        out.message = (f"no z gives x: {why}; z is the least-squares best effort "
+                       f"(||G(z) - x|| / ||x|| = {out.residual:.3g}, estimated noise "
+                       f"std {level.typ:.3g})")
+        return out
+
+    def _invert_exact(self, x, t0):
         layers = self.net.layers
         L = len(layers)
-        infos, y, kind = [], x, self.method
-        status, message, unique, joint = None, "", True, None
-        eps = None if self.noise is None else (self.noise, self.noise * np.sqrt(len(x)),
-                                               self.noise)
-        if kind == "exact" and layers[-1].activation == "relu" and (x < 0).any():
+        if layers[-1].activation == "relu" and (x < 0).any():
             i = int(np.argmin(x))
-            status = "infeasible"
-            message = f"x[{i}] = {x[i]:.6g} < 0 cannot be a ReLU output"
-            kind = "linf"
-            message += " (z is the l_inf LP answer)"
-        z = None
+            return self._best_effort(x, [], f"x[{i}] = {x[i]:.6g} < 0 cannot be a ReLU output",
+                                     t0)
+        infos, y, unique, message, joint = [], x, True, "", None
         for k in reversed(range(L)):
-            if kind == "exact":
-                u, info, poly = self._exact_layer(k, y)
-                infos.append(info)
-                if info.status in ("infeasible", "error"):
-                    kind, status = "linf", ("infeasible" if info.status == "infeasible"
-                                            else "failed")
-                    u, linfo, eps = self._noisy_layer(k, y, "linf", None, False)
-                    if u is None:
-                        message = f"layer {k + 1}: {info.message}; {linfo.message}"
-                        break
-                    t = linfo.objective
-                    message = (f"no z gives x: layer {k + 1} has no preimage ({info.message}); "
-                               f"smallest l_inf residual for its on/off pattern {t:.3g} "
-                               f"({t / max(np.abs(y).max(), 1e-300):.3g} relative); z is the "
-                               f"l_inf LP answer")
-                    info.objective, info.residual = t, linfo.residual
-                    info.lp_seconds += linfo.lp_seconds
-                elif info.unique is not True and k > 0:
-                    from .joint import joint_invert
+            u, info, poly, point = self._exact_layer(k, y)
+            infos.append(info)
+            if info.status == "error":
+                return self._failed(infos[::-1], f"layer {k + 1}: {info.message}", t0,
+                                    NoiseLevel.exact())
+            if info.status == "infeasible":
+                return self._best_effort(x, infos[::-1],
+                                         f"layer {k + 1} has no preimage ({info.message})", t0)
+            if point is not True and k > 0:
+                from .joint import joint_invert
 
-                    zj, joint = joint_invert(layers[:k], self._dense[:k], poly,
-                                             tol=self.tol, time_limit=self.milp_time_limit)
-                    if zj is not None or joint["status"] != "infeasible":
-                        for j in range(k):
-                            infos.append(LayerInfo(j + 1, "joint", "solved in the joint MILP"))
-                        z, unique, message = zj, joint["unique"], joint["message"]
-                        status = "joint" if z is not None else "failed"
-                        break
-                    # no point of P is an output of the layers below: x is not in the
-                    # range.  Go on from the LP's point of P with l_inf LPs, for a best effort.
-                    status, kind = "infeasible", "linf"
-                    message = (f"no z gives x: no point of layer {k + 1}'s preimage is an "
-                               f"output of the layers below (joint MILP infeasible); z is the "
-                               f"l_inf LP answer from there")
-                elif info.unique is not True:
-                    unique = False if info.unique is False else None
-                    message = ("the first layer's preimage is not a single point: z is one "
-                               "preimage of many" if unique is False else
-                               "z is a preimage; whether the only one was not decided")
-            else:
-                u, info, eps = self._noisy_layer(k, y, kind, eps, self.noise is not None)
-                infos.append(info)
-                if u is None:
-                    status = "failed"
-                    message = f"layer {k + 1}: {info.message}"
-                    break
+                zj, joint = joint_invert(layers[:k], [self._dense(j) for j in range(k)], poly,
+                                         tol=self.tol, time_limit=self.milp_time_limit)
+                if zj is None and joint.status == "infeasible":
+                    return self._best_effort(
+                        x, infos[::-1], f"no point of layer {k + 1}'s preimage is an output "
+                        f"of the layers below (joint MILP infeasible)", t0)
+                infos.extend(LayerInfo(j + 1, "joint", "solved in the joint MILP")
+                             for j in reversed(range(k)))
+                if zj is None:
+                    return self._failed(infos[::-1], joint.message, t0, NoiseLevel.exact(),
+                                        joint)
+                unique = False if joint.unique is False else None
+                message = joint.message + ("" if joint.unique is not True else
+                                           " (a floating-point MILP claim, not exact evidence)")
+                return self._finish(zj, x, infos[::-1], NoiseLevel.exact(), JOINT, message,
+                                    unique, joint, t0)
+            if info.unique is not True:
+                unique = False if (info.unique is False or unique is False) else None
             y = u
-        else:
-            z = y
         infos.reverse()
-        lp_secs = sum(i.lp_seconds for i in infos)
-        if z is None:
-            return np.full(self.net.latent_dim, np.nan), InvertInfo(
-                status or "failed", message, float("nan"), None, self.method, infos,
-                time.perf_counter() - t0, lp_secs, joint)
-        res = _rel(self.net.forward(z) - x, x)
-        if status is None:
-            if self.method == "exact":
-                status = "exact"
-                if res > self.tol:
-                    status, message = "failed", f"residual {res:.3g} above tol {self.tol:g}"
-            else:
-                status, unique = "approximate", None
-        elif status == "infeasible":
-            unique = None
-            message += f"; the returned z has ||G(z) - x|| / ||x|| = {res:.3g}"
-        if not message:
-            message = {"exact": "every layer inverted by LP", "approximate":
-                       f"{self.method} LP at every layer"}.get(status, "")
-            if status == "exact":
-                message += "; the preimage is a single point" if unique else ""
-        if status == "joint" and res > self.tol:
-            status, message = "failed", f"joint MILP answer has residual {res:.3g}; " + message
-        return z, InvertInfo(status, message, res, unique, self.method, infos,
-                             time.perf_counter() - t0, lp_secs, joint,
-                             eps[1] if (eps is not None and self.method != "exact"
-                                        and self.noise is not None) else None)
+        if unique is True:
+            message = "every layer inverted; the preimage is a single point (exact rank)"
+        elif unique is False:
+            message = "the first layer's preimage is not a single point: z is one of many"
+        else:
+            message = "z is a preimage; a single point not proven exactly at every layer"
+        return self._finish(y, x, infos, NoiseLevel.exact(), EXACT, message, unique, None, t0)
 
 
-def invert(layers, x, method="exact", *, last_activation="relu", negative_slope=0.1,
-           tol=1e-9, noise=None, lp="auto", milp_time_limit=60.0):
+def invert(layers, x, *, method="exact", last_activation="relu", negative_slope=0.1,
+           tol=1e-9, noise=None, noise_std=None, lp="auto", milp_time_limit=60.0,
+           workers=1, client=None, bounds=True):
     """Find the latent code z with ``G(z) = x`` (or the best z for a noisy x).
 
     Parameters
@@ -394,34 +464,45 @@ def invert(layers, x, method="exact", *, last_activation="relu", negative_slope=
         may be dense arrays or sparse (:func:`dsssolver.layers.conv2d`).
     x : array_like
         One output (1-D), or a batch with one output per row (2-D).
-    method : {"exact", "linf", "l1"}
-        "exact": the LP of MATH.md section 8 at each layer, and the joint MILP where a
-        layer's preimage is not a single point.  "linf" / "l1": Lei et al.'s noisy LPs.
+    method : {"exact", "linf", "l1", "l2"}
+        "exact": the preimage LP (or the active rows' equations) at each layer, and the
+        joint MILP where a layer's preimage is not a single point.  "linf" / "l1": Lei et
+        al.'s noisy LPs.  "l2": the l_1 LPs, then Gauss-Newton on ``||G(z) - x||_2`` (the
+        least-squares fit gradient descent aims at, from a start that needs no restarts).
     last_activation : {"relu", "leaky_relu", "linear"}
     negative_slope : float
     tol : float
         Relative residual ``||G(z) - x|| / ||x||`` accepted as exact.
     noise : float, optional
-        A bound on ``||x - G(z_true)||_inf`` (noisy methods): sets the threshold below which
-        outputs are read as inactive, and gives ``info.error_bound``.
+        An **l_inf bound** on the noise, ``||x - G(z_true)||_inf <= noise``: outputs at or
+        below it are read as possibly inactive, and ``error_bound`` is then proven.
+    noise_std : float, optional
+        The standard deviation of iid Gaussian noise on x (give this, not ``noise``, when
+        the noise is Gaussian); ``error_bound`` then holds with probability >= 98%.
+        With neither, a noisy method estimates the noise from an l_1 fit's residual.
     lp : {"auto", "always"}
         See :class:`Inverter`.
     milp_time_limit : float
+    workers : int
+        Local processes for a batch.
+    client : dask.distributed.Client, optional
+        Run a batch on a Dask cluster.
+    bounds : bool
+        Compute ``error_bound`` and the per-layer amplification.
 
     Returns
     -------
-    z : ndarray
-        The code (NaN if nothing could be returned); ``Z`` with one row per output for a batch.
-    info : InvertInfo or list of InvertInfo
-        ``status``, ``message``, ``residual``, ``unique`` and per-layer ``layers`` (status,
-        residual, unique, lp_seconds, ...).
+    InvertResult
+        ``z``, ``status``, ``success``, ``message``, ``residual``, ``unique`` (True only with
+        exact evidence), ``error_bound`` (on ``||z - z_true||_2``, see
+        :class:`~dsssolver.invert.result.InvertResult`), per-layer ``layers`` and ``joint``.
+        For a batch the same fields, one entry per output.
 
     Raises
     ------
-    ValueError
+    InvalidInputError
         Bad shapes, NaN/inf, an unknown method or activation.  An x that no z produces
-        is not an error: ``info.status == "infeasible"`` and the message gives the
-        smallest residual.
+        is not an error: ``status == "infeasible"`` and the message says why.
 
     Examples
     --------
@@ -429,12 +510,14 @@ def invert(layers, x, method="exact", *, last_activation="relu", negative_slope=
     >>> W1 = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
     >>> W2 = np.vstack([np.eye(3), -np.eye(3)])
     >>> x = np.maximum(W2 @ np.maximum(W1 @ [1.0, 2.0], 0), 0)
-    >>> z, info = invert([(W1, None), (W2, None)], x)
-    >>> z, info.status
-    (array([1., 2.]), 'exact')
-    >>> z, info = invert([(W1, None), (W2, None)], x + 0.01, method="linf", noise=0.01)
-    >>> info.status, bool(np.abs(z - [1, 2]).max() < 0.05)
-    ('approximate', True)
+    >>> res = invert([(W1, None), (W2, None)], x)
+    >>> res.z, res.status, res.unique
+    (array([1., 2.]), 'exact', True)
+    >>> res = invert([(W1, None), (W2, None)], x + 0.01, method="linf", noise=0.01)
+    >>> res.status, bool(np.abs(res.z - [1, 2]).max() < 0.05), res.noise_source
+    ('approximate', True, 'bound')
     """
-    return Inverter(layers, last_activation, negative_slope, method, tol, noise, lp,
-                    milp_time_limit).invert(x)
+    return Inverter(layers, last_activation=last_activation, negative_slope=negative_slope,
+                    method=method, tol=tol, noise=noise, noise_std=noise_std, lp=lp,
+                    milp_time_limit=milp_time_limit, bounds=bounds).invert(
+        x, workers=workers, client=client)

@@ -148,10 +148,11 @@ class Poly:
     A_in: np.ndarray
     c_in: np.ndarray
     nonneg: bool
+    mask: np.ndarray | None = None  # the layer's active rows, when built from a layer
 
     @classmethod
     def of_layer(cls, A, c, I, nonneg):
-        return cls(A[I], c[I], A[~I], c[~I], nonneg)
+        return cls(A[I], c[I], A[~I], c[~I], nonneg, I)
 
     @property
     def n(self):
