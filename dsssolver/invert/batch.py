@@ -48,41 +48,40 @@ def chunks(k, parts):
 _WORKER = None
 
 
-def _init(net, options):
+def _init(factory, net, options):
     global _WORKER
     import highspy
 
     highspy.Highs.resetGlobalScheduler(True)  # no HiGHS thread state inherited through fork
-    from .layerwise import Inverter
-
-    _WORKER = Inverter(net, **options)
+    _WORKER = factory(net, **options)
 
 
 def _run(X):
     return _WORKER._invert_rows(X)
 
 
-def run_processes(net, options, X, workers):
-    """Invert the rows of X over ``workers`` local processes; results in row order."""
+def run_processes(factory, net, options, X, workers):
+    """Invert the rows of X over ``workers`` local processes; results in row order.
+
+    ``factory(net, **options)`` builds the inverter in each worker (its ``_invert_rows``
+    inverts a chunk)."""
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     parts = chunks(len(X), workers * 4)  # a few chunks per worker evens out slow codes
-    with ctx.Pool(workers, initializer=_init, initargs=(net, options)) as pool:
+    with ctx.Pool(workers, initializer=_init, initargs=(factory, net, options)) as pool:
         out = pool.map(_run, [X[c] for c in parts], chunksize=1)
     return [r for part in out for r in part]
 
 
-def _dask_task(net, options, X):
-    from .layerwise import Inverter
-
-    return Inverter(net, **options)._invert_rows(X)
+def _dask_task(factory, net, options, X):
+    return factory(net, **options)._invert_rows(X)
 
 
-def run_dask(client, net, options, X):
+def run_dask(client, factory, net, options, X):
     """Invert the rows of X on a ``dask.distributed.Client``'s workers; results in order."""
     nworkers = max(1, len(client.scheduler_info().get("workers", {})))
     net_f = client.scatter(net, broadcast=True)
     parts = chunks(len(X), nworkers * 2)
-    futs = [client.submit(_dask_task, net_f, options, X[c], pure=False) for c in parts]
+    futs = [client.submit(_dask_task, factory, net_f, options, X[c], pure=False) for c in parts]
     return [r for part in client.gather(futs) for r in part]
 
 

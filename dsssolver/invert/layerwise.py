@@ -179,9 +179,9 @@ class Inverter:
             with _batch.single_blas_thread():
                 return self._invert_one(x)
         if client is not None:
-            results = _batch.run_dask(client, self.net, self.options, x)
+            results = _batch.run_dask(client, Inverter, self.net, self.options, x)
         elif workers > 1 and len(x) > 1:
-            results = _batch.run_processes(self.net, self.options, x, int(workers))
+            results = _batch.run_processes(Inverter, self.net, self.options, x, int(workers))
         else:
             results = self._invert_rows(x)
         return InvertResult.batch_of(results, self.net.latent_dim)
