@@ -252,7 +252,7 @@ def bench_noise(args, rng, layers, G):
             for z in Z:
                 x = G.forward(z) + rng.uniform(-eps, eps, size=G.output_dim)
                 info = inv.invert(x)
-        zh = info.z
+                zh = info.z
                 e.append(rel(zh, z))
                 bd.append(info.error_bound / np.linalg.norm(z))
             med.append(float(np.median(e)))
