@@ -97,3 +97,13 @@ def test_use_sublayers_choices():
     assert not use_sublayers(1000, 10, False) and not use_sublayers(1000, 10, None)
     with pytest.raises(ValueError, match="sublayers"):
         use_sublayers(10, 2, "always")
+
+
+def test_certify_uses_sublayers_on_tall_layers_and_not_when_told():
+    W = np.random.default_rng(4).standard_normal((200, 3))
+    res = dss.certify(W)
+    assert res.status == "injective" and res.stats["sublayer_rows"] < 200 and dss.check(res, W)
+    plain = dss.certify(W, sublayers=False)
+    assert plain.status == "injective" and "sublayer_rows" not in plain.stats
+    with pytest.raises(dss.InvalidInputError, match="sublayers"):
+        dss.certify(W, sublayers="yes")

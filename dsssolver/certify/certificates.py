@@ -77,18 +77,20 @@ class ExactLayer:
         X = [int(q * D) for q in x0] + [D]  # x0 = X[:n] / D, homogeneous
         vals = [sum(a * x for a, x in zip(row, X)) for row in self.aug]  # sign of w.x0 + b
         active = [i for i in range(self.m) if vals[i] >= 0]
-        if self.M.rank(active) >= n:
+        if len(active) >= n and self.M.rank(active) >= n:
             return None
-        v = self.M.null_basis(active)[0]
-        # largest safe step: rows that are off stay off along x0 + eps v
-        eps = Fraction(1)
+        v = self.M.null_vector(active)  # one vector: far cheaper than a null space basis
+        # a safe step: rows that are off stay off along x0 + eps v
+        bound = Fraction(1)
         for i in range(self.m):
             if vals[i] < 0:
-                d = sum(a * c for a, c in zip(self.aug[i], v))  # (w_i . v) times the row scale
+                d = sum(a * c for a, c in zip(self.aug[i], v) if c)  # (w_i . v) times the row scale
                 if d > 0:
-                    eps = min(eps, Fraction(-vals[i], d * D))
-        eps /= 2
-        x2 = [a + eps * c for a, c in zip(x0, v)]
+                    bound = min(bound, Fraction(-vals[i], d * D))
+        # a power of two below the bound: x2 stays dyadic like x0, so checking it stays cheap
+        k = max(1, bound.denominator.bit_length() - bound.numerator.bit_length() + 1)
+        eps = Fraction(1, 1 << k)
+        x2 = [a + eps * c if c else a for a, c in zip(x0, v)]
         return x0, x2, active
 
     # --------------------------------------------------------- dependencies

@@ -30,13 +30,15 @@ from .limits import LimitReached, Limits
 from .node import Node, Split, Witness
 from .parallel import finish_in_workers
 from .quick import antiparallel_dependencies, dive
+from .sublayer import certify_by_sublayers, use_sublayers
 from .results import checked_proof_result, proof_result, statistics, unknown_result, witness_result
 from .tree import Tree
 
 __all__ = ["certify"]
 
 
-def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers=1):
+def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers=1, *,
+            sublayers="auto"):
     """Decide exactly whether ``x -> ReLU(W x + b)`` is injective, with evidence.
 
     Parameters
@@ -59,6 +61,13 @@ def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers
         still open after a second shares its open nodes among that many worker
         processes (each with its own HiGHS models); the merged proof is
         re-checked exactly as usual.  ``node_limit`` then bounds each worker.
+    sublayers : {"auto", True, False}
+        Search well-spread subsets of the rows first (:mod:`.sublayer`): a
+        proof for some rows is a proof for the layer, and a witness found on a
+        subset is kept only if it holds for every row (otherwise the rows that
+        spoil it are added and the search repeated).  "auto" (default) does so
+        when ``m >= 24 n``.  ``time_limit`` covers all rounds, ``node_limit``
+        each round.
 
     Returns
     -------
@@ -94,6 +103,10 @@ def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers
         raise ValueError(f"node_limit must be a positive integer, got {node_limit!r}")
     if not isinstance(workers, (int, np.integer)) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    if use_sublayers(*W.shape, sublayers):
+        def solve(Ws, bs, left):
+            return _Run(Ws, bs, Limits(left, node_limit, progress), int(workers)).run()
+        return certify_by_sublayers(W, b, solve, time_limit=time_limit, progress=progress)
     return _Run(W, b, Limits(time_limit, node_limit, progress), int(workers)).run()
 
 

@@ -40,6 +40,7 @@ import time
 
 import numpy as np
 
+from ..errors import InvalidInputError
 from ..verify.check import check
 from ..verify.evidence import CertifyResult, Proof
 from .certificates import ExactLayer
@@ -65,7 +66,7 @@ def use_sublayers(m, n, sublayers):
         return m > n
     if sublayers == "auto":
         return m >= 3 * SUBLAYER_FACTOR * n
-    raise ValueError(f"sublayers must be 'auto', True or False, got {sublayers!r}")
+    raise InvalidInputError(f"sublayers must be 'auto', True or False, got {sublayers!r}")
 
 
 def spread_rows(A, k, among=None, start=()):
