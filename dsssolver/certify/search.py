@@ -103,6 +103,11 @@ def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers
         raise ValueError(f"node_limit must be a positive integer, got {node_limit!r}")
     if not isinstance(workers, (int, np.integer)) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    if W.shape[0] >= 2 * W.shape[1]:  # antiparallel pairs spanning R^n: a proof at once
+        from .structured import pair_result
+        quick = pair_result(W, b)
+        if quick is not None:
+            return quick
     if use_sublayers(*W.shape, sublayers):
         def solve(Ws, bs, left):
             return _Run(Ws, bs, Limits(left, node_limit, progress), int(workers)).run()

@@ -23,6 +23,7 @@ from .._validate import as_layer
 from ..certify.pool import SupportSet, bits, mask
 from ..errors import CheckTimeout
 from .evidence import CertifyResult
+from .pairs import check_pair_proof
 from ..exact.matroid import RowMatroid, fraction_matrix, to_fraction
 
 __all__ = ["check", "check_witness", "check_proof", "CheckTimeout"]
@@ -57,6 +58,11 @@ def check(evidence, W, b=None, explain=False):
         evidence = CertifyResult.from_json(evidence)
     elif not isinstance(evidence, CertifyResult):
         raise TypeError("evidence must be a CertifyResult or its JSON dict")
+    if evidence.status == "injective" and tuple(evidence.shape or W.shape) == W.shape:
+        # the pair shape (seed Corollary 2 layers) is checked without converting all of W
+        quick = check_pair_proof(evidence.proof.minor, evidence.proof.dependencies, W, b)
+        if quick is not None:
+            return quick if explain else quick[0]
     Wq = fraction_matrix(W)
     bq = [to_fraction(v) for v in b]
     m, n = len(Wq), len(Wq[0])
