@@ -1,0 +1,464 @@
+"""Exact end-to-end injectivity of small ReLU networks, by a tree over pairs of activation patterns.
+
+Two inputs ``z1, z2`` are followed through the network together.  Neuron by
+neuron (layer by layer, so that each pre-activation is affine once the
+earlier signs are fixed), the tree splits on the sign of the neuron's
+pre-activation for ``z1`` and for ``z2``: ``>= 0`` or ``<= 0`` (closed cells,
+so the two children cover everything).  Each leaf, with all signs fixed, is
+closed by one of three exact certificates:
+
+* **infeasible** -- Farkas multipliers show that no pair ``(z1, z2)`` of the
+  domain has these signs (also used to prune inner nodes);
+* **diagonal** -- with both patterns fixed the network is affine on each
+  cell, and the collision set ``{(z1, z2) : both in their cells, N(z1) =
+  N(z2)}`` is a polyhedron; for each coordinate ``j``, LP duals show that
+  ``max +-(z1_j - z2_j) = 0`` on it, so it lies on the diagonal ``z1 = z2``;
+* **same map** -- both patterns are equal and the network's affine map there
+  has full column rank, so ``N(z1) = N(z2)`` forces ``z1 = z2``.
+
+A leaf whose LP finds ``z1_j != z2_j`` gives a candidate pair, made exact from
+the LP's tight constraints and accepted only if ``N(z1) == N(z2)`` holds in
+rational arithmetic.  The checker
+(:func:`dsssolver.verify.end_to_end.check_end_to_end`) re-derives every
+constraint from the network and the path, verifies each certificate exactly,
+and that every inner node splits a neuron whose pre-activation is affine.
+
+Domains.  With all biases zero and a conical domain (all of R^n, ``x >= 0``,
+or ``A x <= 0``) the network is positively homogeneous: a collision
+``N(z1) = N(z2)`` scales to one inside the box ``[-1, 1]^n``, so the box is
+added and the answer holds on the whole cone.  With biases the decision is
+about the given domain, which must be a bounded polyhedron (e.g. a box).
+
+The tree is exponential in the number of neurons: this is for small networks
+(a few inputs, tens of neurons).  Limits give "unknown" with the reason.
+
+Examples
+--------
+>>> import numpy as np
+>>> from dsssolver.networks.model import as_layers
+>>> W = np.vstack([np.eye(2), -np.eye(2)])
+>>> res = decide_end_to_end(as_layers([W, np.eye(4)]))
+>>> res.status, res.stats["leaves"] > 0
+('injective', True)
+>>> decide_end_to_end(as_layers([np.array([[1.0], [2.0]]), np.eye(2)])).status
+'not_injective'
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import flint
+import highspy
+import numpy as np
+
+from ..verify.end_to_end import check_end_to_end, constraint_row, domain_rows, homogeneous
+from ..verify.network import forward_exact, in_domain
+
+__all__ = ["decide_end_to_end", "EndToEndResult"]
+
+try:  # the shared status constants (PROTOCOL); plain strings until they land
+    from ..verify.evidence import INJECTIVE, NOT_INJECTIVE, UNKNOWN
+except ImportError:  # pragma: no cover
+    INJECTIVE, NOT_INJECTIVE, UNKNOWN = "injective", "not_injective", "unknown"
+
+_TOL = 1e-7
+
+
+@dataclass
+class EndToEndResult:
+    """Outcome of :func:`decide_end_to_end` (``status``, ``message``, ``witness`` or ``certificate``)."""
+
+    status: str
+    message: str
+    witness: tuple | None = None
+    certificate: dict | None = None
+    stats: dict = field(default_factory=dict)
+    checked: bool = False
+
+
+class _Limit(Exception):
+    pass
+
+
+class _Found(Exception):
+    def __init__(self, z1, z2):
+        super().__init__("witness")
+        self.pair = (z1, z2)
+
+
+def decide_end_to_end(layers, *, domain=None, time_limit=None, node_limit=None, progress=False):
+    """Decide exactly whether a small chain network is injective on its input domain.
+
+    Parameters
+    ----------
+    layers : list of NetLayer
+        From :func:`dsssolver.networks.model.as_layers`.
+    domain : None, "nonnegative" or (A, c)
+        With biases, a bounded polyhedron ``{A z <= c}`` (e.g. a box).
+    time_limit : float, optional
+    node_limit : int, optional
+        Nodes of the tree.
+    progress : bool
+        A line on stderr every second.
+
+    Returns
+    -------
+    EndToEndResult
+        "injective" with a certificate checked by
+        :func:`dsssolver.verify.end_to_end.check_end_to_end`, "not_injective"
+        with two inputs checked in rationals, or "unknown" with the reason.
+    """
+    t0 = time.perf_counter()
+    homog = homogeneous(layers, domain)
+    if not homog and (domain is None or isinstance(domain, str)):
+        return EndToEndResult(UNKNOWN, "with biases, end-to-end decisions need a bounded input domain "
+                              "(a box or polyhedron)", stats={"reason": "unbounded domain"})
+    search = _Tree(layers, domain, homog, t0, time_limit, node_limit, progress)
+    try:
+        tree = search.run()
+    except _Found as f:
+        z1, z2 = f.pair
+        return EndToEndResult(NOT_INJECTIVE, "two different inputs with the same output, found on a pair "
+                              "of activation patterns", witness=(z1, z2), stats=search.stats(t0),
+                              checked=True)
+    except _Limit as lim:
+        return EndToEndResult(UNKNOWN, str(lim), stats=search.stats(t0, reason=str(lim)))
+    if search.undecided:
+        return EndToEndResult(UNKNOWN, f"{search.undecided} leaves could not be closed exactly "
+                              f"({search.undecided_reason})",
+                              stats=search.stats(t0, reason=search.undecided_reason))
+    cert = {"kind": "pattern-tree", "version": 1, "homogeneous": homog, "tree": tree}
+    t1 = time.perf_counter()
+    ok, msg = check_end_to_end(cert, layers, domain)
+    st = search.stats(t0, check_seconds=time.perf_counter() - t1)
+    if not ok:
+        return EndToEndResult(UNKNOWN, f"the certificate failed the exact check ({msg})", stats=st)
+    where = "on the whole (conical) domain, by homogeneity" if homog else "on the given domain"
+    return EndToEndResult(INJECTIVE, f"{st['leaves']} leaves closed exactly, {where}", certificate=cert,
+                          stats=st, checked=True)
+
+
+class _Tree:
+    def __init__(self, layers, domain, homog, t0, time_limit, node_limit, progress):
+        self.layers, self.domain, self.homog = layers, domain, homog
+        self.n = layers[0].shape[1]
+        self.Wq = [[[Fraction(v) for v in row] for row in L.W.tolist()] for L in layers]
+        self.bq = [[Fraction(v) for v in L.b.tolist()] for L in layers]
+        self.slopes = [Fraction(L.negative_slope) if L.activation == "leaky_relu" else None for L in layers]
+        self.t0, self.time_limit, self.node_limit, self.progress = t0, time_limit, node_limit, progress
+        self.nodes = self.leaves = self.lps = 0
+        self.kinds = {"infeasible": 0, "diagonal": 0, "same_map": 0}
+        self.undecided, self.undecided_reason = 0, ""
+        self._next = t0 + 1.0
+
+    def stats(self, t0, **extra):
+        out = {"nodes": self.nodes, "leaves": self.leaves, "lps": self.lps,
+               "seconds": time.perf_counter() - t0, **{f"leaves_{k}": v for k, v in self.kinds.items()}}
+        out.update(extra)
+        return out
+
+    # ------------------------------------------------------------- driver
+    def run(self):
+        cons = [self._pack(key, g, h) for key, g, h in domain_rows(self.domain, self.n, self.homog)]
+        ident = [[Fraction(int(i == j)) for j in range(self.n)] + [Fraction(0)] for i in range(self.n)]
+        kind, point = self._feasible(cons)
+        if kind != "feasible":
+            raise _Limit("the input domain looks empty")
+        return self._layer(0, [ident, ident], cons, point)
+
+    def _pack(self, key, g, h, strict=False):
+        return key, g, h, np.array([float(v) for v in g]), float(h), strict
+
+    def _tick(self):
+        self.nodes += 1
+        now = time.perf_counter()
+        if self.time_limit is not None and now - self.t0 > self.time_limit:
+            raise _Limit(f"time limit {self.time_limit} s reached after {self.nodes} nodes")
+        if self.node_limit is not None and self.nodes > self.node_limit:
+            raise _Limit(f"node limit {self.node_limit} reached")
+        if self.progress and now >= self._next:
+            self._next = now + 1.0
+            print(f"end to end: {self.nodes} nodes, {self.leaves} leaves, {self.lps} LPs, "
+                  f"{now - self.t0:.1f} s", file=sys.stderr, flush=True)
+
+    def _layer(self, l, maps, cons, point):
+        """Enter layer ``l`` with the affine maps (rows of [M | v]) of its input for both copies."""
+        if l == len(self.layers):
+            return self._leaf(maps, cons)
+        pre = [_compose(self.Wq[l], self.bq[l], maps[c]) for c in (0, 1)]
+        if self.layers[l].activation == "linear":
+            return self._layer(l + 1, pre, cons, point)
+        return self._split(l, 0, 0, pre, [[], []], cons, point)
+
+    def _split(self, l, i, c, pre, outs, cons, point):
+        """Split neuron ``i`` of layer ``l`` for copy ``c``: ``p >= 0`` or ``p < 0``."""
+        if i == len(pre[0]):
+            return self._layer(l + 1, outs, cons, point)
+        self._tick()
+        r = pre[c][i]
+        nxt = (l, i, 1) if c == 0 else (l, i + 1, 0)
+        children = {}
+        for s in (1, -1):
+            g, h = constraint_row(r, c, s, self.n)
+            row = self._pack(f"sgn.{l}.{i}.{c}", g, h, strict=s < 0)
+            cons.append(row)
+            # the parent's point, when it satisfies the new row with room, shows feasibility at once
+            if float(row[3] @ point) < row[4] - 1e-9:
+                kind, pt = "feasible", point
+            else:
+                kind, pt = self._feasible(cons)
+            if kind == "infeasible":
+                self.leaves += 1
+                self.kinds["infeasible"] += 1
+                children[s] = {"infeasible": pt}
+            else:
+                new_outs = [list(outs[0]), list(outs[1])]
+                new_outs[c].append(_activate(r, s, self.slopes[l]))
+                children[s] = self._split(*nxt, pre, new_outs, cons, pt if pt is not None else point)
+            cons.pop()
+        return {"split": [l, i, c], "pos": children[1], "neg": children[-1]}
+
+    # ------------------------------------------------------------- leaves
+    def _leaf(self, maps, cons):
+        self.leaves += 1
+        n = self.n
+        if maps[0] == maps[1] and _rank([row[:n] for row in maps[0]]) == n:
+            self.kinds["same_map"] += 1
+            return {"same_map": True}
+        eq = []
+        for i, (a, b) in enumerate(zip(maps[0], maps[1])):
+            g = [a[j] for j in range(n)] + [-b[j] for j in range(n)]
+            h = b[n] - a[n]
+            eq.append(self._pack(f"eq.{i}.p", g, h))
+            eq.append(self._pack(f"eq.{i}.m", [-v for v in g], -h))
+        rows = [r[:5] + (False,) for r in cons] + eq  # the closure of the cell pair
+        kind, out = self._closure(rows)
+        if kind == "infeasible":
+            self.kinds["infeasible"] += 1
+            return {"infeasible": out}
+        certs = []
+        for j in range(n):
+            for sgn in (1, -1):
+                cost = np.zeros(2 * n)
+                cost[j], cost[n + j] = sgn, -sgn
+                val, u, duals = self._max(rows, cost)
+                if val is None:
+                    return self._undecided("an LP of a leaf did not solve")
+                if val > _TOL:
+                    self._try_witness(rows, u)
+                    return self._undecided("a collision off the diagonal could not be made exact")
+                y = self._exact_combo(rows, duals, list(cost), strict=False)
+                if y is None:
+                    return self._undecided("LP duals could not be made an exact certificate")
+                certs.append(y)
+        self.kinds["diagonal"] += 1
+        return {"diagonal": certs}
+
+    def _undecided(self, why):
+        self.undecided += 1
+        self.undecided_reason = why
+        return {"undecided": why}
+
+    # ------------------------------------------------------------- LPs
+    def _solve(self, G, h, cost, extra, lower=None, upper=None):
+        """min cost . (x, e)  s.t.  G x + extra * e <= h (one extra column e with the given bounds)."""
+        self.lps += 1
+        k = G.shape[0]
+        A = np.hstack([G, np.asarray(extra, dtype=np.float64)[:, None]])
+        d = A.shape[1]
+        hs = highspy.Highs()
+        hs.setOptionValue("output_flag", False)
+        hs.setOptionValue("threads", 1)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = d, k
+        lp.col_cost_ = np.asarray(cost, dtype=np.float64)
+        lo, up = np.full(d, -highspy.kHighsInf), np.full(d, highspy.kHighsInf)
+        lo[-1] = -highspy.kHighsInf if lower is None else lower
+        up[-1] = highspy.kHighsInf if upper is None else upper
+        lp.col_lower_, lp.col_upper_ = lo, up
+        lp.row_lower_, lp.row_upper_ = np.full(k, -highspy.kHighsInf), np.asarray(h, dtype=np.float64)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.arange(d + 1, dtype=np.int64) * k
+        lp.a_matrix_.index_ = np.tile(np.arange(k), d)
+        lp.a_matrix_.value_ = A.T.ravel()
+        hs.passModel(lp)
+        hs.run()
+        if hs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            hs.clearSolver()
+            hs.run()
+            if hs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None
+        sol = hs.getSolution()
+        return hs.getInfo().objective_function_value, np.array(sol.col_value), np.array(sol.row_dual)
+
+    def _closure(self, rows):
+        """Is the closed system (strict rows relaxed) feasible?  ("feasible", point) or ("infeasible", y).
+
+        LP: ``min s  s.t.  G u - s <= h, s >= -1``; feasible iff ``s* <= 0``; otherwise the duals
+        give ``y >= 0``, ``sum y = 1``, ``sum y g = 0``, ``sum y h = -s* < 0``.
+        """
+        G = np.array([r[3] for r in rows])
+        h = np.array([r[4] for r in rows])
+        cost = np.zeros(G.shape[1] + 1)
+        cost[-1] = 1.0
+        out = self._solve(G, h, cost, -np.ones(len(rows)), lower=-1.0)
+        if out is None:
+            return "unclear", None
+        val, x, duals = out
+        if val <= 1e-9:
+            return "feasible", x[:-1]
+        y = self._exact_combo(rows, duals, [0] * G.shape[1], strict=True, weights=[1] * len(rows))
+        return ("infeasible", y) if y is not None else ("unclear", x[:-1])
+
+    def _feasible(self, rows):
+        """Is the mixed system (``p < 0`` rows strict) feasible?  ("feasible"|"unclear", point) or
+        ("infeasible", y).
+
+        After the closure test: ``max e  s.t.  G u <= h (non-strict), G u + e <= h (strict), e <= 1``;
+        feasible iff ``e* > 0``; otherwise the duals give a Motzkin certificate with ``sum y = 1``
+        over the strict rows and ``sum y h = e* <= 0``.
+        """
+        kind, out = self._closure(rows)
+        strict = [r[5] for r in rows]
+        if kind != "feasible" or not any(strict):
+            return kind, out
+        G = np.array([r[3] for r in rows])
+        h = np.array([r[4] for r in rows])
+        cost = np.zeros(G.shape[1] + 1)
+        cost[-1] = -1.0
+        res = self._solve(G, h, cost, np.array(strict, dtype=np.float64), upper=1.0)
+        if res is None:
+            return "unclear", out
+        val, x, duals = res
+        if -val > 1e-9:
+            return "feasible", x[:-1]
+        y = self._exact_combo(rows, duals, [0] * G.shape[1], strict=True,
+                              weights=[int(t) for t in strict])
+        return ("infeasible", y) if y is not None else ("unclear", out)
+
+    def _max(self, rows, cost):
+        G = np.array([r[3] for r in rows])
+        h = np.array([r[4] for r in rows])
+        out = self._solve(G, h, np.append(-cost, 0.0), np.zeros(len(rows)), lower=0.0, upper=0.0)
+        if out is None:
+            return None, None, None
+        val, x, duals = out
+        return -val, x[:-1], duals
+
+    # ------------------------------------------------------------- exact certificates
+    def _exact_combo(self, rows, duals, target, strict, weights=None):
+        """Exact ``y >= 0`` on the duals' support with ``sum y g = target`` (and ``sum w y = 1``).
+
+        ``strict=True``: an infeasibility certificate (``sum y h < 0``, or ``<= 0`` with weight on a
+        strict row); ``strict=False``: a bound (``sum y h <= 0``).  None when the exact solve fails.
+        """
+        support = [k for k, v in enumerate(duals) if abs(v) > 1e-10]
+        cols = [list(rows[k][1]) + ([Fraction(weights[k])] if weights else []) for k in support]
+        tgt = [Fraction(v) for v in target] + ([Fraction(1)] if weights else [])
+        y = _solve_support(cols, tgt)
+        if y is None or any(v < 0 for v in y):
+            return None
+        rhs = sum((v * rows[k][2] for v, k in zip(y, support)), Fraction(0))
+        on_strict = any(v > 0 and rows[k][5] for v, k in zip(y, support))
+        ok = (rhs < 0 or (rhs <= 0 and on_strict)) if strict else rhs <= 0
+        return {rows[k][0]: _fs(v) for v, k in zip(y, support) if v} if ok else None
+
+    def _try_witness(self, rows, u):
+        """Make the LP's vertex exact from its tight rows; raise _Found if it is a true collision."""
+        n = self.n
+        tight = [r for r in rows if abs(float(r[3] @ u) - r[4]) <= 1e-7]
+        x = _solve_with_guess([list(r[1]) for r in tight], [r[2] for r in tight], u)
+        if x is None:
+            return
+        z1, z2 = x[:n], x[n:]
+        if z1 == z2 or not (in_domain(z1, self.domain) and in_domain(z2, self.domain)):
+            return
+        if forward_exact(self.layers, z1) == forward_exact(self.layers, z2):
+            raise _Found(z1, z2)
+
+
+# ------------------------------------------------------------------ exact helpers
+def _compose(W, b, rows):
+    """Rows of the affine map ``W (M z + v) + b`` from the rows ``[M | v]``."""
+    n1 = len(rows[0])
+    out = []
+    for wi, bi in zip(W, b):
+        acc = [Fraction(0)] * n1
+        for w, row in zip(wi, rows):
+            if w:
+                for j in range(n1):
+                    if row[j]:
+                        acc[j] += w * row[j]
+        acc[-1] += bi
+        out.append(acc)
+    return out
+
+
+def _activate(r, s, slope):
+    if s > 0:
+        return list(r)
+    if slope is None:
+        return [Fraction(0)] * len(r)
+    return [slope * v for v in r]
+
+
+def _rank(rows):
+    if not rows:
+        return 0
+    M = flint.fmpq_mat(len(rows), len(rows[0]), [flint.fmpq(v.numerator, v.denominator)
+                                                   for r in rows for v in r])
+    return M.rank()
+
+
+def _to_fmpq(v):
+    return flint.fmpq(v.numerator, v.denominator)
+
+
+def _solve_support(cols, target):
+    """Exact y with sum_k y_k cols[k] = target (a particular solution, free variables 0), or None."""
+    if not cols:
+        return None if any(target) else []
+    k, d = len(cols), len(target)
+    A = flint.fmpq_mat(d, k + 1, [_to_fmpq(cols[c][r]) if c < k else _to_fmpq(target[r])
+                                  for r in range(d) for c in range(k + 1)])
+    R, rank = A.rref()
+    y = [Fraction(0)] * k
+    for r in range(rank):
+        piv = next(c for c in range(k + 1) if R[r, c] != 0)
+        if piv == k:
+            return None  # inconsistent
+        q = R[r, k]
+        y[piv] = Fraction(int(q.p), int(q.q))
+    return y
+
+
+def _solve_with_guess(G, h, u):
+    """Exact x with G x = h, free variables taken from the rationalised float point u."""
+    d = len(u)
+    guess = [Fraction(float(v)).limit_denominator(1 << 20) for v in u]
+    if not G:
+        return guess
+    A = flint.fmpq_mat(len(G), d + 1, [_to_fmpq(G[r][c]) if c < d else _to_fmpq(h[r])
+                                       for r in range(len(G)) for c in range(d + 1)])
+    R, rank = A.rref()
+    pivots = []
+    for r in range(rank):
+        piv = next(c for c in range(d + 1) if R[r, c] != 0)
+        if piv == d:
+            return None
+        pivots.append(piv)
+    x = list(guess)
+    for r, piv in enumerate(pivots):
+        val = Fraction(int(R[r, d].p), int(R[r, d].q))
+        for c in range(d):
+            if c not in pivots and R[r, c] != 0:
+                val -= Fraction(int(R[r, c].p), int(R[r, c].q)) * x[c]
+        x[piv] = val
+    return x
+
+
+def _fs(q):
+    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"

@@ -1,0 +1,303 @@
+"""Networks as exact layer lists or layer graphs: parsing lists, torch modules and networkx graphs.
+
+A network is a chain of :class:`NetLayer` (``x -> act(W x + b)``), or a
+directed acyclic graph whose nodes hold layers and whose nodes with several
+predecessors read the concatenation of their predecessors' outputs.  Nothing
+here decides anything; both the search (:mod:`dsssolver.networks.layerwise`)
+and the checker (:mod:`dsssolver.verify.network`) read networks through this
+module, so both see the same exact numbers.
+
+Values are kept exact: integer and :class:`fractions.Fraction` entries stay as
+they are, a float is the dyadic rational it stores.  A torch ``BatchNorm1d`` in
+eval mode is folded into the neighbouring affine map in float64 (its scale
+``gamma / sqrt(var + eps)`` is irrational in general), so what is certified is
+the folded float64 network.
+
+Examples
+--------
+>>> import numpy as np
+>>> net = as_layers([np.eye(2), (np.ones((3, 2)), [0, 1, 2], "linear")])
+>>> [(l.shape, l.activation) for l in net]
+[((2, 2), 'relu'), ((3, 2), 'linear')]
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from .._validate import as_matrix, as_vector
+from ..errors import InvalidInputError
+
+__all__ = ["NetLayer", "as_layers", "as_graph", "is_graph", "GraphNet", "ACTIVATIONS"]
+
+ACTIVATIONS = ("relu", "leaky_relu", "linear")
+
+
+@dataclass
+class NetLayer:
+    """One layer ``x -> act(W x + b)``; ``negative_slope`` is used by "leaky_relu"."""
+
+    W: np.ndarray
+    b: np.ndarray
+    activation: str = "relu"
+    negative_slope: object = 0
+    kind: str = "dense"  # "conv" when it came from a convolution (dsssolver.conv's hook)
+    source: object = None  # e.g. the conv layer object, for a structured certifier
+
+    @property
+    def shape(self):
+        return self.W.shape
+
+    @property
+    def zero_bias(self):
+        return not any(v != 0 for v in self.b.tolist())
+
+
+def _layer(W, b, act, slope, where, kind="dense", source=None):
+    try:
+        W = as_matrix(W, f"{where}: W")
+        b = as_vector(b, W.shape[0], f"{where}: b")
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError(str(exc)) from None
+    if act not in ACTIVATIONS:
+        raise InvalidInputError(f"{where}: activation must be one of {ACTIVATIONS}, got {act!r}")
+    if act == "leaky_relu":
+        s = Fraction(slope) if not isinstance(slope, float) else Fraction(float(slope))
+        if s < 0:
+            raise InvalidInputError(f"{where}: negative_slope must be >= 0, got {slope!r} "
+                                    "(a negative slope folds the line: not a bijection)")
+        if s == 0:
+            act, slope = "relu", 0
+    return NetLayer(W, b, act, slope if act == "leaky_relu" else 0, kind, source)
+
+
+def as_layers(net, *, last_activation=None, negative_slope=0.01):
+    """A chain network as a list of :class:`NetLayer`.
+
+    Parameters
+    ----------
+    net : list or torch.nn.Sequential
+        Items are ``W``, ``(W, b)``, ``(W, b, activation)``, dicts with keys
+        ``W``, ``b``, ``activation``, ``negative_slope``, or :class:`NetLayer`.
+        A plain item is followed by ReLU.
+    last_activation : {"relu", "leaky_relu", "linear"}, optional
+        Overrides the last layer's activation (e.g. "linear" for a linear output).
+    negative_slope : float
+        Slope used when ``last_activation="leaky_relu"``.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the layer that is malformed or whose shape does not fit.
+    """
+    if _is_torch(net):
+        layers = _from_torch(net)
+    else:
+        try:
+            items = list(net)
+        except TypeError:
+            raise InvalidInputError("net must be a list of layers, a torch nn.Sequential or a "
+                                    "networkx.DiGraph") from None
+        if not items:
+            raise InvalidInputError("net is empty: give at least one layer")
+        layers = [_parse_item(item, f"layer {k}") for k, item in enumerate(items, start=1)]
+    if last_activation is not None:
+        last = layers[-1]
+        layers[-1] = _layer(last.W, last.b, last_activation, negative_slope,
+                            f"layer {len(layers)}", last.kind, last.source)
+    for k in range(1, len(layers)):
+        if layers[k].shape[1] != layers[k - 1].shape[0]:
+            raise InvalidInputError(f"layer {k + 1}: W has {layers[k].shape[1]} columns but layer {k} "
+                                    f"has {layers[k - 1].shape[0]} outputs")
+    return layers
+
+
+def _parse_item(item, where):
+    if isinstance(item, NetLayer):
+        return item
+    if isinstance(item, dict):
+        if "W" not in item:
+            raise InvalidInputError(f"{where}: a dict layer needs the key 'W'")
+        return _layer(item["W"], item.get("b"), item.get("activation", "relu"),
+                      item.get("negative_slope", 0.01), where)
+    if isinstance(item, tuple) and len(item) in (2, 3):
+        act = item[2] if len(item) == 3 else "relu"
+        return _layer(item[0], item[1], act, 0.01, where)
+    if hasattr(item, "weight") and hasattr(item.weight, "detach"):  # a torch nn.Linear
+        return _from_torch([item])[0]
+    return _layer(item, None, "relu", 0, where)
+
+
+# ------------------------------------------------------------------ torch
+def _is_torch(net):
+    return hasattr(net, "children") and hasattr(net, "forward") and hasattr(net, "training")
+
+
+def _np(t):
+    return t.detach().cpu().double().numpy()  # float32 -> float64 is exact
+
+
+def _from_torch(module, input_shape=None):
+    """Linear / ReLU / LeakyReLU / Identity / Flatten / BatchNorm1d (eval) / Conv (hook) modules."""
+    mods = list(module.children()) if hasattr(module, "children") else list(module)
+    layers = []  # [W, b, activation, slope, kind, source]
+    pending = None  # (scale, shift) of a BatchNorm after a ReLU, applied to the next layer's input
+    shape = tuple(input_shape) if input_shape is not None else None
+    for idx, mod in enumerate(mods):
+        name, where = type(mod).__name__, f"module {idx} ({type(mod).__name__})"
+        if name == "Linear":
+            W = _np(mod.weight)
+            b = np.zeros(W.shape[0]) if mod.bias is None else _np(mod.bias)
+            layers.append(_with_pending([W, b, "linear", 0, "dense", None], pending))
+            pending, shape = None, None
+        elif name in ("Conv1d", "Conv2d"):
+            W, b, cl = _conv_hook(mod, shape, where)
+            layers.append(_with_pending([W, b, "linear", 0, "conv", cl], pending))
+            pending, shape = None, cl.output_shape
+        elif name in ("ReLU", "LeakyReLU"):
+            if not layers or layers[-1][2] != "linear" or pending is not None:
+                raise InvalidInputError(f"{where}: an activation must follow a Linear/Conv layer")
+            layers[-1][2] = "relu" if name == "ReLU" else "leaky_relu"
+            layers[-1][3] = Fraction(float(mod.negative_slope)) if name == "LeakyReLU" else 0
+        elif name == "BatchNorm1d":
+            if mod.training:
+                raise InvalidInputError(f"{where}: BatchNorm must be in eval mode (call net.eval())")
+            scale, shift = _batchnorm(mod)
+            if layers and layers[-1][2] == "linear" and pending is None:
+                L = layers[-1]  # fold into the affine map just before
+                L[0], L[1] = scale[:, None] * L[0], scale * L[1] + shift
+            elif pending is None:
+                pending = (scale, shift)
+            else:
+                pending = (scale * pending[0], scale * pending[1] + shift)
+        elif name == "Unflatten":
+            shape = tuple(int(d) for d in mod.unflattened_size)
+        elif name in ("Identity", "Flatten", "Dropout"):
+            continue
+        else:
+            raise InvalidInputError(f"{where}: unsupported module for certify_network")
+    if pending is not None:  # a trailing BatchNorm after an activation: a per-coordinate affine layer
+        layers.append([np.diag(pending[0]), pending[1], "linear", 0, "dense", None])
+    if not layers:
+        raise InvalidInputError("net has no Linear or Conv layers")
+    return [_layer(W, b, act, slope, f"layer {k}", kind, src)
+            for k, (W, b, act, slope, kind, src) in enumerate(layers, start=1)]
+
+
+def _with_pending(L, pending):
+    if pending is not None:  # W (s x + t) + b = (W diag s) x + (W t + b)
+        scale, shift = pending
+        L[1] = L[0] @ shift + L[1]
+        L[0] = L[0] * scale[None, :]
+    return L
+
+
+def _batchnorm(mod):
+    var, mean = _np(mod.running_var), _np(mod.running_mean)
+    gamma = _np(mod.weight) if mod.affine else np.ones_like(var)
+    beta = _np(mod.bias) if mod.affine else np.zeros_like(var)
+    scale = gamma / np.sqrt(var + mod.eps)
+    return scale, beta - scale * mean
+
+
+def _conv_hook(mod, shape, where):
+    """Convolutions come from :mod:`dsssolver.conv` (their structured certifier hooks in there)."""
+    try:
+        from ..conv import from_torch_conv
+    except ImportError:
+        raise InvalidInputError(f"{where}: convolution layers need dsssolver.conv, which is not "
+                                "available in this version") from None
+    if shape is None:
+        raise InvalidInputError(f"{where}: a convolution needs its input shape (an nn.Unflatten "
+                                "before it)")
+    cl = from_torch_conv(mod, shape)
+    W, b = cl.matrix()
+    return cl.dense(), np.asarray(b, dtype=np.float64), cl
+
+
+# ------------------------------------------------------------------ graphs
+def is_graph(net):
+    """True for a ``networkx.DiGraph`` network."""
+    return hasattr(net, "succ") and hasattr(net, "pred") and hasattr(net, "nodes")
+
+
+@dataclass
+class GraphNet:
+    """A parsed layer graph (see :func:`as_graph`)."""
+
+    order: list  # nodes in topological order
+    layers: dict  # node -> NetLayer
+    preds: dict  # node -> predecessors, in concatenation order
+    source: object
+    sinks: list
+    dims: dict  # node -> output dimension (the source's is the input dimension n)
+
+    @property
+    def n(self):
+        return self.dims[self.source]
+
+
+def as_graph(G):
+    """Read a layer graph as a :class:`GraphNet`.
+
+    The graph must be acyclic with exactly one node without predecessors (the
+    input).  Every other node either holds a layer in its ``"layer"`` attribute
+    (anything :func:`as_layers` reads as one layer) and reads the
+    concatenation of its predecessors' outputs, or holds no layer and just
+    concatenates them.  Predecessors are concatenated in the order of the edge
+    attribute ``"index"`` (default: the order the edges were added).  The
+    network's output is the concatenation of the nodes without successors, in
+    topological order.  The input dimension is the input node's ``"dim"``
+    attribute, or the column count of a layer that reads the input alone.
+
+    Examples
+    --------
+    >>> import networkx as nx, numpy as np
+    >>> G = nx.DiGraph()
+    >>> G.add_node("x")
+    >>> G.add_node("f", layer=np.vstack([np.eye(2), -np.eye(2)]))
+    >>> G.add_node("g", layer=np.ones((1, 2)))
+    >>> G.add_edges_from([("x", "f"), ("x", "g")])
+    >>> net = as_graph(G)
+    >>> net.n, net.sinks, net.dims["f"]
+    (2, ['f', 'g'], 4)
+    """
+    import networkx as nx
+
+    if not nx.is_directed_acyclic_graph(G):
+        raise InvalidInputError("net: the layer graph must be a directed acyclic graph")
+    sources = [v for v in G.nodes if G.in_degree(v) == 0]
+    if len(sources) != 1:
+        raise InvalidInputError(f"net: the layer graph needs exactly one input node, found {len(sources)}")
+    src = sources[0]
+    if G.nodes[src].get("layer") is not None:
+        raise InvalidInputError("net: the input node must not hold a layer")
+    order = list(nx.topological_sort(G))
+    preds, layers = {}, {}
+    for v in order:
+        ps = list(G.predecessors(v))
+        ps.sort(key=lambda p: G.edges[p, v].get("index", 0))
+        preds[v] = ps
+        if v != src and G.nodes[v].get("layer") is not None:
+            layers[v] = _parse_item(G.nodes[v]["layer"], f"node {v!r}")
+    n = G.nodes[src].get("dim")
+    if n is None:
+        n = next((layers[v].shape[1] for v in order if preds.get(v) == [src] and v in layers), None)
+    if n is None:
+        raise InvalidInputError("net: give the input node a 'dim' attribute (no layer reads it alone)")
+    dims = {src: int(n)}
+    for v in order:
+        if v == src:
+            continue
+        d_in = sum(dims[p] for p in preds[v])
+        if v in layers:
+            if layers[v].shape[1] != d_in:
+                raise InvalidInputError(f"node {v!r}: W has {layers[v].shape[1]} columns but its "
+                                        f"inputs have {d_in} coordinates")
+            dims[v] = layers[v].shape[0]
+        else:
+            dims[v] = d_in
+    sinks = [v for v in order if G.out_degree(v) == 0]
+    return GraphNet(order, layers, preds, src, sinks, dims)

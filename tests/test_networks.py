@@ -1,0 +1,321 @@
+"""Networks: structured proofs, constructions, layerwise and end-to-end verdicts, against references."""
+from __future__ import annotations
+
+import copy
+import json
+import math
+from fractions import Fraction
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import dsssolver as dss
+from dsssolver.errors import InvalidInputError
+from dsssolver.exact.pairs import pair_proof, parallel_classes
+from dsssolver.networks import certify_network, construct, decide_end_to_end
+from dsssolver.networks.model import as_layers
+from dsssolver.testing.network_reference import reference_end_to_end_1d
+from dsssolver.testing.reference import reference_by_cells
+from dsssolver.verify.end_to_end import check_end_to_end
+from dsssolver.verify.network import check_network, forward_exact
+from dsssolver.verify.pairs import check_pair_proof, primitive_rows
+
+
+# ------------------------------------------------------------------ primitive rows, pair proofs
+def _primitive_ref(row):
+    fr = [Fraction(v) for v in row]
+    den = math.lcm(*[q.denominator for q in fr])
+    ints = [int(q * den) for q in fr]
+    g = math.gcd(*ints) or 1
+    return [v // g for v in ints], Fraction(g, den)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_primitive_rows_match_fractions(seed):
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((6, 4)) * 2.0 ** rng.integers(-30, 30, size=(6, 4))
+    W[0] = 0.0
+    W[1, 1] = 0.0
+    W[2] = [1e-300, 1.0, 3.0, -2.5]  # exponents far apart: the slow path
+    P, t = primitive_rows(W, range(6))
+    for k in range(6):
+        ref_p, ref_t = _primitive_ref(W[k])
+        assert [int(v) for v in P[k]] == ref_p
+        if any(ref_p):
+            assert t[k] == ref_t
+            assert [t[k] * int(v) for v in P[k]] == [Fraction(v) for v in W[k]]
+
+
+@pytest.mark.parametrize("n,m,bias,cond,shuffle", [(1, 2, False, False, False), (2, 4, True, False, True),
+                                                   (3, 7, True, True, True), (5, 10, False, True, False),
+                                                   (40, 100, True, False, True)])
+def test_expansive_layers_are_proven_by_pairs(n, m, bias, cond, shuffle):
+    W, b = construct.expansive_layer(n, m, seed=n, bias=bias, conditioned=cond, shuffle=shuffle)
+    res = dss.certify(W, b)
+    assert res.status == "injective" and res.stats.get("path") == "antiparallel pairs"
+    assert dss.check(res, W, b) and dss.check(res.to_json(), W, b)
+    Wf, bf = construct.expansive_layer(n, m, seed=n, bias=bias, conditioned=cond, exact=True)
+    assert dss.certify(Wf, bf).status == "injective"
+
+
+def test_pair_proofs_are_rejected_when_wrong():
+    W = np.array([[1, 2], [0, 1], [-2, -4], [0, -3]])
+    b = np.zeros(4)
+    good = [((0, 2), (2, 1)), ((1, 3), (3, 1))]
+    assert check_pair_proof([0, 1], good, W, b)[0]
+    assert not check_pair_proof([0, 1], [((0, 2), (1, 1)), good[1]], W, b)[0]  # wrong ratio
+    assert not check_pair_proof([0, 1], [((0, 2), (-2, -1)), good[1]], W, b)[0]  # negative
+    bb = np.array([1.0, 0.0, -3.0, 0.0])  # 2 * 1 + 1 * (-3) < 0
+    assert not check_pair_proof([0, 1], good, W, bb)[0]
+    Ws = np.array([[1, 2], [2, 4], [-2, -4], [-1, -2]])  # parallel pair directions: singular minor
+    assert not check_pair_proof([0, 1], [((0, 2), (2, 1)), ((1, 3), (1, 2))], Ws, b)[0]
+    assert check_pair_proof([0, 2], good, W, b) is None  # both minor rows from one pair: not the shape
+
+
+def test_float_built_layers_fall_back_to_the_search():
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        B = rng.standard_normal((2, 2))
+        D = rng.uniform(0.1, 3, size=2)
+        W = np.vstack([B, -D[:, None] * B])
+        res = dss.certify(W)
+        ref = reference_by_cells(W)
+        assert res.status == ref.status
+        assert dss.check(res, W)
+
+
+def test_parallel_classes_and_biases():
+    W = np.array([[1., 0.], [2., 0.], [-1., 0.], [0., 1.], [0., -4.], [1., 1.]])
+    cls = parallel_classes(W)
+    assert [(c.positive, c.negative) for c in cls] == [([0, 1], [2]), ([3], [4]), ([5], [])]
+    # b makes pair (0, 2) invalid (1*1 + 1*(-2) < 0) but (1, 2) valid (1/2*2 - 1 >= 0)
+    b = np.array([1., 2., -1., 0., 0., 0.])
+    minor, deps = pair_proof(W, b)
+    assert check_pair_proof(minor, deps, W, b)[0]
+    assert dss.certify(W, b).status == reference_by_cells(W, b).status == "injective"
+
+
+@pytest.mark.slow
+def test_structured_layer_n1000_under_ten_seconds():
+    import time
+
+    W, b = construct.expansive_layer(1000, 2500, seed=0, shuffle=True)
+    t = time.perf_counter()
+    res = dss.certify(W, b)
+    ok = dss.check(res, W, b)
+    assert res.status == "injective" and ok and time.perf_counter() - t < 10
+
+
+def test_structured_layer_n200_fast():
+    import time
+
+    W, b = construct.expansive_layer(200, 500, seed=0, shuffle=True)
+    t = time.perf_counter()
+    res = dss.certify(W, b)
+    assert res.status == "injective" and dss.check(res, W, b)
+    assert time.perf_counter() - t < 5  # about 0.1 s measured; generous for a loaded machine
+
+
+# ------------------------------------------------------------------ networks layer by layer
+def test_equation_4_network_is_injective():
+    W = np.vstack([np.eye(2), -np.eye(2)])
+    assert dss.certify(np.eye(4)).status == "not_injective"  # the second layer alone, on R^4
+    res = certify_network([W, np.eye(4)])
+    assert res.status == "injective" and res.checked
+    assert check_network(res.to_json(), [W, np.eye(4)])
+    assert check_network(json.loads(json.dumps(res.to_json())), [W, np.eye(4)])
+
+
+def test_first_layer_witness_is_a_network_witness():
+    W1 = np.random.default_rng(0).standard_normal((5, 3))
+    net = [W1, construct.expansive_layer(5, 10, seed=1)]
+    res = certify_network(net)
+    assert res.status == "not_injective" and res.decided_by == "first layer"
+    z1, z2 = res.witness
+    assert z1 != z2 and forward_exact(net, z1) == forward_exact(net, z2)
+
+
+def test_corollary2_mlp_layerwise():
+    net = construct.corollary2_mlp([8, 20, 50], seed=0, bias=True)
+    res = certify_network(net)
+    assert res.status == "injective" and res.decided_by == "layerwise"
+    assert [v.status for v in res.layers] == ["injective"] * 2
+
+
+def test_leaky_and_linear_layers_by_rank():
+    W1, b1 = construct.expansive_layer(2, 4, seed=0)
+    net = [(W1, b1), {"W": np.array([[1., 2., 0., 1.], [0., 1., 1., 0.], [1., 0., 0., 3.], [2., 2., 1., 1.]]),
+                      "b": np.ones(4), "activation": "leaky_relu", "negative_slope": 0.1},
+           (np.ones((1, 4)), None, "linear")]
+    res = certify_network(net)
+    assert [v.status for v in res.layers][:2] == ["injective", "injective"]
+    assert res.layers[2].status == "not_injective"  # 1 x 4 linear layer
+    assert res.status in ("not_injective", "unknown")  # a 1-output map of R^2 is never injective
+    with pytest.raises(InvalidInputError):
+        certify_network([{"W": np.eye(2), "activation": "leaky_relu", "negative_slope": -0.5}])
+
+
+def test_invalid_networks():
+    with pytest.raises(InvalidInputError):
+        certify_network([])
+    with pytest.raises(InvalidInputError):
+        certify_network([np.eye(2), np.eye(3)])
+    with pytest.raises(InvalidInputError):
+        certify_network([np.array([[np.nan, 1.0]])])
+    with pytest.raises(InvalidInputError):
+        certify_network([np.eye(2)], box=([0, 0], [0, 1]))
+
+
+def test_graph_branches_and_theorem5():
+    G, err = construct.theorem5_augment([np.array([[1.0, -1.0]]), (np.array([[2.0]]), None, "linear")],
+                                        2.0 ** -6, box=([-2, -2], [2, 2]))
+    res = certify_network(G)
+    assert res.status == "injective" and res.checked
+    assert err == pytest.approx(2.0 ** -6 * np.sqrt(8))
+    # the network alone is not injective; its output is the last part of the augmented output
+    z = [Fraction(1), Fraction(-1)]
+    out = forward_exact(G, z)
+    assert out[4:] == forward_exact([np.array([[1.0, -1.0]]), (np.array([[2.0]]), None, "linear")], z)
+    assert out[:4] == [2.0 ** -6, 0, 0, 2.0 ** -6]
+    G2 = nx.DiGraph()
+    G2.add_node("x", dim=2)
+    G2.add_node("f", layer=np.ones((3, 2)))
+    G2.add_edge("x", "f")
+    assert certify_network(G2).status == "unknown"
+
+
+def test_tampered_network_evidence_fails():
+    W = np.vstack([np.eye(2), -np.eye(2)])
+    net = [W, construct.expansive_layer(4, 8, seed=0)]
+    res = certify_network(net)
+    doc = res.to_json()
+    assert check_network(doc, net)
+    bad = copy.deepcopy(doc)
+    bad["layers"][1]["evidence"]["dependencies"][0]["multipliers"][0] = "7"
+    assert not check_network(bad, net)
+    other = [W, construct.expansive_layer(4, 8, seed=5)]
+    assert not check_network(doc, other)
+
+
+# ------------------------------------------------------------------ torch
+def test_torch_sequential_with_batchnorm():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    W1, b1 = construct.expansive_layer(3, 8, seed=0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(),
+                              torch.nn.Linear(8, 20), torch.nn.LeakyReLU(0.2), torch.nn.Identity())
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor(W1))
+        net[0].bias.zero_()
+        net[1].running_mean.uniform_(-1, 1)
+        net[1].running_var.uniform_(0.5, 2)
+        net[1].weight.uniform_(0.5, 2)
+        net[1].bias.zero_()
+    net.eval()
+    layers = as_layers(net)
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    ours = np.array([[float(v) for v in forward_exact(layers, row)] for row in x])
+    with torch.no_grad():
+        theirs = net(torch.tensor(x, dtype=torch.float32)).numpy()
+    assert np.allclose(ours, theirs, atol=1e-4)
+    res = certify_network(net)
+    assert [v.activation for v in res.layers] == ["relu", "leaky_relu"]
+    assert res.layers[1].status == "injective"  # 20 x 8 Gaussian: full column rank
+    net.train()
+    with pytest.raises(InvalidInputError):
+        certify_network(net)
+
+
+# ------------------------------------------------------------------ end to end
+def _random_1d_net(rng, widths, bias):
+    layers = []
+    for a, c in zip(widths, widths[1:]):
+        W = rng.integers(-2, 3, size=(c, a)).astype(float)
+        b = rng.integers(-2, 3, size=c).astype(float) if bias else np.zeros(c)
+        layers.append((W, b, "relu"))
+    if rng.random() < 0.3:
+        W, b, _ = layers[-1]
+        layers[-1] = (W, b, "linear")
+    return layers
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_end_to_end_matches_the_1d_reference(seed):
+    rng = np.random.default_rng(seed)
+    bias = seed % 2 == 1
+    net = _random_1d_net(rng, [1, int(rng.integers(2, 4)), int(rng.integers(1, 4))], bias)
+    layers = as_layers(net)
+    box = ([Fraction(-2)], [Fraction(3)]) if bias else ([Fraction(-1)], [Fraction(1)])
+    ref, _ = reference_end_to_end_1d(net, box[0][0], box[1][0])
+    dom = None if not bias else ([[Fraction(1)], [Fraction(-1)]], [box[1][0], -box[0][0]])
+    res = decide_end_to_end(layers, domain=dom)
+    assert res.status == ref, (net, res.message)
+    if res.status == "injective":
+        assert check_end_to_end(res.certificate, layers, dom)[0]
+    else:
+        z1, z2 = res.witness
+        assert z1 != z2 and forward_exact(layers, z1) == forward_exact(layers, z2)
+    if not bias:  # homogeneous: the box [-1, 1] as a polyhedron gives the same answer
+        box_dom = ([[Fraction(1)], [Fraction(-1)]], [Fraction(1), Fraction(1)])
+        assert decide_end_to_end(layers, domain=box_dom).status == ref
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_end_to_end_two_inputs_agrees_with_layerwise(seed):
+    rng = np.random.default_rng(100 + seed)
+    W1, _ = construct.expansive_layer(2, 4 + seed % 2, seed=rng)
+    W2 = rng.integers(-1, 2, size=(3 + seed % 3, W1.shape[0])).astype(float)
+    layers = as_layers([W1, W2])
+    res = decide_end_to_end(layers, time_limit=60)
+    assert res.status in ("injective", "not_injective")
+    if res.status == "injective":
+        assert check_end_to_end(res.certificate, layers, None)[0]
+    else:
+        z1, z2 = res.witness
+        assert z1 != z2 and forward_exact(layers, z1) == forward_exact(layers, z2)
+    lw = certify_network([W1, W2], end_to_end=False)
+    if lw.status != "unknown":
+        assert lw.status == res.status
+
+
+def test_end_to_end_certificates_are_checked():
+    W = np.vstack([np.eye(2), -np.eye(2)])
+    layers = as_layers([W, np.eye(4)])
+    res = decide_end_to_end(layers)
+    cert = res.certificate
+    assert check_end_to_end(cert, layers, None)[0]
+    # the same certificate does not prove a non-injective network
+    W2 = np.array([[1., 1., 0., 0.], [0., 0., 1., 1.], [1., 0., 1., 0.], [0., 1., 0., 1.]])
+    bad_net = as_layers([W, W2])
+    assert not check_end_to_end(cert, bad_net, None)[0]
+    # a leaf claimed infeasible with no multipliers fails
+    broken = copy.deepcopy(cert)
+    node = broken["tree"]
+    while "split" in node:
+        node = node["pos"]
+    node.clear()
+    node["infeasible"] = {}
+    assert not check_end_to_end(broken, layers, None)[0]
+    # biases: the homogeneity box is refused
+    biased = as_layers([(W, np.ones(4)), np.eye(4)])
+    assert not check_end_to_end(cert, biased, None)[0]
+    assert decide_end_to_end(biased).status == "unknown"
+
+
+def test_corollary3_network_end_to_end():
+    net = construct.corollary3_network([1, 4, 3, 6, 3], seed=0)
+    res = certify_network(net)
+    assert res.status == "injective" and res.decided_by == "end to end" and res.checked
+    assert res.layers[1].status == "not_injective"  # a projection alone is never injective
+
+
+def test_layer_injective_only_on_nonnegative_inputs_needs_the_domain():
+    # layer 2 = Id: not injective on R^4, injective on x >= 0; a network with such a layer after an
+    # injective first layer is injective -- decided end to end when domains are not available
+    W = np.vstack([np.eye(1), -np.eye(1)])
+    net = [W, np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])]
+    res = certify_network(net)
+    assert res.status == "injective"
+    ref, _ = reference_end_to_end_1d([(W, np.zeros(2), "relu"), (net[1], np.zeros(3), "relu")], -1, 1)
+    assert ref == "injective"
