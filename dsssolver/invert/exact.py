@@ -171,7 +171,7 @@ def _float_columns(M):
 
 def _positive_left_kernel(M):
     """A float ``y >= 1`` with ``M^T y = 0`` (HiGHS), scaled to sum 1; None if none."""
-    from .lp import INF, new_highs, pass_lp, run
+    from .._highs import INF, new_highs, pass_lp, run
 
     r, k = M.shape
     Mt = M.T / np.maximum(np.abs(M).max(axis=0), 1e-300)[:, None]

@@ -31,7 +31,8 @@ import time
 import numpy as np
 import pulp
 
-from .lp import INF, Poly, new_highs, optimize_directions, pass_lp, run
+from .._highs import INF, new_highs, pass_lp, run
+from .lp import Poly, optimize_directions
 from .result import JointInfo
 from ..layers import _csr_of
 

@@ -1,7 +1,7 @@
 """The per-layer linear programs of layerwise inversion, in HiGHS (highspy).
 
 For a layer ``y = ReLU(W x + b)`` with ``I = {i : y_i > 0}`` the preimage of ``y`` is
-the polyhedron (MATH.md section 8)
+the polyhedron (docs/math.md, "Inversion")
 
     P = {x : w_i x + b_i = y_i (i in I),  w_i x + b_i <= 0 (i not in I),  x >= 0 if hidden}.
 
@@ -9,70 +9,18 @@ the polyhedron (MATH.md section 8)
 change from one output to the next, so every solve after the first is a warm start
 (about 10x cheaper than building the model again).  :class:`Poly` is ``P`` as dense
 blocks, with the float post-processing every LP answer goes through: a least-squares
-polish on the tight constraints (HiGHS tolerances are 1e-7, we want 1e-12) and an
-exact-in-exact-arithmetic test of whether ``P`` is a single point.
+polish on the tight constraints (HiGHS tolerances are 1e-7, we want 1e-12) and a
+floating-point test of whether ``P`` is a single point (the exact evidence is built in
+:mod:`dsssolver.invert.exact`).  HiGHS is set up and run through :mod:`dsssolver._highs`.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 
+from .._highs import INF, new_highs, pass_lp, run
 from ..layers import _csr_of
-
-INF = highspy.kHighsInf
-_MS = highspy.HighsModelStatus
-_GOOD = {_MS.kOptimal: "optimal", _MS.kInfeasible: "infeasible",
-         _MS.kUnboundedOrInfeasible: "unbounded_or_infeasible", _MS.kUnbounded: "unbounded"}
-
-
-def new_highs(**options):
-    """A quiet single-threaded HiGHS instance."""
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    for k, v in options.items():
-        h.setOptionValue(k, v)
-    return h
-
-
-def pass_lp(h, indptr, indices, data, n_cols, cost, col_lo, col_up, row_lo, row_up):
-    """Load a row-wise LP ``min cost.x, row_lo <= A x <= row_up, col_lo <= x <= col_up``."""
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = int(n_cols), len(indptr) - 1
-    lp.col_cost_ = np.asarray(cost, dtype=np.float64)
-    lp.col_lower_, lp.col_upper_ = np.asarray(col_lo, float), np.asarray(col_up, float)
-    lp.row_lower_, lp.row_upper_ = np.asarray(row_lo, float), np.asarray(row_up, float)
-    a = lp.a_matrix_
-    a.format_ = highspy.MatrixFormat.kRowwise
-    a.start_ = np.asarray(indptr, dtype=np.int32)
-    a.index_ = np.asarray(indices, dtype=np.int32)
-    a.value_ = np.asarray(data, dtype=np.float64)
-    a.num_col_, a.num_row_ = lp.num_col_, lp.num_row_
-    lp.a_matrix_ = a
-    h.passModel(lp)
-
-
-def run(h):
-    """Run, retrying once from a cold start on any status but optimal/infeasible/unbounded.
-
-    A warm start from the previous output's basis is almost always what we want; when
-    HiGHS stops for another reason (iteration limit, numerical trouble) the cold retry
-    discards that basis.  Returns ``(status, x, objective, seconds)``.
-    """
-    t0 = time.perf_counter()
-    h.run()
-    st = h.getModelStatus()
-    if st not in _GOOD:
-        h.clearSolver()
-        h.run()
-        st = h.getModelStatus()
-    secs = time.perf_counter() - t0
-    name = _GOOD.get(st) or f"error: {h.modelStatusToString(st)}"
-    x = np.array(h.getSolution().col_value) if name == "optimal" else None
-    return name, x, (h.getInfo().objective_function_value if x is not None else None), secs
 
 
 def _append_entry(p, i, v, cols, vals):
