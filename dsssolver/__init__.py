@@ -12,12 +12,13 @@ from .errors import CheckTimeout, DSSError, EvidenceError, InvalidInputError
 from .conv import ConvCertifyResult, ConvLayer, certify_conv, check_conv
 from .invert import InvertResult, invert
 from .networks import NetworkResult, certify_network, construct, decide_end_to_end
+from .plot import plot_layer
 from .stability import InverseLipschitzResult, amplification_bound, inverse_lipschitz
 from .verify import check
 from .verify.network import check_network
 
 __version__ = "0.1.0"
-__all__ = ["certify", "check", "CertifyResult", "invert", "InvertResult",
+__all__ = ["certify", "check", "CertifyResult", "invert", "InvertResult", "plot_layer",
            "DSSError", "InvalidInputError", "EvidenceError", "CheckTimeout",
            "ConvLayer", "certify_conv", "check_conv", "ConvCertifyResult",
            "inverse_lipschitz", "InverseLipschitzResult", "amplification_bound",
