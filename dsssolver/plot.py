@@ -266,7 +266,7 @@ def _sphere(ax, Wf, result, labels):
 
 def _great_circles(ax, Wf, south, dx):
     t = np.linspace(0, 2 * np.pi, 721)
-    for i, w in enumerate(Wf):
+    for w in Wf:
         nw = np.linalg.norm(w)
         if nw == 0:
             continue
