@@ -4,8 +4,9 @@ The limits are the user's: ``time_limit`` seconds from the start of the run and
 ``node_limit`` search nodes in total, over the pre-test, the search and every
 worker process.  They are checked before a node is processed, so the search
 processes at most ``node_limit`` nodes, and a reached limit is reported with
-the value the user gave.  With worker processes the node count lives in shared
-memory (:meth:`Limits.share`), so the limit stays global.
+the value the user gave.  With worker processes or a cluster the parent counts
+the nodes its tasks report and gives each task a share of what is left
+(:mod:`dsssolver.certify.parallel`), so the limit stays global.
 
 Examples
 --------
@@ -76,7 +77,6 @@ class Limits:
         self.interval = 1.0 if progress is True else float(progress or 0)
         self._next_report = self.start + self.interval
         self._taken = 0
-        self._shared = None  # a multiprocessing.Value once shared with workers
 
     # ------------------------------------------------------------ time
     def elapsed(self):
@@ -95,29 +95,19 @@ class Limits:
             raise LimitReached(f"time limit {self.time_limit} s reached{during}")
 
     # ----------------------------------------------------------- nodes
-    def share(self, ctx):
-        """Move the node count into shared memory of ``ctx`` before forking workers."""
-        self._shared = ctx.Value("q", self._taken)
-
     def taken(self):
         """Nodes taken so far, over every process."""
-        return self._taken if self._shared is None else self._shared.value
+        return self._taken
 
     def take_node(self):
         """Count one node, or raise :class:`LimitReached` if the node limit is used up."""
         self.check_time()
-        if self._shared is None:
-            if self.node_limit is not None and self._taken >= self.node_limit:
-                raise LimitReached(f"node limit {self.node_limit} reached")
-            self._taken += 1
-            return
-        with self._shared.get_lock():
-            if self.node_limit is not None and self._shared.value >= self.node_limit:
-                raise LimitReached(f"node limit {self.node_limit} reached")
-            self._shared.value += 1
+        if self.node_limit is not None and self._taken >= self.node_limit:
+            raise LimitReached(f"node limit {self.node_limit} reached")
+        self._taken += 1
 
     def add_nodes(self, k):
-        """Count ``k`` nodes processed elsewhere (the pre-test's own run)."""
+        """Count ``k`` nodes processed elsewhere (the pre-test's own run, worker tasks)."""
         self._taken += k
 
     def sub_budget(self, nodes):

@@ -24,11 +24,12 @@ from fractions import Fraction
 import numpy as np
 
 from .._validate import as_layer
+from ..errors import InvalidInputError
 from ..verify.evidence import Dependency, Proof
 from .certificates import ExactLayer
 from .limits import LimitReached, Limits
 from .node import Node, Split, Witness
-from .parallel import finish_in_workers
+from .parallel import finish_in_workers, local_cores
 from .quick import antiparallel_dependencies, dive
 from .sublayer import certify_by_sublayers, use_sublayers
 from .results import checked_proof_result, proof_result, statistics, unknown_result, witness_result
@@ -37,8 +38,8 @@ from .tree import Tree
 __all__ = ["certify"]
 
 
-def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers=1, *,
-            sublayers="auto"):
+def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers=None, *,
+            sublayers="auto", client=None):
     """Decide exactly whether ``x -> ReLU(W x + b)`` is injective, with evidence.
 
     Parameters
@@ -56,11 +57,17 @@ def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers
     progress : bool or float
         Print a progress line on stderr about once a second (or every
         ``progress`` seconds when a number is given).
-    workers : int
-        Processes for the exhaustive search.  With more than one, a search
-        still open after a second shares its open nodes among that many worker
-        processes (each with its own HiGHS models); the merged proof is
-        re-checked exactly as usual.  ``node_limit`` then bounds each worker.
+    workers : int, optional
+        Processes for the exhaustive search (default: every core this process
+        may use).  With more than one, a search still open after a second
+        shares its open nodes among that many worker processes (each with its
+        own HiGHS models), re-splitting large subtrees so that none idles
+        (:mod:`.parallel`); the merged proof is re-checked exactly as usual.
+        ``node_limit`` stays a limit on all nodes together.
+    client : dask.distributed.Client or str, optional
+        Run the worker tasks on a Dask cluster instead (a client, or a
+        scheduler address to connect to); ``workers`` is then the cluster's
+        thread count.  Needs the ``dask`` extra (``pip install "dask[distributed]"``).
     sublayers : {"auto", True, False}
         Search well-spread subsets of the rows first (:mod:`.sublayer`): a
         proof for some rows is a proof for the layer, and a witness found on a
@@ -101,18 +108,50 @@ def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers
         raise ValueError(f"time_limit must be positive, got {time_limit!r}")
     if node_limit is not None and (not isinstance(node_limit, (int, np.integer)) or node_limit < 1):
         raise ValueError(f"node_limit must be a positive integer, got {node_limit!r}")
-    if not isinstance(workers, (int, np.integer)) or workers < 1:
+    if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 1):
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     if W.shape[0] >= 2 * W.shape[1]:  # antiparallel pairs spanning R^n: a proof at once
         from .structured import pair_result
         quick = pair_result(W, b)
         if quick is not None:
             return quick
-    if use_sublayers(*W.shape, sublayers):
+    client, owned = _dask_client(client)
+    try:
+        if client is not None:
+            workers = max(1, sum(client.nthreads().values()))
+        workers = local_cores() if workers is None else int(workers)
+
         def solve(Ws, bs, left):
-            return _Run(Ws, bs, Limits(left, node_limit, progress), int(workers)).run()
-        return certify_by_sublayers(W, b, solve, time_limit=time_limit, progress=progress)
-    return _Run(W, b, Limits(time_limit, node_limit, progress), int(workers)).run()
+            return _Run(Ws, bs, Limits(left, node_limit, progress), workers, client).run()
+        if use_sublayers(*W.shape, sublayers):
+            return certify_by_sublayers(W, b, solve, time_limit=time_limit, progress=progress)
+        return solve(W, b, time_limit)
+    finally:
+        if owned is not None:
+            owned.close()
+
+
+def _dask_client(client):
+    """``(client, owned)``: a ``dask.distributed.Client`` for ``client`` (a client or a scheduler
+    address), and the one to close afterwards if it was opened here."""
+    if client is None:
+        return None, None
+    try:
+        import distributed
+    except ImportError:
+        raise InvalidInputError('client needs dask.distributed: pip install "dask[distributed]"') \
+            from None
+    if isinstance(client, str):
+        try:
+            opened = distributed.Client(client, timeout=30)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InvalidInputError(f"client: cannot connect to the scheduler {client!r} ({exc})") \
+                from None
+        return opened, opened
+    if not isinstance(client, distributed.Client):
+        raise InvalidInputError(f"client must be a dask.distributed.Client or a scheduler address, "
+                                f"got {type(client).__name__}")
+    return client, None
 
 
 def _from_module(W, b):
@@ -133,8 +172,8 @@ class _Run:
     split_after = 1.0  # seconds of sequential search before worker processes are started
     pretest_nodes = 200  # node budget of the Lemma 1 pre-test
 
-    def __init__(self, W, b, limits, workers=1):
-        self.limits, self.workers = limits, workers
+    def __init__(self, W, b, limits, workers=1, client=None):
+        self.limits, self.workers, self.client = limits, workers, client
         self.layer = ExactLayer(W, b)
         self.tree = None
         self.pretest = None
@@ -173,7 +212,7 @@ class _Run:
         found = self.tree.dfs([Node.root(layer.M)],
                               split_after=self.split_after if self.workers > 1 else None)
         if isinstance(found, Split):
-            found = finish_in_workers(self.tree, found.nodes, self.workers)
+            found = finish_in_workers(self.tree, found.nodes, self.workers, self.client)
         return found
 
     def _lemma1_pretest(self):

@@ -82,16 +82,20 @@ class Tree:
         self.extra_models = []  # other LP models of the run (the dive's), for the statistics
 
     # ------------------------------------------------------------- running
-    def dfs(self, stack, split_after=None):
+    def dfs(self, stack, split_after=None, max_nodes=None):
         """Depth-first search from the nodes in ``stack``.
 
         Returns a :class:`Witness`, ``None`` when the stack is exhausted, or --
-        once ``split_after`` seconds of the run have passed -- a :class:`Split`
-        with the open nodes, for worker processes.
+        once ``split_after`` seconds of the run have passed, or ``max_nodes``
+        nodes were processed -- a :class:`Split` with the open nodes, for
+        worker processes.
         """
+        done = 0
         while stack:
-            if split_after is not None and self.limits.elapsed() > split_after:
+            if (split_after is not None and self.limits.elapsed() > split_after) or \
+                    (max_nodes is not None and done >= max_nodes):
                 return Split(stack)
+            done += 1
             node = stack.pop()
             out = self.process(node, len(stack))
             if isinstance(out, Witness):

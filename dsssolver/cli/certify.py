@@ -17,7 +17,7 @@ def run(args):
     with quiet_stdout():
         progress = sys.stderr.isatty() if args.progress is None else args.progress
         res = certify(W, b, time_limit=args.time_limit, node_limit=args.node_limit,
-                      progress=progress, workers=args.workers)
+                      progress=progress, workers=args.workers, client=args.scheduler)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             json.dump(res.to_json(), fh, indent=1)
@@ -36,8 +36,10 @@ def register(sub):
     c.add_argument("-o", "--output", help="also write the JSON evidence to this file")
     c.add_argument("--time-limit", type=float, default=None, help="seconds (default: none)")
     c.add_argument("--node-limit", type=int, default=None, help="search nodes (default: none)")
-    c.add_argument("--workers", type=int, default=1,
-                   help="processes for a long search (default: 1)")
+    c.add_argument("--workers", type=int, default=None,
+                   help="processes for a long search (default: every core)")
+    c.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the search on a Dask cluster: its scheduler's address (needs dask)")
     c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="a progress line on stderr every second (default: when stderr is a terminal)")
     c.set_defaults(func=run)
