@@ -4,10 +4,15 @@
   or periodic (seed Definitions 2-3), with their sparse and dense matrices.
 * :func:`certify_conv` -- seed Theorem 4: the reduced layer of a box P decided
   exactly by :func:`dsssolver.certify`; :func:`check_conv` re-checks it.
+* :func:`certify_conv_pairs` -- [C; -s^2 C] layers at DCGAN scale: exact antiparallel
+  channel pairs plus an exact rank of the C part (dense, per frequency, or by strips).
 """
 from .layer import ConvLayer, from_torch_conv
 from .result import ConvCertifyResult
+from .pairs import ChannelPairs, find_pairs
+from .structure import StridedConv, as_conv, certify_conv_pairs
 from .theorem4 import certify_conv, check_conv, reduced_layer
 
 __all__ = ["ConvLayer", "from_torch_conv", "ConvCertifyResult", "certify_conv", "check_conv",
-           "reduced_layer"]
+           "reduced_layer", "ChannelPairs", "find_pairs", "StridedConv", "as_conv",
+           "certify_conv_pairs"]
