@@ -341,3 +341,19 @@ def test_hidden_thresholds_beat_lei_reading():
             zh = Inverter(layers, method="linf", noise=1e-3, lei_thresholds=lei).invert(x).z
             errs[lei].append(rel(zh, z))
     assert np.median(errs[False]) < 0.02 and 0.2 < np.median(errs[True])
+
+
+def test_uniqueness_milp_bounds_contain_the_known_preimage():
+    # LP round-off can leave a bound a hair inside the known point z'; the uniqueness MILP is
+    # built on bounds widened to contain z' and its hidden values, so z' satisfies it
+    from dsssolver.invert.joint import _cover
+
+    layers = as_network(joint_toy(-0.5)).layers[:1]
+    z = np.array([1.0])
+    bnds = ([np.array([1.0 + 1e-12])], [np.array([2.0]), np.array([0.5, 0.0])],
+            [(np.array([1.0 + 1e-12, -3.0]), np.array([3.0, -1.0 - 1e-12]))], False)
+    xlo, xhi, pre, _ = _cover(([bnds[0][0], np.zeros(2)], bnds[1], bnds[2], False), layers, z)
+    h = layers[0](z)
+    assert xlo[0][0] < 1.0 < xhi[0][0] and np.all(xlo[1] <= h) and np.all(h <= xhi[1])
+    p = layers[0].pre(z)
+    assert np.all(pre[0][0] < p) and np.all(p < pre[0][1])

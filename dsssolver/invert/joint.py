@@ -103,13 +103,13 @@ def _var(prob, name, lo=None, up=None, cat="Continuous"):
     return pulp.LpVariable(name, lo, up, cat=cat)
 
 
-def _solver(time_limit, presolve="off"):
+def _solver(time_limit, presolve="off", feas_tol=1e-9):
     # presolve off by default: on a 5-12-12 net with big-M ~500, HiGHS 1.15's MIP presolve
     # returned "optimal" with value 0 for the distance MILP whose true optimum is 2.2 (a
     # second preimage, checked by hand); without presolve it is right.  These MILPs are
     # small, so the cost is minor.
     return pulp.HiGHS(msg=False, timeLimit=time_limit, threads=1, presolve=presolve,
-                      mip_feasibility_tolerance=1e-9, primal_feasibility_tolerance=1e-9)
+                      mip_feasibility_tolerance=feas_tol, primal_feasibility_tolerance=feas_tol)
 
 
 def _build(dense, biases, poly, bnds):
@@ -194,11 +194,32 @@ def _polished(dense, biases, poly, pattern, z0, tol):
     return z, pz
 
 
-def _solve(prob, time_limit, presolve="off"):
+def _solve(prob, time_limit, presolve="off", feas_tol=1e-9):
     t = time.perf_counter()
-    prob.solve(_solver(time_limit, presolve))
+    prob.solve(_solver(time_limit, presolve, feas_tol))
     h = prob.solverModel
     return h.modelStatusToString(h.getModelStatus()), h, time.perf_counter() - t
+
+
+def _cover(bnds, layers, z):
+    """The bounds widened to contain z's own values (with a margin), so that the model
+    built on them is satisfied by z: a bound that LP round-off left a hair inside the
+    point must not make the uniqueness MILP "infeasible" at a known solution."""
+    xlo, xhi, pre, boxed = bnds
+    xlo, xhi, pre = list(xlo), list(xhi), list(pre)
+    h = np.asarray(z, dtype=np.float64)
+    vals, pres = [h], []
+    for layer in layers:
+        pres.append(layer.pre(vals[-1]))
+        vals.append(np.maximum(pres[-1], 0.0))
+    margin = lambda v: 1e-7 * (1 + np.abs(v))  # noqa: E731
+    for j, v in enumerate(vals):
+        xlo[j], xhi[j] = np.minimum(xlo[j], v - margin(v)), np.maximum(xhi[j], v + margin(v))
+        if j > 0:
+            xlo[j] = np.maximum(xlo[j], 0.0)
+    for j, p in enumerate(pres):
+        pre[j] = (np.minimum(pre[j][0], p - margin(p)), np.maximum(pre[j][1], p + margin(p)))
+    return xlo, xhi, pre, boxed
 
 
 def joint_invert(layers, dense, poly, tol=1e-9, time_limit=60.0):
@@ -246,7 +267,9 @@ def _joint_invert(layers, dense, poly, tol, time_limit):
                           "joint MILP: solved; uniqueness not decided")
         rep["seconds"] = time.perf_counter() - t0
         return z, rep
-    # a second MILP: the farthest preimage from z' in l_1
+    # a second MILP: the farthest preimage from z' in l_1, on bounds that contain z'
+    bnds = _cover(bnds, layers, z)
+    prob, zv, pattern, _ = _build(dense, biases, poly, bnds)
     span = bnds[1][0] - bnds[0][0]
     prob.sense = pulp.LpMaximize
     terms = []
@@ -267,6 +290,13 @@ def _joint_invert(layers, dense, poly, tol, time_limit):
     for presolve in ("off", "on"):
         st2, h, secs2 = _solve(prob, time_limit, presolve)
         rep["milp_seconds"] += secs2
+        if st2 == "Infeasible":  # z' satisfies the model: numerical trouble; loosen once
+            st2, h, secs2 = _solve(prob, time_limit, presolve, feas_tol=1e-7)
+            rep["milp_seconds"] += secs2
+            if st2 == "Infeasible":
+                verdicts.append("HiGHS called the uniqueness MILP infeasible although z' "
+                                "satisfies it")
+                continue
         bound = h.getInfo().mip_dual_bound
         if st2 != "Optimal" and not (np.isfinite(bound) and bound <= dtol):
             verdicts.append(f"uniqueness MILP stopped ({st2})")
