@@ -34,7 +34,9 @@ against n, one line per method and c; medians, min/max bars; hollow markers = lo
 BLAS is pinned to one thread, HiGHS runs with one thread.
 
 Run: ``python benchmarks/certify_bench.py [--quick] [--n 4 6 8] [--c 4 7 10] [--seeds K]
-[--time-limit S] [--out PATH]`` (progress on stderr).
+[--time-limit S] [--out PATH]`` (progress on stderr).  ``--targets [NAME ...]`` runs the
+larger-layer targets instead (``benchmarks/_targets.py``: sub-layers, dive, workers, against
+the previous strategy; ``results/certify_targets.json`` and ``.png``).
 """
 import os
 
@@ -330,7 +332,17 @@ def main(argv=None):
     ap.add_argument("--depth-max-n", type=int, default=8)
     ap.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS)
     ap.add_argument("--out", default=None, help="JSON path (PNG next to it)")
+    ap.add_argument("--targets", nargs="*", default=None, metavar="NAME",
+                    help="instead of the grid: the larger-layer targets (all, or those named), "
+                         "current strategies vs the previous one (benchmarks/_targets.py)")
     a = ap.parse_args(argv)
+    if a.targets is not None:
+        import _targets
+
+        out = a.out or os.path.join(RESULTS, "certify_targets.json")
+        _targets.run_targets(out, seeds=tuple(range(a.seeds or 3)), names=a.targets or None,
+                             log=log, machine=machine_facts())
+        return
     if a.quick:
         a.n, a.c = a.n or [4, 6, 8], a.c or [4, 7]
         a.seeds = a.seeds or 1

@@ -26,12 +26,10 @@ def mask(rows):
 def bits(m):
     """Row indices set in mask ``m``, ascending."""
     out = []
-    i = 0
-    while m:
-        if m & 1:
-            out.append(i)
-        m >>= 1
-        i += 1
+    while m:  # one step per set bit, not per row: masks of wide layers are sparse
+        low = m & -m
+        out.append(low.bit_length() - 1)
+        m ^= low
     return out
 
 

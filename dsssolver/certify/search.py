@@ -171,6 +171,7 @@ class _Run:
 
     split_after = 1.0  # seconds of sequential search before worker processes are started
     pretest_nodes = 200  # node budget of the Lemma 1 pre-test
+    dive_grow = 0.25  # share of the corank the dive adds per LP (0: one row, Chinneck's original)
 
     def __init__(self, W, b, limits, workers=1, client=None):
         self.limits, self.workers, self.client = limits, workers, client
@@ -206,7 +207,7 @@ class _Run:
         pre = self._lemma1_pretest()
         if pre is not None:
             return pre
-        found = dive(self.tree)
+        found = dive(self.tree, grow=self.dive_grow)
         if found is not None:
             return found
         found = self.tree.dfs([Node.root(layer.M)],

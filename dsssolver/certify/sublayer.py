@@ -43,6 +43,7 @@ import numpy as np
 from ..errors import InvalidInputError
 from ..verify.check import check
 from ..verify.evidence import CertifyResult, Proof
+from ..exact.matroid import RowMatroid
 from .certificates import ExactLayer
 from .pool import bits, mask
 
@@ -153,8 +154,8 @@ def certify_by_sublayers(W, b, solve, *, size=None, time_limit=None, progress=Fa
     W = np.asarray(W, dtype=object) if np.asarray(W).dtype == object else np.asarray(W)
     b = np.asarray(b, dtype=object) if np.asarray(b).dtype == object else np.asarray(b)
     m, n = W.shape
-    layer = ExactLayer(W, b)
-    A = np.array([[float(v) for v in row] + [float(bi)] for row, bi in zip(layer.Wq, layer.bq)])
+    M = RowMatroid(W)  # the whole layer's flats; the exact layer only if a witness needs lifting
+    A = np.hstack([np.asarray(W, dtype=float), np.asarray(b, dtype=float)[:, None]])
     totals = {"nodes": 0, "lps": 0, "rounds": 0}
 
     def left():
@@ -184,10 +185,11 @@ def certify_by_sublayers(W, b, solve, *, size=None, time_limit=None, progress=Fa
         totals["lps"] += res.stats.get("lps", 0)
         return res
 
-    if layer.M.rank() < n:
+    if M.rank() < n:
         return finish(run(None), m)  # the plain search answers at once (a null vector)
     k = SUBLAYER_FACTOR * n if size is None else int(size)
-    R = sorted(_with_full_rank(layer.M, spread_rows(A, k)))
+    R = sorted(_with_full_rank(M, spread_rows(A, k)))
+    layer = None
     while 2 * len(R) <= m:
         if progress:
             print(f"dss: sub-layer of {len(R)} of {m} rows", file=sys.stderr, flush=True)
@@ -195,8 +197,9 @@ def certify_by_sublayers(W, b, solve, *, size=None, time_limit=None, progress=Fa
         if sub.status == "unknown":
             return finish(_relabel(sub, m, n), len(R))
         if sub.status == "injective":
-            out = _lift_proof(sub, R, layer, W, b)
+            out = _lift_proof(sub, R, M, W, b)
             return finish(out, len(R))
+        layer = layer or ExactLayer(W, b)
         out, spoilers = _lift_witness(sub, R, layer, W, b)
         if out is not None:
             return finish(out, len(R))
@@ -228,7 +231,7 @@ def _relabel(res, m, n):
     return res
 
 
-def _lift_proof(sub, R, layer, W, b):
+def _lift_proof(sub, R, M, W, b):
     """The sub-layer's proof in the row numbering of the whole layer, checked on the whole layer."""
     from ..verify.evidence import Dependency
 
@@ -236,10 +239,10 @@ def _lift_proof(sub, R, layer, W, b):
     minor = [R[i] for i in sub.proof.minor]
     hints = {}
     for F, h in (sub.proof.hints or {}).items():
-        flat = layer.M.closure([R[i] for i in bits(F)])  # the same flat, seen by the whole layer
+        flat = M.closure([R[i] for i in bits(F)])  # the same flat, seen by the whole layer
         hints[mask(flat)] = h
     t = time.perf_counter()
-    m, n = layer.m, layer.n
+    m, n = M.m, M.n
     msg = (f"Proof on a sub-layer of {len(R)} of the {m} rows (a proof for some rows is one for the "
            f"layer): a nonsingular minor and {len(deps)} dependencies that no flat of rank < n "
            "meets all of.")
