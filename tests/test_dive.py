@@ -21,3 +21,19 @@ def test_dive_with_biases_and_integer_rows():
         b = rng.integers(-1, 2, size=30)
         res = dss.certify(W, b)
         assert res.status in ("injective", "not_injective") and dss.check(res, W, b)
+
+
+def test_extend_by_several_rows_equals_one_at_a_time():
+    from dsssolver.exact.matroid import RowMatroid
+
+    rng = np.random.default_rng(2)
+    for _ in range(60):
+        m, n = int(rng.integers(2, 12)), int(rng.integers(1, 6))
+        W = rng.integers(-2, 3, size=(m, n)) * rng.integers(0, 2, size=(m, 1))  # zero rows too
+        M = RowMatroid(W)
+        rows = [int(i) for i in rng.integers(0, m, size=int(rng.integers(1, m + 1)))]
+        one = M.root()
+        for r in rows:
+            one = M.extend(one, (r,))
+        many = M.extend(M.root(), rows)
+        assert many[0] == one[0] == M.closure_exact(rows) and len(many[1]) == M.rank(rows)

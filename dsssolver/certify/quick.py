@@ -90,16 +90,13 @@ def dive(tree, grow=0.25):
 
 
 def _grow(M, state, violation, k):
-    """``state`` with up to ``k`` more rank from the most violated rows, keeping rank <= n - 1
+    """``state`` with up to ``k`` of the most violated rows added, keeping rank <= n - 1
     (None if no row can be added)."""
-    flat, n = state[0], M.n
-    added = 0
-    for i in np.argsort(-violation, kind="stable"):
-        i = int(i)
-        if added >= k or len(state[1]) >= n - 1 or violation[i] <= 0:
-            break
-        if i not in flat:
-            before = len(state[1])
-            state = M.extend(state, (i,))
-            added += len(state[1]) > before
-    return state if added else None
+    flat, rank = state[0], len(state[1])
+    k = min(k, M.n - 1 - rank)
+    rows = [int(i) for i in np.argsort(-violation, kind="stable")[: k + len(flat)]
+            if violation[i] > 0 and int(i) not in flat][:k]
+    if not rows:
+        return None
+    state = M.extend(state, rows)  # one flat computation for all of them
+    return state if len(state[1]) > rank else None

@@ -236,26 +236,40 @@ class RowMatroid:
         return self._zero_rows, (), np.eye(self.n, dtype=np.int64)
 
     def extend(self, state, rows):
-        """The state of the flat spanned by ``state``'s flat and ``rows``."""
+        """The state of the flat spanned by ``state``'s flat and ``rows``.
+
+        With several rows the flat is found once at the end (each row only
+        updates the modular complement), unless a row's residue is zero and the
+        current flat must tell whether it was in the span already.
+        """
         flat, basis, N = state
+        stale = False
         for s in rows:
             if s in flat:
                 continue
-            basis = basis + (s,)
             if N is None:  # exact mode (see below)
+                basis = basis + (s,)
                 flat = self.closure_exact(basis)
                 continue
             c = (self._Mp[s] @ N) % PRIME
             nz = np.flatnonzero(c)
             if nz.size == 0:
+                if stale:  # perhaps s joined the span through the rows just added
+                    flat, stale = self._flat_of(basis, N), False
+                    if s in flat:
+                        continue
                 # s is outside the flat yet dependent modulo p: the modular
                 # shortcut is unsound from here on, so stay exact in this subtree
+                basis = basis + (s,)
                 N = None
                 flat = self.closure_exact(basis)
                 continue
+            basis = basis + (s,)
             k = nz[0]
             factor = (c * pow(int(c[k]), -1, PRIME)) % PRIME
             N = np.delete((N - np.outer(N[:, k], factor)) % PRIME, k, axis=1)
+            stale = True
+        if stale:
             flat = self._flat_of(basis, N)
         return flat, basis, N
 
