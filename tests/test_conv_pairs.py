@@ -10,7 +10,7 @@ import dsssolver as dss
 from dsssolver.conv import ConvLayer, StridedConv, certify_conv_pairs, find_pairs
 from dsssolver.conv.dcgan import certify_network_pairs, injective_dcgan, to_torch
 from dsssolver.conv.modp import PRIMES, full_column_rank, residues
-from dsssolver.conv.structure import _rank_dense, _rank_frequency, _rank_transfer
+from dsssolver.conv.structure import _dense_blocks, _rank_dense, _rank_frequency, _rank_transfer
 from dsssolver.exact import RowMatroid
 
 P = PRIMES[0]
@@ -118,6 +118,15 @@ def test_pairs_agree_with_the_full_operator_and_the_checker():
         else:
             assert res.status == "unknown"
     assert ("injective", "injective") in verdicts and ("unknown", "not_injective") in verdicts
+
+
+def test_dense_blocks_match_the_sparse_operator():
+    rng = np.random.default_rng(5)
+    for transposed in (False, True):
+        for s, p in ((1, 0), (2, 1), (2, 0), (3, 1)):
+            K = rng.standard_normal((3, 2, 4, 4))
+            C = StridedConv(K, None, (3 if transposed else 2, 5, 6), s, p, 0, transposed)
+            assert np.array_equal(_dense_blocks(C), C.matrix()[0].toarray())
 
 
 def test_rank_methods_agree_with_exact_ranks():

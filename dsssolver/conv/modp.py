@@ -102,10 +102,12 @@ def _lowest_exponent(A):
     return int((ex.astype(np.int64) - 53 + tz).min())
 
 
-def eliminate(A, k, p, pivot_rows=None):
+def eliminate(A, k, p, pivot_rows=None, perm=None):
     """Gaussian elimination of the first ``k`` columns of ``A`` modulo ``p``, in place.
 
-    Pivots are taken from the first ``pivot_rows`` rows (default: all).  On
+    Pivots are taken from the first ``pivot_rows`` rows (default: all).  Row
+    swaps are applied to ``perm`` too when it is given (an index array), so that
+    ``perm[:k]`` are then the original rows of the pivots.  On
     success ``A[k:, k:]`` holds the Schur complement: the rows that were not
     pivots, with the first ``k`` columns eliminated.  Recursive (Toledo's LU
     with partial pivoting), so nearly all the work is exact BLAS products.
@@ -120,7 +122,7 @@ def eliminate(A, k, p, pivot_rows=None):
     npiv = m if pivot_rows is None else pivot_rows
     if k > npiv:
         return False
-    if not _lu(A, 0, k, npiv, p):
+    if not _lu(A, 0, k, npiv, p, perm):
         return False
     if k < n:
         _trsm(A, 0, k, slice(k, n), p)
@@ -152,7 +154,7 @@ def _mulsub(A, where, L, U, p):
     A[where] = acc
 
 
-def _lu(A, c0, c1, npiv, p):
+def _lu(A, c0, c1, npiv, p, perm=None):
     """Factor columns c0..c1-1 (rows c0..m-1), pivots from rows < npiv; whole rows are swapped."""
     if c1 - c0 <= _BASE:
         for c in range(c0, c1):
@@ -162,6 +164,8 @@ def _lu(A, c0, c1, npiv, p):
             r = c + int(nz[0])
             if r != c:
                 A[[c, r]] = A[[r, c]]
+                if perm is not None:
+                    perm[[c, r]] = perm[[r, c]]
             inv = pow(int(A[c, c]) % p, p - 2, p)
             A[c + 1:, c] = _mod(A[c + 1:, c] * inv, p)
             if c + 1 < c1:
@@ -169,11 +173,11 @@ def _lu(A, c0, c1, npiv, p):
                     A[c + 1:, c + 1:c1] - np.outer(A[c + 1:, c], A[c, c + 1:c1]), p)
         return True
     mid = (c0 + c1) // 2
-    if not _lu(A, c0, mid, npiv, p):
+    if not _lu(A, c0, mid, npiv, p, perm):
         return False
     _trsm(A, c0, mid, slice(mid, c1), p)
     _mulsub(A, (slice(mid, None), slice(mid, c1)), A[mid:, c0:mid], A[c0:mid, mid:c1], p)
-    return _lu(A, mid, c1, npiv, p)
+    return _lu(A, mid, c1, npiv, p, perm)
 
 
 def _trsm(A, r0, r1, cols, p):

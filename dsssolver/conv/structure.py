@@ -28,10 +28,12 @@ rank mod p proves full column rank over Q.  Three ways, chosen by the layer:
   ``Phi = -N^-1 M``, so ``A`` has full column rank iff ``[T; B Phi^(H-1)]`` has
   (``c_in W`` columns: a few dense products instead of one huge matrix).
 
-For small layers (``n <= certificate_limit``) the argument is also written as a
-proof the independent checker accepts: a nonsingular minor of ``A``'s rows and
-one dependency ``(lam, 1)`` per pair of rows; a flat of rank < n meets every pair
-only if it holds every pair's direction, whose span is ``R^n``.
+For layers up to ``n <= certificate_limit`` the argument is also written as a
+proof the independent checker accepts: a minor of ``n`` rows of ``A`` (the pivots
+of the elimination, nonsingular) and, for each, the dependency ``(lam, 1)`` of
+its pair; a flat of rank < n meeting every pair holds the minor's n independent
+rows, so there is none.  The checker recognises this shape and verifies it with
+one modular determinant (``verify/pairs.py``).
 
 Examples
 --------
@@ -52,7 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidInputError
-from ..layers import conv_transpose2d, conv2d
+from ..layers import conv2d, conv_transpose2d
 from .layer import ConvLayer, from_torch_conv
 from .modp import PRIMES, eliminate, full_column_rank, prime_with_roots, residues, root_of_unity
 from .modp import _mod
@@ -272,11 +274,31 @@ def _residue_operator(C, p, shape=None):
     """
     K = residues(_kernel(C), p)
     if isinstance(C, ConvLayer):
-        R = ConvLayer(K, None, C.input_shape, C.padding, C.boundary)
-    else:
-        R = StridedConv(K, None, shape or C.input_shape, C.stride, C.padding, C.output_padding,
-                        C.transposed)
-    return R.matrix()[0].toarray()
+        return ConvLayer(K, None, C.input_shape, C.padding, C.boundary).matrix()[0].toarray()
+    R = StridedConv(K, None, shape or C.input_shape, C.stride, C.padding, C.output_padding,
+                    C.transposed)
+    return _dense_blocks(R)
+
+
+def _dense_blocks(R):
+    """The dense matrix of a :class:`StridedConv`, one channel block per (pixel, tap).
+
+    The same matrix as ``R.matrix()`` (the tests compare them), built without the
+    sparse matrix's per-entry index arrays, which dominate at DCGAN sizes.
+    """
+    (c_out, Ho, Wo), (c_in, H, W) = R.output_shape, R.input_shape
+    s, p, K = R.stride, R.padding, R.weight
+    A = np.zeros((c_out * Ho * Wo, c_in * H * W))
+    co, ci = np.arange(c_out) * Ho * Wo, np.arange(c_in) * H * W
+    kh, kw = K.shape[2:]
+    small = (H, W) if R.transposed else (Ho, Wo)  # the side whose pixels a tap starts from
+    for u, v, ty, tx in np.ndindex(small[0], small[1], kh, kw):
+        a, b = s * u - p + ty, s * v - p + tx  # the pixel on the other side
+        if R.transposed and 0 <= a < Ho and 0 <= b < Wo:
+            A[np.ix_(co + a * Wo + b, ci + u * W + v)] = K[:, :, ty, tx].T
+        elif not R.transposed and 0 <= a < H and 0 <= b < W:
+            A[np.ix_(co + u * Wo + v, ci + a * W + b)] = K[:, :, ty, tx]
+    return A
 
 
 def _rank_dense(C, p):
@@ -359,10 +381,15 @@ _RANK = {"dense": _rank_dense, "frequency": _rank_frequency, "transfer": _rank_t
 
 
 def _checked_proof(layer, C, found, p):
-    """The pair argument as checker evidence for the full operator (small layers)."""
-    from fractions import Fraction
+    """The pair argument as checker evidence for the full operator.
 
-    import flint
+    The minor is the pivot rows of an elimination of the C part modulo p (one
+    row per pivot, nonsingular mod p); each minor row brings its pair as a
+    dependency ``(lam, 1)``.  That is the shape :func:`dsssolver.check` verifies
+    without a search (``verify/pairs.py``): a flat meeting every pair holds the
+    minor's rows.
+    """
+    from fractions import Fraction
 
     from ..verify import CertifyResult, Dependency, Proof, check
 
@@ -370,15 +397,15 @@ def _checked_proof(layer, C, found, p):
     Wd = W.toarray()
     per = Wd.shape[0] // len(layer.bias)  # output positions per channel
     A = _residue_operator(C, p)
-    R, _ = flint.nmod_mat(A.T.astype(np.int64).tolist(), p).rref()  # pivots = independent rows
-    minor = []
-    for r in range(R.nrows()):
-        nz = next((c for c in range(R.ncols()) if int(R[r, c]) != 0), None)
-        if nz is not None:
-            rep = nz // per
-            minor.append(found.pairs[rep][0] * per + nz % per)
-    deps = [Dependency((i * per + q, j * per + q), (lam, Fraction(1)))
-            for i, j, lam in found.pairs for q in range(per) if Wd[i * per + q].any()]
+    perm = np.arange(A.shape[0])
+    if not eliminate(A, A.shape[1], p, perm=perm):
+        return None
+    minor, deps = [], []
+    for r in perm[:A.shape[1]]:
+        i, j, lam = found.pairs[r // per]
+        q = r % per
+        minor.append(int(i * per + q))
+        deps.append(Dependency((int(i * per + q), int(j * per + q)), (lam, Fraction(1))))
     res = CertifyResult("injective", "antiparallel channel pairs and a nonsingular minor of the "
                         "C part", Wd.shape, proof=Proof(minor, deps))
     res.checked = bool(check(res, Wd, b))
