@@ -22,11 +22,10 @@ def test_doctests(mod):
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    """The --quick run, once for the module (about 15 s)."""
-    out = tmp_path_factory.mktemp("thr") / "threshold.quick.json"
-    data = threshold.main(["--quick", "--out", str(out), "--no-progress"])
-    return out, data
+def quick(threshold_quick_run):
+    """The --quick run that ``dss bench threshold --quick`` made (conftest.py)."""
+    out = threshold_quick_run["results"] / "threshold.quick.json"
+    return out, json.loads(out.read_text())
 
 
 def test_quick_run_writes_json_png_and_cache(quick):
@@ -157,6 +156,22 @@ def test_moment_curve_rows_are_on_the_curve():
     for i in range(6):
         rows = order[i:i + 3]
         assert np.sign(np.linalg.det(W[rows])) == np.prod(s[rows])
+
+
+def test_moment_curve_exact_law():
+    """n = 2: the exact law of every symmetric law in general position; n = 3, m = 7: the
+    enumeration against the independent brute force on every sign vector, with other t
+    (the answer depends on the signs only)."""
+    from fractions import Fraction
+
+    for m in (4, 5, 7):
+        assert threshold.moment_curve_exact(2, m) == Fraction(ta.p_exact_n2(m)).limit_denominator()
+    t = np.random.default_rng(5).uniform(-1, 1, 7)
+    base = np.cos(np.outer(np.arccos(t), np.arange(3)))
+    inj = sum(reference_certify(np.array([1.0] + [-1.0 if (b >> k) & 1 else 1.0
+                                                  for k in range(6)])[:, None] * base).status
+              == "injective" for b in range(64))
+    assert threshold.moment_curve_exact(3, 7) == Fraction(inj, 64)
 
 
 def test_dask_cluster_gives_the_same_trials(tmp_path):

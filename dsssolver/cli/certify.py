@@ -14,6 +14,8 @@ __all__ = ["register"]
 
 def run(args):
     W, b = load_layer(args.layer)
+    if args.plot:
+        _plot_preflight(W, b, args.plot)
     with quiet_stdout():
         progress = sys.stderr.isatty() if args.progress is None else args.progress
         res = certify(W, b, time_limit=args.time_limit, node_limit=args.node_limit,
@@ -25,7 +27,40 @@ def run(args):
         print(json.dumps(res.to_json(), indent=1))
     else:
         print(res.summary())
+    if args.plot:
+        _save_plot(W, b, res, args.plot)
     return {"injective": 0, "not_injective": 0}.get(res.status, 3)
+
+
+def _plot_preflight(W, b, path):
+    """Refuse a --plot that cannot be drawn before the (maybe long) search starts."""
+    import numpy as np
+
+    from ..errors import InvalidInputError
+
+    n = np.shape(W)[1] if np.ndim(W) == 2 else None
+    if n not in (2, 3):
+        raise InvalidInputError(f"--plot draws layers with n = 2 or 3 columns, this one has n = {n}")
+    if n == 3 and b is not None and np.any(np.asarray(b, dtype=float) != 0):
+        raise InvalidInputError("--plot draws n = 3 layers only with b = 0 (on the sphere)")
+    try:
+        import matplotlib
+    except ImportError:
+        raise InvalidInputError("--plot needs matplotlib: pip install 'dsssolver[plot]'") from None
+    matplotlib.use("Agg")  # files only, no display needed
+    if not path.lower().endswith((".png", ".pdf", ".svg")):
+        raise InvalidInputError(f"--plot: {path!r} should end in .png, .pdf or .svg")
+
+
+def _save_plot(W, b, res, path):
+    import matplotlib.pyplot as plt
+
+    from ..plot import plot_layer
+
+    ax = plot_layer(W, b, result=res)
+    ax.figure.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(ax.figure)
+    print(f"plot written to {path}", file=sys.stderr)
 
 
 def register(sub):
@@ -42,4 +77,7 @@ def register(sub):
                    help="run the search on a Dask cluster: its scheduler's address (needs dask)")
     c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="a progress line on stderr every second (default: when stderr is a terminal)")
+    c.add_argument("--plot", metavar="FILE",
+                   help="also draw the arrangement (n = 2 or 3) to FILE (.png, .pdf, .svg; "
+                        "needs matplotlib, the plot extra)")
     c.set_defaults(func=run)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 
+from . import bench as _bench
 from . import certify as _certify
 from . import check as _check
 from . import invert as _invert
@@ -14,7 +15,7 @@ from ._common import Parser, UsageError
 __all__ = ["main"]
 
 #: The sub-command modules, each with ``register(subparsers)``; the order is the help's order.
-COMMANDS = (_certify, _check, _invert)
+COMMANDS = (_certify, _check, _invert, _bench)
 
 
 def build_parser():

@@ -1,0 +1,16 @@
+"""The benchmark suite that ``dss bench`` and ``python -m benchmarks`` run.
+
+Each entry: the script (in this folder), one line on what it measures, and the name of its
+JSON in ``results/`` (``{q}`` is ``.quick`` under ``--quick``) when the script takes
+``--out`` (None: the script always writes to ``results/`` itself).  Every script takes
+``--quick``.  ``highspy_version_bench.py`` needs two prepared virtual environments and is
+run by hand, not from here.
+"""
+SUITE = {
+    "certify": {"script": "certify_bench.py", "out": "certify_bench{q}.json",
+                "about": "dss.certify against brute force, big-M MILPs and data-depth"},
+    "threshold": {"script": "threshold.py", "out": "threshold{q}.json",
+                  "about": "the injectivity threshold of random layers, m*(W) per trial"},
+    "invert": {"script": "invert_bench.py", "out": None,
+               "about": "LP inversion of generators against gradient descent"},
+}
