@@ -52,11 +52,25 @@ def generator_rows(gen_kwargs, use_torch, label):
                      "status": res.status, "rank_method": res.stats.get("rank_method"),
                      "prime": res.stats.get("prime"), "pairs": res.stats.get("pairs"),
                      "near_pairs": res.stats.get("near_pairs"),
-                     "seconds": round(res.stats["seconds"], 3), "message": res.message})
+                     "seconds": round(res.stats["seconds"], 3),
+                     "cpu_seconds": round(res.stats["cpu_seconds"], 3), "message": res.message})
         print(f"{label} layer {k}: {rows[-1]['m']}x{rows[-1]['n']} {res.status} "
-              f"{res.stats['seconds']:.2f} s", flush=True)
+              f"{res.stats['seconds']:.2f} s ({res.stats['cpu_seconds']:.2f} s CPU)", flush=True)
     return {"label": label, "read_from": "torch nn.Sequential" if use_torch else "numpy",
             "generator": gen_kwargs, "total_seconds": round(total, 3), "layers": rows}
+
+
+def dense_first_layer(gen_kwargs, time_limit):
+    """The generator's first ReLU layer (the only one whose dense matrix is small) through
+    dss.certify on its full dense operator, for comparison with the structural certificate."""
+    layer = injective_dcgan(**gen_kwargs)[0][0]
+    W, b = layer.matrix()
+    t = time.perf_counter()
+    res = dss.certify(W.toarray(), b, time_limit=time_limit)
+    secs = time.perf_counter() - t
+    print(f"dense dss.certify, first layer {W.shape}: {res.status} {secs:.2f} s", flush=True)
+    return {"shape": list(W.shape), "n": W.shape[1], "status": res.status,
+            "seconds": round(secs, 3), "message": res.message}
 
 
 def small_layers(rng):
@@ -123,8 +137,12 @@ def plot(doc, png):
         a1.plot([r["n"] for r in relu], [r["seconds"] for r in relu], "o-",
                 label=f"{run['label']} ({run['read_from']})")
         for r in relu:
-            a1.annotate(f"{r['m']}x{r['n']}\n{r['rank_method']}", (r["n"], r["seconds"]),
-                        fontsize=7, textcoords="offset points", xytext=(4, 4))
+            a1.annotate(f"{r['m']}x{r['n']}\n{r['rank_method'] or r['status']}",
+                        (r["n"], r["seconds"]), fontsize=7, textcoords="offset points", xytext=(4, 4))
+    d = doc.get("dense_first_layer")
+    if d:
+        a1.plot([d["n"]], [d["seconds"]], "s", color="k",
+                label=f"dss.certify on the dense first layer: {d['status']}")
     a1.set_xscale("log")
     a1.set_xlabel("layer input dimension n")
     a1.set_ylabel("seconds (certify_conv_pairs)")
@@ -134,7 +152,8 @@ def plot(doc, png):
     ns = [r["shape"][1] for r in sm]
     a2.loglog(ns, [r["pairs_seconds"] for r in sm], "o", label="pairs + exact rank")
     a2.loglog(ns, [r["full_seconds"] for r in sm], "s", label="dss.certify, full operator")
-    t4 = [(r["shape"][1], r["theorem4"]["seconds"]) for r in sm if r["theorem4"]]
+    t4 = [(r["shape"][1], r["theorem4"]["seconds"]) for r in sm
+          if r["theorem4"] and r["theorem4"]["status"] == "injective"]
     if t4:
         a2.loglog(*zip(*t4), "^", label="Theorem 4 (certify_conv)")
     a2.set_xlabel("n")
@@ -163,6 +182,7 @@ def main(argv=None):
                                            note="shared machine: other jobs ran alongside"),
            "generators": [generator_rows(dict(big, s2=0.5), use_torch, "s^2 = 1/2"),
                           generator_rows(dict(big, s2=0.7), False, "s^2 = 0.7 (rounded)")],
+           "dense_first_layer": dense_first_layer(big, 6 * args.time_limit),
            "small": small_rows(np.random.default_rng(0), args.time_limit)}
     out = args.out + (".quick" if args.quick else "")
     with open(out + ".json", "w") as fh:

@@ -115,6 +115,7 @@ def test_pairs_agree_with_the_full_operator_and_the_checker():
         if res.status == "injective":
             assert full.status == "injective", layer
             assert res.full.checked and dss.check(res.full, W.toarray(), b)
+            assert dss.check_conv(res, layer)
         else:
             assert res.status == "unknown"
     assert ("injective", "injective") in verdicts and ("unknown", "not_injective") in verdicts

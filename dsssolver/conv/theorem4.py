@@ -181,9 +181,10 @@ def check_conv(result, layer):
     """Re-check the evidence of a :class:`ConvCertifyResult` for ``layer`` exactly.
 
     "theorem4": the box fits (``O <= P <= N``) and the reduced layer's evidence
-    passes :func:`dsssolver.check`; "full": the full operator's evidence
-    passes.  Other methods and "unknown" carry no checkable evidence here
-    (False).
+    passes :func:`dsssolver.check`; "full", and "pairs" with a proof built
+    (``certificate_limit``): the full operator's evidence passes.  A "pairs"
+    result without a proof (its rank shown modulo p only) and "unknown" carry
+    no evidence to check here (False).
     """
     from .. import check
 
@@ -193,7 +194,8 @@ def check_conv(result, layer):
         except ValueError:
             return False
         return bool(check(result.reduced, W, b))
-    if result.method == "full" and result.status != "unknown":
+    if result.method in ("full", "pairs") and result.full is not None \
+            and result.status != "unknown":
         W, b = layer.matrix()
         return bool(check(result.full, W.toarray(), b))
     return False
