@@ -53,24 +53,47 @@ class ExactLayer:
         row scaling changes no sign pattern, so LP answers mean the same).
     """
 
-    def __init__(self, W, b):
+    def __init__(self, W, b, domain=None):
+        self.domain = domain  # a DomainRows, or None for all of R^n
         self.Wq = fraction_matrix(W)
         self.bq = [to_fraction(v) for v in b]
         self.m, self.n = len(self.Wq), len(self.Wq[0])
         self.M = RowMatroid(self.Wq)
         # rows [w_i, b_i] scaled to integers, for exact signs without Fractions
         self.aug, self.aug_scales = integer_rows([row + [bi] for row, bi in zip(self.Wq, self.bq)])
-        A = np.array([_float_row(row + [bi]) for row, bi in zip(self.Wq, self.bq)], dtype=float)
+        A = float_rows([row + [bi] for row, bi in zip(self.Wq, self.bq)])
         self.Wf, self.bf = A[:, : self.n], A[:, self.n]
 
     # ------------------------------------------------------------ witnesses
     def witness_near(self, point):
         """``(x1, x2, active)`` with ``f(x1) = f(x2)``, or None if the cell at ``point`` is full rank.
 
-        ``point`` may be floats (read exactly) or Fractions.
+        ``point`` may be floats (read exactly) or Fractions.  On a domain the
+        point is first pulled a little towards the domain's interior point
+        (exactly), so that both witness points lie inside the domain; the
+        smallest pull that works is taken.
         """
-        n = self.n
         x0 = [to_fraction(v) for v in point]
+        D = self.domain
+        if D is None:
+            return self._witness_at(x0)
+        for k in (40, 20, 10, 5, 2, 1):
+            z = D.pull_inside(x0, Fraction(1, 2 ** k))
+            if D.contains(z, strictly=True):
+                found = self._witness_at(z)
+                if found is not None:
+                    return found
+        return None
+
+    def witness_along(self, v):
+        """``(x1, x2)``: for a null vector ``v`` of W, a point and a step along ``v`` (inside the
+        domain, if any)."""
+        x1 = [Fraction(0)] * self.n if self.domain is None else list(self.domain.interior)
+        eps = Fraction(1) if self.domain is None else self.domain.step_bound(x1, v) / 2
+        return x1, [a + eps * c for a, c in zip(x1, v)]
+
+    def _witness_at(self, x0):
+        n = self.n
         D = 1
         for q in x0:
             D = math.lcm(D, q.denominator)
@@ -80,8 +103,9 @@ class ExactLayer:
         if len(active) >= n and self.M.rank(active) >= n:
             return None
         v = self.M.null_vector(active)  # one vector: far cheaper than a null space basis
-        # a safe step: rows that are off stay off along x0 + eps v
-        bound = Fraction(1)
+        # a safe step: rows that are off stay off along x0 + eps v (and x0 + eps v stays
+        # in the domain, where x0 is strictly inside)
+        bound = Fraction(1) if self.domain is None else self.domain.step_bound(x0, v)
         for i in range(self.m):
             if vals[i] < 0:
                 d = sum(a * c for a, c in zip(self.aug[i], v) if c)  # (w_i . v) times the row scale
@@ -94,58 +118,79 @@ class ExactLayer:
         return x0, x2, active
 
     # --------------------------------------------------------- dependencies
-    def dependency_on(self, support):
-        """The exact dependency on rows ``support``, if their null space is one ray in y >= 0.
+    def dependency_on(self, support, domain_support=()):
+        """The exact dependency on rows ``support`` (and domain rows ``domain_support``), if
+        their null space is one ray in y >= 0 with some y_i > 0 on ``support``.
 
         An irreducible infeasible subsystem always qualifies: two independent
         multiplier vectors would combine into one with a smaller support.
-        Works on the integer rows ``aug_i = s_i [w_i, b_i]``: ``z`` with
-        ``sum z_i aug_i[:n] = 0`` and ``sum z_i aug_i[n] >= 0`` gives the
-        multipliers ``y_i = z_i s_i``, returned as coprime integers.
+        Works on the integer rows ``aug_i = s_i [w_i, b_i]`` (and the domain's
+        ``[a_k, -c_k]`` likewise): ``z`` with ``sum z_i aug_i[:n] = 0`` and
+        ``sum z_i aug_i[n] >= 0`` gives the multipliers ``y_i = z_i s_i``,
+        returned as coprime integers.
         """
         S = [int(i) for i in support]
+        K = [int(k) for k in domain_support] if self.domain is not None else []
         if not S:
             return None
+        vecs = [self.aug[i] for i in S] + [self.domain.aug[k] for k in K]
         n = self.n
-        A = flint.fmpz_mat([[self.aug[i][j] for i in S] for j in range(n)])
-        X, k = A.nullspace()
+        X, k = flint.fmpz_mat([[v[j] for v in vecs] for j in range(n)]).nullspace()
         if k != 1:
             return None
-        z = [int(X[r, 0]) for r in range(len(S))]
+        z = [int(X[r, 0]) for r in range(len(vecs))]
         if all(v <= 0 for v in z):
             z = [-v for v in z]
-        if any(v < 0 for v in z) or not any(z):
+        if any(v < 0 for v in z) or not any(z[: len(S)]):
             return None
-        if sum(v * self.aug[i][n] for i, v in zip(S, z)) < 0:
+        if sum(v * vec[n] for v, vec in zip(z, vecs)) < 0:
             return None
-        rows = sorted((i, v) for i, v in zip(S, z) if v)
-        den = 1
-        for i, _ in rows:
-            den = math.lcm(den, self.aug_scales[i].denominator)
-        num = [v * self.aug_scales[i].numerator * (den // self.aug_scales[i].denominator)
-               for i, v in rows]
-        g = 0
-        for v in num:
-            g = math.gcd(g, v)
-        return Dependency(tuple(i for i, _ in rows), tuple(Fraction(v // g) for v in num))
+        scales = [self.aug_scales[i] for i in S] + [self.domain.scales[k] for k in K]
+        mult = [v * sc for v, sc in zip(z, scales)]  # exact multipliers of [w_i, b_i], [a_k, -c_k]
+        g = _gcd_fractions([q for q in mult if q])
+        y = {i: q / g for i, q in zip(S, mult) if q}
+        u = {kk: q / g for kk, q in zip(K, mult[len(S):]) if q}
+        return _make_dependency(y, u)
 
     def dependency_from(self, y):
-        """A Dependency from exact multipliers ``{row: y}``, if they are one."""
-        return self._dependency(y, verify_rows=True)
+        """A Dependency from exact multipliers ``{row: y}`` (keys ``m + k`` for domain row ``k``),
+        if they are one (every condition is verified here, exactly)."""
+        if any(v < 0 for v in y.values()):
+            return None
+        ys = {i: v for i, v in y.items() if v and i < self.m}
+        us = {i - self.m: v for i, v in y.items() if v and i >= self.m}
+        if not ys or (us and self.domain is None):
+            return None
+        g = _gcd_fractions(list(ys.values()) + list(us.values()))
+        ys = {i: v / g for i, v in ys.items()}
+        us = {k: v / g for k, v in us.items()}
+        D = self.domain
+        for j in range(self.n):
+            total = sum(q * self.Wq[i][j] for i, q in ys.items())
+            total += sum(q * D.Aq[k][j] for k, q in us.items()) if us else 0
+            if total != 0:
+                return None
+        bias = sum(q * self.bq[i] for i, q in ys.items())
+        bias -= sum(q * D.cq[k] for k, q in us.items()) if us else 0
+        if bias < 0:
+            return None
+        return _make_dependency(ys, us)
 
-    def _dependency(self, y, verify_rows):
-        rows = sorted(i for i, v in y.items() if v != 0)
-        if not rows or any(y[i] < 0 for i in rows):
-            return None
-        g = _gcd_fractions([y[i] for i in rows])
-        mult = [y[i] / g for i in rows]
-        if verify_rows:
-            for j in range(self.n):
-                if sum(q * self.Wq[i][j] for i, q in zip(rows, mult)) != 0:
-                    return None
-        if sum(q * self.bq[i] for i, q in zip(rows, mult)) < 0:
-            return None
-        return Dependency(tuple(rows), tuple(mult))
+
+def _make_dependency(y, u):
+    rows = sorted(y)
+    drows = sorted(u)
+    if drows:
+        return Dependency(tuple(rows), tuple(y[i] for i in rows), tuple(drows),
+                          tuple(u[k] for k in drows))
+    return Dependency(tuple(rows), tuple(y[i] for i in rows))
+
+
+def float_rows(rows):
+    """Rows of Fractions as a float64 array, each scaled by a power of two where needed to stay
+    in float range (:func:`_float_row`)."""
+    n = len(rows[0]) if rows else 0
+    return np.array([_float_row(r) for r in rows], dtype=float).reshape(len(rows), n)
 
 
 def _float_row(row):

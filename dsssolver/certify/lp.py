@@ -32,6 +32,14 @@ from .._highs import Model, csr, new_highs, pass_lp
 __all__ = ["StrictLP", "FarkasLP", "ElasticLP", "LPOutcome"]
 
 
+def _domain_rows(domain, n):
+    """The domain's float rows ``[a_k, -c_k]`` (k x (n + 1)), power-of-two scaled; empty if none."""
+    if domain is None:
+        return np.zeros((0, n + 1))
+    A = np.asarray(domain, dtype=float)
+    return _pow2_rows(A[:, :n], A[:, n])
+
+
 def _pow2_rows(W, b):
     """Rows ``[w_i, b_i]`` scaled by a power of two to max-norm in [0.5, 1).
 
@@ -54,11 +62,14 @@ class LPOutcome(NamedTuple):
         ``x / s`` for a feasible strict system (a point of the open cell).
     support : ndarray or None
         Rows with a non-zero dual (Farkas support) when infeasible.
+    domain_support : ndarray or None
+        Domain rows with a non-zero dual, likewise.
     """
 
     status: str
     point: np.ndarray | None = None
     support: np.ndarray | None = None
+    domain_support: np.ndarray | None = None
 
 
 class ElasticOutcome(NamedTuple):
@@ -80,23 +91,28 @@ class StrictLP(Model):
         ``t*`` above this counts as "solvable"; the caller re-checks exactly.
     dual_tol : float
         Duals below this times the largest are left out of the support.
+    domain : ndarray, shape (k, n + 1), optional
+        Rows ``[a_k, -c_k]`` of a domain ``A x <= c``: always in the system, non-strictly.
     """
 
-    def __init__(self, W, b, margin_tol=1e-9, dual_tol=1e-10):
+    def __init__(self, W, b, margin_tol=1e-9, dual_tol=1e-10, domain=None):
         rows = _pow2_rows(np.asarray(W, dtype=float), np.asarray(b, dtype=float))
         self.m, self.n = m, n = W.shape
+        dom = _domain_rows(domain, n)
         self.margin_tol = margin_tol
         self.dual_tol = dual_tol
         # columns x (n), s, t; layer rows [w_i, b_i, 1] . (x, s, t) <= 0, then -s + t <= 0
-        # (which keeps s >= t > 0 when the system is solvable); maximise t
-        A = np.zeros((m + 1, n + 2))
+        # (which keeps s >= t > 0 when the system is solvable), then the domain's
+        # [a_k, -c_k, 0] . (x, s, t) <= 0; maximise t
+        A = np.zeros((m + 1 + len(dom), n + 2))
         A[:m, : n + 1] = rows
         A[:m, n + 1] = 1.0
         A[m, n:] = (-1.0, 1.0)
+        A[m + 1:, : n + 1] = dom
         h = new_highs()
         pass_lp(h, *csr(A), n + 2, cost=np.r_[np.zeros(n + 1), -1.0],
                 col_lo=np.r_[np.full(n + 1, -1.0), -_INF], col_up=np.ones(n + 2),
-                row_lo=np.full(m + 1, -_INF), row_up=np.zeros(m + 1))
+                row_lo=np.full(len(A), -_INF), row_up=np.zeros(len(A)))
         super().__init__(h, rows=np.arange(m, dtype=np.int32), cols=None,
                          row_upper=np.zeros(m), col_upper=(), cost=())
 
@@ -110,11 +126,14 @@ class StrictLP(Model):
         t = col[-1]
         if t > self.margin_tol:
             return LPOutcome("feasible", point=col[: self.n] / col[self.n])
-        duals = np.abs(np.asarray(sol.row_dual)[: self.m])
+        all_duals = np.abs(np.asarray(sol.row_dual))
+        duals = all_duals[: self.m]
         duals[~active] = 0.0
-        scale = duals.max() if duals.size else 0.0
-        support = np.nonzero(duals > self.dual_tol * max(scale, 1.0))[0]
-        return LPOutcome("infeasible", support=support)
+        dom = all_duals[self.m + 1:]
+        scale = max(duals.max(initial=0.0), dom.max(initial=0.0))
+        cut = self.dual_tol * max(scale, 1.0)
+        return LPOutcome("infeasible", support=np.nonzero(duals > cut)[0],
+                         domain_support=np.nonzero(dom > cut)[0])
 
 
 class FarkasLP(Model):
@@ -133,21 +152,25 @@ class FarkasLP(Model):
     empty.  Rows are scaled to unit max-norm, which only rescales ``y``.
     """
 
-    def __init__(self, W, b, excluded_cost=1e-2, support_tol=1e-9):
+    def __init__(self, W, b, excluded_cost=1e-2, support_tol=1e-9, domain=None):
         A = _pow2_rows(np.asarray(W, dtype=float), np.asarray(b, dtype=float))
         self.m, self.n = m, n = W.shape
+        dom = _domain_rows(domain, n)
         self.excluded_cost = excluded_cost
         self.support_tol = support_tol
-        # columns y_0..y_{m-1}, z; rows: n rows W^T y = 0, b^T y - z = 0, 1^T y = 1
-        dense = np.zeros((n + 2, m + 1))
+        # columns y_0..y_{m-1}, z, u_0..u_{k-1} (domain rows, cost 0); rows: n rows
+        # W^T y + A^T u = 0, b^T y - c^T u - z = 0, 1^T y = 1
+        k = len(dom)
+        dense = np.zeros((n + 2, m + 1 + k))
         dense[:n, :m] = A[:, :n].T
         dense[n, :m] = A[:, n]
         dense[n, m] = -1.0
         dense[n + 1, :m] = 1.0
+        dense[: n + 1, m + 1:] = dom.T
         rhs = np.r_[np.zeros(n + 1), 1.0]
         h = new_highs()
-        pass_lp(h, *csr(dense), m + 1, cost=np.r_[np.ones(m), 0.0], col_lo=np.zeros(m + 1),
-                col_up=np.full(m + 1, _INF), row_lo=rhs, row_up=rhs)
+        pass_lp(h, *csr(dense), m + 1 + k, cost=np.r_[np.ones(m), np.zeros(k + 1)],
+                col_lo=np.zeros(m + 1 + k), col_up=np.full(m + 1 + k, _INF), row_lo=rhs, row_up=rhs)
         cols = np.arange(m, dtype=np.int32)
         super().__init__(h, rows=None, cols=cols, row_upper=(), col_upper=np.full(m, _INF),
                          cost=np.ones(m))
@@ -169,10 +192,12 @@ class FarkasLP(Model):
             return LPOutcome("feasible")
         if status != _OPTIMAL:
             return LPOutcome("error")
-        y = np.asarray(self.h.getSolution().col_value)[: self.m]
-        y = np.where(flat, 0.0, y)
-        support = np.nonzero(y > self.support_tol * max(y.max(), 1e-300))[0]
-        return LPOutcome("infeasible", support=support)
+        col = np.asarray(self.h.getSolution().col_value)
+        y = np.where(flat, 0.0, col[: self.m])
+        u = col[self.m + 1:]
+        cut = self.support_tol * max(y.max(), u.max(initial=0.0), 1e-300)
+        return LPOutcome("infeasible", support=np.nonzero(y > cut)[0],
+                         domain_support=np.nonzero(u > cut)[0])
 
 
 class ElasticLP(Model):
@@ -190,20 +215,26 @@ class ElasticLP(Model):
     rank-deficient cell quickly on layers that are far from injective.
     """
 
-    def __init__(self, W, b):
+    def __init__(self, W, b, domain=None):
         A = _pow2_rows(np.asarray(W, dtype=float), np.asarray(b, dtype=float))
         self.m, self.n = m, n = W.shape
-        # columns: x (n, free), s >= 1, e (m) >= 0 with cost 1
+        dom = _domain_rows(domain, n)
+        # columns: x (n, free), s >= 1, e (m) >= 0 with cost 1; then the domain's hard rows
+        # a_k . x - c_k s <= 0
         indptr, index, value = csr(A)
         # append -e_i to row i: insert one entry at the end of each row
         index = np.insert(index, indptr[1:], np.arange(n + 1, n + 1 + m, dtype=np.int32))
         value = np.insert(value, indptr[1:], -1.0)
         indptr = indptr + np.arange(m + 1, dtype=np.int32)
+        dp, di, dv = csr(dom)
+        indptr = np.r_[indptr, dp[1:] + indptr[-1]].astype(np.int32)
+        index, value = np.r_[index, di].astype(np.int32), np.r_[value, dv]
+        k = len(dom)
         h = new_highs(presolve=True)
         pass_lp(h, indptr, index, value, n + 1 + m, cost=np.r_[np.zeros(n + 1), np.ones(m)],
                 col_lo=np.r_[np.full(n, -_INF), 1.0, np.zeros(m)],
-                col_up=np.full(n + 1 + m, _INF), row_lo=np.full(m, -_INF),
-                row_up=np.full(m, -1.0))
+                col_up=np.full(n + 1 + m, _INF), row_lo=np.full(m + k, -_INF),
+                row_up=np.r_[np.full(m, -1.0), np.zeros(k)])
         super().__init__(h, rows=np.arange(m, dtype=np.int32), cols=None,
                          row_upper=np.full(m, -1.0), col_upper=(), cost=())
 

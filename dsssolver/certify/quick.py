@@ -62,7 +62,7 @@ def dive(tree, grow=0.25):
     a Witness or None.
     """
     M, layer, n = tree.M, tree.layer, tree.n
-    elp = ElasticLP(layer.Wf, layer.bf)
+    elp = ElasticLP(layer.Wf, layer.bf, domain=None if layer.domain is None else layer.domain.Af)
     tree.extra_models.append(elp)
     state = M.root()
     tried = set()

@@ -40,11 +40,15 @@ def witness_result(layer, x1, x2, why, stats):
     """A checked "not_injective" result, or "unknown" if the witness fails the exact check."""
     from ..verify.check import check_witness
 
-    if layer.m < 2 * layer.n:
+    D = layer.domain
+    if layer.m < 2 * layer.n and D is None:
         why += f"; m = {layer.m} < 2n, never injective (Puthawala et al. 2022, Corollary 2)"
-    ok, msg = check_witness(x1, x2, layer.Wq, layer.bq)
+    if D is not None:
+        why += f" (both inputs in the domain, {D.name})"
+    ok, msg = check_witness(x1, x2, layer.Wq, layer.bq, domain=_domain(layer))
     if not ok:  # cannot happen unless there is a bug; never return unchecked evidence
-        return unknown_result(layer, f"witness failed the exact check ({msg})", stats)
+        reason = f"witness failed the exact check ({msg})"
+        return unknown_result((layer.m, layer.n), reason, {**stats, "reason": reason})
     res = _result(layer, "not_injective", f"Witness found: {why}.", witness=(x1, x2))
     res.checked = True
     res.stats = stats
@@ -67,16 +71,17 @@ def proof_result(layer, used, hints, limits, stats):
         deadline = time.perf_counter() + (deadline - time.time())
     try:
         ok, msg = check_proof(minor, deps, layer.Wq, layer.bq, matroid=layer.M, hints=hints,
-                              deadline=deadline)
+                              deadline=deadline, domain=_domain(layer))
     except CheckTimeout:
         reason = f"time limit {limits.time_limit} s reached during the exact proof check"
-        return unknown_result(layer, reason, stats(reason=reason))
+        return unknown_result((layer.m, layer.n), reason, stats())
     check_seconds = time.perf_counter() - t
     if not ok:
         reason = f"proof failed the exact check ({msg})"
-        return unknown_result(layer, reason, stats(reason=reason))
+        return unknown_result((layer.m, layer.n), reason, stats())
     why = (f"Proof: a nonsingular minor and {_count(len(deps), 'dependency', 'dependencies')} "
-           "that no flat of rank < n meets all of.")
+           "that no flat of rank < n meets all of"
+           + ("." if layer.domain is None else f", on the domain ({layer.domain.name})."))
     return checked_proof_result(layer, Proof(minor, deps, hints), why,
                                 stats(check_seconds=check_seconds))
 
@@ -89,8 +94,10 @@ def checked_proof_result(layer, proof, message, stats):
     return res
 
 
-def unknown_result(layer, reason, stats):
-    return _result(layer, "unknown", f"Undecided: {reason}.", stats={**stats, "reason": reason})
+def unknown_result(shape, reason, stats):
+    """The "unknown" result of a layer of ``shape``, with ``reason`` in the statistics too."""
+    return CertifyResult(status="unknown", message=f"Undecided: {reason}.", shape=tuple(shape),
+                         stats={**stats, "reason": reason})
 
 
 def nonsingular_minor(M):
@@ -104,6 +111,10 @@ def nonsingular_minor(M):
             break
         piv.append(col)
     return piv[: M.n]
+
+
+def _domain(layer):
+    return None if layer.domain is None else (layer.domain.Aq, layer.domain.cq)
 
 
 def _result(layer, status, message, **kw):

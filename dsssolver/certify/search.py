@@ -27,6 +27,7 @@ from .._validate import as_layer
 from ..errors import InvalidInputError
 from ..verify.evidence import Dependency, Proof
 from .certificates import ExactLayer
+from .domain import DomainRows
 from .limits import LimitReached, Limits
 from .node import Node, Split, Witness
 from .parallel import finish_in_workers, local_cores
@@ -38,8 +39,8 @@ from .tree import Tree
 __all__ = ["certify"]
 
 
-def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers=None, *,
-            sublayers="auto", client=None):
+def certify(W, b=None, *, domain=None, time_limit=None, node_limit=None, progress=False,
+            workers=None, sublayers="auto", client=None):
     """Decide exactly whether ``x -> ReLU(W x + b)`` is injective, with evidence.
 
     Parameters
@@ -50,6 +51,10 @@ def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers
         ``nn.Linear`` gives its weight and bias (float32 values, read exactly).
     b : array_like, shape (m,), optional
         Biases (default zero).
+    domain : None, "nonnegative" or (A, c), optional
+        The inputs to decide injectivity on: all of R^n (default), ``x >= 0`` (the
+        inputs of a hidden layer), or the polyhedron ``{x : A x <= c}`` with ``A`` of
+        shape (k, n), which must be full-dimensional.  Witnesses then lie in it.
     time_limit : float, optional
         Seconds; when reached the answer is "unknown" with the statistics so far.
     node_limit : int, optional
@@ -63,7 +68,7 @@ def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers
         shares its open nodes among that many worker processes (each with its
         own HiGHS models), re-splitting large subtrees so that none idles
         (:mod:`.parallel`); the merged proof is re-checked exactly as usual.
-        ``node_limit`` stays a limit on all nodes together.
+        The limits stay global: ``node_limit`` counts the nodes of all processes together.
     client : dask.distributed.Client or str, optional
         Run the worker tasks on a Dask cluster instead (a client, or a
         scheduler address to connect to); ``workers`` is then the cluster's
@@ -73,8 +78,8 @@ def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers
         proof for some rows is a proof for the layer, and a witness found on a
         subset is kept only if it holds for every row (otherwise the rows that
         spoil it are added and the search repeated).  "auto" (default) does so
-        when ``m >= 24 n``.  ``time_limit`` covers all rounds, ``node_limit``
-        each round.
+        when ``m >= 24 n`` (on all of R^n only, for now).  ``time_limit``
+        covers all rounds, ``node_limit`` each round.
 
     Returns
     -------
@@ -85,8 +90,9 @@ def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers
 
     Raises
     ------
-    ValueError, TypeError
-        Invalid ``W`` or ``b`` (NaN, inf, wrong shape, empty, non-numeric).
+    InvalidInputError
+        Invalid ``W``, ``b`` (NaN, inf, wrong shape, empty, non-numeric) or option; the
+        message names the argument.
 
     Examples
     --------
@@ -104,13 +110,12 @@ def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers
     ('not_injective', 2)
     """
     W, b = as_layer(*_from_module(W, b))
-    if time_limit is not None and not time_limit > 0:
-        raise ValueError(f"time_limit must be positive, got {time_limit!r}")
-    if node_limit is not None and (not isinstance(node_limit, (int, np.integer)) or node_limit < 1):
-        raise ValueError(f"node_limit must be a positive integer, got {node_limit!r}")
-    if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 1):
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    if W.shape[0] >= 2 * W.shape[1]:  # antiparallel pairs spanning R^n: a proof at once
+    domain = DomainRows.of(domain, W.shape[1])
+    limits = Limits(_seconds(time_limit, "time_limit"), _count_arg(node_limit, "node_limit"),
+                    _progress(progress))
+    workers = None if workers is None else _count_arg(workers, "workers")
+    if domain is None and W.shape[0] >= 2 * W.shape[1]:
+        # antiparallel pairs spanning R^n: a proof at once
         from .structured import pair_result
         quick = pair_result(W, b)
         if quick is not None:
@@ -122,10 +127,10 @@ def certify(W, b=None, time_limit=None, node_limit=None, progress=False, workers
         workers = local_cores() if workers is None else int(workers)
 
         def solve(Ws, bs, left):
-            return _Run(Ws, bs, Limits(left, node_limit, progress), workers, client).run()
-        if use_sublayers(*W.shape, sublayers):
-            return certify_by_sublayers(W, b, solve, time_limit=time_limit, progress=progress)
-        return solve(W, b, time_limit)
+            return _Run(Ws, bs, Limits(left, limits.node_limit, progress), workers, client).run()
+        if domain is None and use_sublayers(*W.shape, sublayers):
+            return certify_by_sublayers(W, b, solve, time_limit=limits.time_limit, progress=progress)
+        return _Run(W, b, limits, workers, client, domain).run()
     finally:
         if owned is not None:
             owned.close()
@@ -154,6 +159,32 @@ def _dask_client(client):
     return client, None
 
 
+def _seconds(v, name):
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+            or not v > 0:
+        raise InvalidInputError(f"{name} must be a positive number of seconds or None, got {v!r}")
+    return float(v)
+
+
+def _count_arg(v, name):
+    if v is None and name != "workers":
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise InvalidInputError(f"{name} must be a positive integer, got {v!r}")
+    return int(v)
+
+
+def _progress(v):
+    if isinstance(v, bool):
+        return v
+    if not isinstance(v, (int, float, np.integer, np.floating)) or not 0 <= v < float("inf"):
+        raise InvalidInputError(f"progress must be True, False or a number of seconds >= 0, "
+                                f"got {v!r}")
+    return float(v)
+
+
 def _from_module(W, b):
     """``(weight, bias)`` of a torch ``nn.Linear`` (torch stays an optional extra)."""
     weight = getattr(W, "weight", None)
@@ -173,14 +204,14 @@ class _Run:
     pretest_nodes = 200  # node budget of the Lemma 1 pre-test
     dive_grow = 0.25  # share of the corank the dive adds per LP (0: one row, Chinneck's original)
 
-    def __init__(self, W, b, limits, workers=1, client=None):
+    def __init__(self, W, b, limits, workers=1, client=None, domain=None):
         self.limits, self.workers, self.client = limits, workers, client
-        self.layer = ExactLayer(W, b)
-        self.tree = None
-        self.pretest = None
+        self.inputs, self.shape = (W, b, domain), W.shape
+        self.layer = self.tree = self.pretest = None
 
     def run(self):
         try:
+            self.layer = ExactLayer(*self.inputs)
             found = self._decide()
             if isinstance(found, Witness):
                 return witness_result(self.layer, *found, self._stats())
@@ -201,8 +232,8 @@ class _Run:
         layer, n = self.layer, self.layer.n
         rank = layer.M.rank()
         if rank < n:
-            v = layer.M.null_basis(range(layer.m))[0]
-            return Witness([Fraction(0)] * n, [Fraction(x) for x in v], f"rank W = {rank} < n = {n}")
+            v = [Fraction(x) for x in layer.M.null_basis(range(layer.m))[0]]
+            return Witness(*layer.witness_along(v), f"rank W = {rank} < n = {n}")
         self.tree = Tree(layer, self.limits, antiparallel_dependencies(layer))
         pre = self._lemma1_pretest()
         if pre is not None:
@@ -228,14 +259,14 @@ class _Run:
         """
         layer = self.layer
         P = [i for i in range(layer.m) if layer.bq[i] >= 0]
-        if len(P) == layer.m or len(P) < 2 * layer.n:
-            return None  # the same problem, or never injective (Corollary 2)
+        if len(P) == layer.m or len(P) < (1 if layer.domain is not None else 2 * layer.n):
+            return None  # the same problem, or never injective (Corollary 2, on R^n only)
         left = self.limits.left()
         budget = self.limits.sub_budget(self.pretest_nodes)
         if (left is not None and left <= 0) or budget == 0:
             return None
         sub = _Run(np.array([layer.Wq[i] for i in P], dtype=object), np.zeros(len(P), dtype=np.int64),
-                   Limits(left, budget))
+                   Limits(left, budget), domain=layer.domain)
         res = sub.run()
         self.limits.add_nodes(sub.limits.taken())
         self.tree.counters.other_lps += res.stats.get("lps", 0)
@@ -244,9 +275,12 @@ class _Run:
             return None
         from ..verify.check import check_proof
 
-        deps = [Dependency(tuple(P[i] for i in d.rows), d.multipliers) for d in res.proof.dependencies]
+        deps = [Dependency(tuple(P[i] for i in d.rows), d.multipliers, d.domain_rows,
+                           d.domain_multipliers) for d in res.proof.dependencies]
         minor = [P[i] for i in res.proof.minor]
-        ok, _ = check_proof(minor, deps, layer.Wq, layer.bq, matroid=layer.M)
+        D = layer.domain
+        ok, _ = check_proof(minor, deps, layer.Wq, layer.bq, matroid=layer.M,
+                            domain=None if D is None else (D.Aq, D.cq))
         if not ok:
             return None
         why = (f"Proof via the seed's Lemma 1 (sufficient half): ReLU(W_P x) is injective on the "
@@ -258,4 +292,4 @@ class _Run:
         return statistics(self.tree, self.limits, self.workers, self.pretest, **extra)
 
     def _unknown(self, reason):
-        return unknown_result(self.layer, reason, self._stats())
+        return unknown_result(self.shape, reason, self._stats())

@@ -77,8 +77,9 @@ class Tree:
         self.used, self.hints = {}, {}
         self.counters = Counters()
         self.unknown_reason = None
-        self.lp = StrictLP(layer.Wf, layer.bf)
-        self.flp = FarkasLP(layer.Wf, layer.bf)
+        dom = None if layer.domain is None else layer.domain.Af
+        self.lp = StrictLP(layer.Wf, layer.bf, domain=dom)
+        self.flp = FarkasLP(layer.Wf, layer.bf, domain=dom)
         self.extra_models = []  # other LP models of the run (the dive's), for the statistics
 
     # ------------------------------------------------------------- running
@@ -196,7 +197,8 @@ class Tree:
         """
         flat = _bool_mask(taken, self.m)
         out = self.flp.solve(flat, _bool_mask(E, self.m))
-        dep = self.layer.dependency_on(out.support) if out.status == "infeasible" else None
+        dep = self.layer.dependency_on(out.support, out.domain_support) \
+            if out.status == "infeasible" else None
         if dep is None and not primary:
             return None  # the packing stops here; nothing is decided by it
         if dep is None:
@@ -206,7 +208,8 @@ class Tree:
                 if wit is not None:
                     return wit
             elif out.status == "infeasible":
-                dep = self.layer.dependency_on(out.support) or self._filtered_dependency(out.support)
+                dep = self.layer.dependency_on(out.support, out.domain_support) \
+                    or self._filtered_dependency(out.support, out.domain_support)
         if dep is None:
             dep = self._exact_node(flat, out.support)
         if dep is None:
@@ -223,15 +226,19 @@ class Tree:
         # Bland's rule works with any fixed order: put the float LP's support first
         hint = set(support.tolist()) if support is not None else set()
         rows = sorted((i for i in range(self.m) if not flat[i]), key=lambda i: i not in hint)
-        ex = strict_system([self.layer.Wq[i] + [self.layer.bq[i]] for i in rows])
+        L, D = self.layer, self.layer.domain
+        weak = [] if D is None else [row + [-ck] for row, ck in zip(D.Aq, D.cq)]
+        ex = strict_system([L.Wq[i] + [L.bq[i]] for i in rows], weak=weak)
         if ex is None:
             return None
         if ex[0] == "feasible":
             x, s = ex[1]
             return self.witness_from_point([v / s for v in x])
-        return self.layer.dependency_from({rows[k]: y for k, y in ex[1].items()})
+        # index k < len(rows) is row rows[k]; k >= len(rows) is domain row k - len(rows)
+        return L.dependency_from({(rows[k] if k < len(rows) else self.m + k - len(rows)): y
+                                  for k, y in ex[1].items()})
 
-    def _filtered_dependency(self, support):
+    def _filtered_dependency(self, support, domain_support):
         """Shrink ``support`` to an irreducible infeasible subsystem by deletion, then retry.
 
         An irreducible infeasible strict subsystem has a one-dimensional space
@@ -248,10 +255,11 @@ class Tree:
             if out.status == "infeasible" and len(out.support):
                 keep = set(out.support.tolist())
                 S = [i for i in trial if i in keep]
+                domain_support = out.domain_support
                 k = 0
             else:
                 k += 1
-        return self.layer.dependency_on(S)
+        return self.layer.dependency_on(S, domain_support)
 
     def witness_from_point(self, point):
         """A :class:`Witness` from a point of a rank-deficient cell, else None."""

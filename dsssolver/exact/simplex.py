@@ -38,38 +38,49 @@ import flint
 __all__ = ["strict_system"]
 
 
-def strict_system(rows, max_pivots=100000):
-    """Decide exactly whether ``w . x + b < 0`` holds for every row ``[w, b]``.
+def strict_system(rows, weak=(), max_pivots=100000):
+    """Decide exactly whether ``w . x + b < 0`` holds for every row ``[w, b]`` (and
+    ``a . x + e <= 0`` for every row ``[a, e]`` of ``weak``) at some ``x``.
 
     Parameters
     ----------
     rows : sequence of sequences of rationals
         Each row is ``[w_1, ..., w_n, b]``.
+    weak : sequence of sequences of rationals
+        Rows ``[a_1, ..., a_n, e]`` that must hold non-strictly (a domain's ``A x <= c``
+        as ``[a, -c]``).
     max_pivots : int
         A safety bound; exceeded -> None.
 
     Returns
     -------
     ("feasible", (x, s)) or ("infeasible", {index: y}) or None
-        ``x / s`` (with ``s > 0``) solves the strict system exactly; or the
-        multipliers ``y >= 0`` (sum 1) satisfy ``sum y_i w_i = 0`` and
-        ``sum y_i b_i >= 0`` exactly.
+        ``x / s`` (with ``s > 0``) solves the system exactly; or the
+        multipliers ``y >= 0`` (not all 0 on ``rows``) satisfy
+        ``sum y_i w_i = 0`` and ``sum y_i b_i >= 0`` exactly, where indices
+        ``len(rows) + k`` name row ``k`` of ``weak``.
+
+    Examples
+    --------
+    >>> strict_system([[1, 1]], weak=[[-1, 0]])   # x + 1 < 0 and x >= 0: no
+    ('infeasible', {0: Fraction(1, 2), 1: Fraction(1, 2)})
     """
     if not len(rows):
         return "feasible", ([], Fraction(1))
     rows = [[_q(v) for v in r] for r in rows]  # FLINT rationals: far faster than Fraction
+    weak = [[_q(v) for v in r] for r in weak]
     k = len(rows[0])  # n + 1 homogeneous coordinates (x, s)
     zero, one = flint.fmpq(0), flint.fmpq(1)
-    cols = rows + [[zero] * (k - 1) + [-one]]  # the s > 0 row
+    cols = rows + [[zero] * (k - 1) + [-one]] + weak  # the s > 0 row, then the weak rows
     ncol = len(cols)
-    neq = k + 1  # A^T y = 0 (k rows) and 1^T y = 1
+    neq = k + 1  # A^T y = 0 (k rows) and 1^T y = 1 (over the strict rows)
     # tableau rows: [coefficients of y (ncol) | artificials (neq) | rhs]
     T = []
     for e in range(neq):
         if e < k:
             coeffs = [c[e] for c in cols]
         else:
-            coeffs = [one] * ncol
+            coeffs = [one] * (len(rows) + 1) + [zero] * len(weak)
         rhs = one if e == k else zero
         art = [one if a == e else zero for a in range(neq)]
         T.append(coeffs + art + [rhs])
@@ -109,7 +120,10 @@ def strict_system(rows, max_pivots=100000):
             if j < len(rows) and T[r][-1] != 0:
                 y[j] = _frac(T[r][-1])
         if not y:
-            return None  # only the s-row: impossible for a bounded-away optimum
+            return None  # only the s-row: the weak rows alone are infeasible (an empty domain)
+        for r, j in enumerate(basis):
+            if len(rows) < j < ncol and T[r][-1] != 0:
+                y[j - 1] = _frac(T[r][-1])  # weak row j - len(rows) - 1
         return "infeasible", y
     # optimal duals pi solve B^T pi = c_B; read them from the artificial columns:
     # for artificial column e (identity in the original tableau) the current

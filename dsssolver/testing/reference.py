@@ -574,7 +574,31 @@ def _dedupe(cons):
     return out
 
 
-def reference_by_cells(W, b=None, max_rows=14) -> ReferenceResult:
+def _domain_constraints(domain, n):
+    """``[(a_k, c_k)]`` in integers for ``a_k . x < c_k`` (zero rows dropped when ``c_k >= 0``)."""
+    if domain is None:
+        return []
+    if isinstance(domain, str):
+        if domain != "nonnegative":
+            raise ValueError(f"unknown domain {domain!r}")
+        return [(tuple(-1 if j == k else 0 for j in range(n)), 0) for k in range(n)]
+    A, c = domain
+    A = [[_q(v) for v in row] for row in np.asarray(A, dtype=object)]
+    c = [_q(v) for v in np.asarray(c, dtype=object).ravel()]
+    if len(A) != len(c) or any(len(row) != n for row in A):
+        raise ValueError("domain (A, c) does not fit the layer")
+    out = []
+    for row, ck in zip(A, c):
+        if not any(row):
+            if ck < 0:
+                raise ValueError("domain is empty")
+            continue
+        r = _int_row(row + [ck])
+        out.append((r[:n], r[n]))
+    return out
+
+
+def reference_by_cells(W, b=None, max_rows=14, domain=None) -> ReferenceResult:
     """Decide injectivity with no LP and no floating point (tiny layers only).
 
     All row subsets of rank ``< n`` are walked depth-first with fraction-free
@@ -583,12 +607,19 @@ def reference_by_cells(W, b=None, max_rows=14) -> ReferenceResult:
     Fourier-Motzkin elimination, which also returns a rational point ``x`` of
     the cell.  Not injective iff some such point exists (or ``rank W < n``).
 
+    On a domain ``D = {x : A x <= c}`` (full-dimensional) the layer is not
+    injective on ``D`` iff such a cell meets ``D``; as the cell is open, iff it
+    meets the interior ``{A x < c}``.  So the domain's rows simply join every
+    strict system, strictly, and the point found lies inside ``D``.
+
     Parameters
     ----------
     W : array_like, shape (m, n)
     b : array_like, shape (m,), optional
     max_rows : int
         Refuse layers with more rows (the walk is exponential in ``m``).
+    domain : None, "nonnegative" or (A, c), optional
+        Decide injectivity on ``{x : A x <= c}`` (``x >= 0`` for "nonnegative").
 
     Returns
     -------
@@ -602,6 +633,8 @@ def reference_by_cells(W, b=None, max_rows=14) -> ReferenceResult:
     >>> r = reference_by_cells([[1, 0], [0, 1], [-1, 0]])
     >>> r.status, r.exact_point, r.direction
     ('not_injective', (Fraction(0, 1), Fraction(-1, 1)), (Fraction(0, 1), Fraction(1, 1)))
+    >>> reference_by_cells(np.eye(2), domain="nonnegative").status
+    'injective'
     """
     t0 = time.perf_counter()
     W, b = as_layer(W, b)
@@ -611,13 +644,17 @@ def reference_by_cells(W, b=None, max_rows=14) -> ReferenceResult:
     Wq, bq = _rows_q(W, b)
     rows = [_int_row(Wq[i] + [bq[i]]) for i in range(m)]  # positive scaling of (w_i, b_i)
     wint = [r[:n] for r in rows]
+    dom = _domain_constraints(domain, n)  # A x < c, strictly (the interior)
+    inside = _fourier_motzkin(dom, n)
+    if inside is None:
+        raise ValueError("domain is not full-dimensional (A x < c has no solution)")
     full = _IntBasis(n)
     for w in wint:
         nb = full.added(w)
         full = nb or full
     if full.rank < n:
-        return ReferenceResult("not_injective", tuple(range(m)), np.zeros(n), 0,
-                               time.perf_counter() - t0, tuple(Fraction(0) for _ in range(n)),
+        return ReferenceResult("not_injective", tuple(range(m)), np.array([float(t) for t in inside]),
+                               0, time.perf_counter() - t0, tuple(inside),
                                _null_vector(Wq, n), "cells+fourier-motzkin")
     runs = 0
     # depth-first over subsets in increasing index order: each rank-deficient set once
@@ -635,7 +672,7 @@ def reference_by_cells(W, b=None, max_rows=14) -> ReferenceResult:
         ):
             continue
         runs += 1
-        cons = [(rows[i][:n], -rows[i][n]) for i in range(m) if i not in Sset]
+        cons = [(rows[i][:n], -rows[i][n]) for i in range(m) if i not in Sset] + dom
         x = _fourier_motzkin(cons, n)
         if x is not None:
             active = [i for i in range(m)

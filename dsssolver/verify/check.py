@@ -78,8 +78,9 @@ def check(evidence, W, b=None, explain=False):
     return (ok, msg) if explain else ok
 
 
-def check_witness(x1, x2, Wq, bq):
-    """Check a witness against exact rows; returns ``(ok, message)``."""
+def check_witness(x1, x2, Wq, bq, domain=None):
+    """Check a witness against exact rows (inside ``domain = (A, c)`` if given);
+    returns ``(ok, message)``."""
     n = len(Wq[0])
     if len(x1) != n or len(x2) != n:
         return False, f"witness points must have length n = {n}"
@@ -87,6 +88,10 @@ def check_witness(x1, x2, Wq, bq):
     x2 = [to_fraction(v) for v in x2]
     if x1 == x2:
         return False, "the two witness points are equal"
+    for j, x in enumerate((x1, x2)):
+        if domain is not None and any(sum(a * v for a, v in zip(row, x)) > ck
+                                      for row, ck in zip(*domain)):
+            return False, f"witness point {j + 1} is outside the domain"
     for i, (row, bi) in enumerate(zip(Wq, bq)):
         y1 = max(sum((w * x for w, x in zip(row, x1)), bi), 0)
         y2 = max(sum((w * x for w, x in zip(row, x2)), bi), 0)
@@ -95,7 +100,7 @@ def check_witness(x1, x2, Wq, bq):
     return True, "two different inputs with the same output"
 
 
-def check_proof(minor, deps, Wq, bq, matroid=None, hints=None, deadline=None):
+def check_proof(minor, deps, Wq, bq, matroid=None, hints=None, deadline=None, domain=None):
     """Check a proof of injectivity against exact rows; returns ``(ok, message)``.
 
     ``hints`` (optional, from the search) maps a flat's row mask to the index of
@@ -103,6 +108,8 @@ def check_proof(minor, deps, Wq, bq, matroid=None, hints=None, deadline=None):
     it.  Hints only choose; every claim is re-verified, and a hint that does
     not verify is ignored.  ``deadline`` (a ``time.perf_counter()`` value)
     makes the covering search raise :class:`CheckTimeout` when it passes.
+    ``domain`` is ``(A, c)`` (exact rows) when the proof is about ``{x : A x <= c}``: then
+    dependencies may carry multipliers ``u >= 0`` on its rows.
     """
     m, n = len(Wq), len(Wq[0])
     minor = list(minor)
@@ -127,9 +134,22 @@ def check_proof(minor, deps, Wq, bq, matroid=None, hints=None, deadline=None):
             den = lcm(den, q.denominator)
         coef = [q.numerator * (den // q.denominator) for q in u]
         for j in range(n):
-            if sum(c * int_rows[i][j] for i, c in zip(rows, coef)) != 0:
+            if not d.domain_rows and sum(c * int_rows[i][j] for i, c in zip(rows, coef)) != 0:
                 return False, f"dependency {k}: sum y_i w_i is not 0 (coordinate {j})"
-        if sum(y * bq[i] for i, y in zip(rows, ys)) < 0:
+        drows, us = list(d.domain_rows), [to_fraction(u) for u in d.domain_multipliers]
+        if drows and domain is None:
+            return False, f"dependency {k}: domain rows, but no domain"
+        if drows and (len(drows) != len(us) or any(u < 0 for u in us)
+                      or not all(0 <= j < len(domain[0]) for j in drows)):
+            return False, f"dependency {k}: malformed domain rows or multipliers"
+        # domain terms: sum u_k a_k joins sum y_i w_i, and -sum u_k c_k joins sum y_i b_i
+        dterm = [sum(u * domain[0][j][col] for j, u in zip(drows, us)) for col in range(n)] \
+            if drows else [0] * n
+        for j in range(n):
+            if drows and sum(y * Wq[i][j] for i, y in zip(rows, ys)) + dterm[j] != 0:
+                return False, f"dependency {k}: sum y_i w_i + sum u_k a_k is not 0"
+        dbias = sum(u * domain[1][j] for j, u in zip(drows, us)) if drows else 0
+        if sum(y * bq[i] for i, y in zip(rows, ys)) - dbias < 0:
             return False, f"dependency {k}: sum y_i b_i < 0"
     hit = _hitting_flat(M, [d.rows for d in deps], n, hints or {}, deadline)
     if hit is not None:

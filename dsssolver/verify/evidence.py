@@ -46,9 +46,15 @@ class Dependency:
 
     rows: tuple
     multipliers: tuple
+    domain_rows: tuple = ()  # rows k of a domain A x <= c, with multipliers u_k >= 0:
+    domain_multipliers: tuple = ()  # sum y_i w_i + sum u_k a_k = 0, sum y_i b_i - sum u_k c_k >= 0
 
     def to_json(self):
-        return {"rows": list(self.rows), "multipliers": [fstr(y) for y in self.multipliers]}
+        out = {"rows": list(self.rows), "multipliers": [fstr(y) for y in self.multipliers]}
+        if self.domain_rows:
+            out["domain_rows"] = [int(k) for k in self.domain_rows]
+            out["domain_multipliers"] = [fstr(u) for u in self.domain_multipliers]
+        return out
 
 
 @dataclass
@@ -151,8 +157,13 @@ class CertifyResult:
                     raise ValueError(f"dependency {k} has a row that is not an index")
                 if len(d["rows"]) != len(d["multipliers"]):
                     raise ValueError(f"dependency {k}: rows and multipliers differ in length")
+                drows, dmult = d.get("domain_rows", []), d.get("domain_multipliers", [])
+                if not isinstance(drows, list) or not isinstance(dmult, list) \
+                        or len(drows) != len(dmult) or not all(_is_index(k) for k in drows):
+                    raise ValueError(f"dependency {k}: malformed domain_rows/domain_multipliers")
                 parsed.append(Dependency(tuple(d["rows"]),
-                                         tuple(parse_fraction(y) for y in d["multipliers"])))
+                                         tuple(parse_fraction(y) for y in d["multipliers"]),
+                                         tuple(drows), tuple(parse_fraction(u) for u in dmult)))
             res.proof = Proof(list(minor), parsed, _parse_hints(doc.get("hints")))
         return res
 
