@@ -1,6 +1,7 @@
 """certify on a restricted domain (x >= 0, or A x <= c) against the LP-free brute force."""
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 
 import numpy as np
@@ -38,6 +39,11 @@ def _decide_on(W, b, domain):
     res = dss.certify(W, b, domain=domain)
     assert res.status in ("injective", "not_injective"), res.summary()
     assert res.checked
+    # the public checker, also through JSON; evidence for a domain is no evidence for R^n
+    doc = json.loads(json.dumps(res.to_json()))
+    assert dss.check(res, W, b, domain=domain) and dss.check(doc, W, b, domain=domain)
+    assert doc["version"] == 2 and doc["domain"]["name"] in ("nonnegative", "polyhedron")
+    assert not dss.check(doc, W, b)
     A, c = _domain_rows(domain, W.shape[1])
     if res.status == "not_injective":
         x1, x2 = res.witness

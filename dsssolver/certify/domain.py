@@ -27,7 +27,7 @@ from fractions import Fraction
 
 from .._validate import as_matrix, as_vector
 from ..errors import InvalidInputError
-from ..exact.matroid import integer_rows, to_fraction
+from ..exact.matroid import fstr, integer_rows, to_fraction
 from ..exact.simplex import strict_system
 
 __all__ = ["DomainRows"]
@@ -81,6 +81,16 @@ class DomainRows:
         Aq = [[to_fraction(v) for v in row] for row in A]
         cq = [to_fraction(v) for v in c]
         return cls("polyhedron", Aq, cq, _interior_point(Aq, cq, n))
+
+    def to_json(self):
+        """The evidence form: ``{"name", "A", "c", "interior"}`` with rationals as strings
+        (``{"name": "nonnegative", ...}`` for the orthant)."""
+        out = {"name": self.name}
+        if self.name == "polyhedron":
+            out["A"] = [[fstr(v) for v in row] for row in self.Aq]
+            out["c"] = [fstr(v) for v in self.cq]
+        out["interior"] = [fstr(v) for v in self.interior]
+        return out
 
     def contains(self, x, strictly=False):
         """Whether ``A x <= c`` (``A x < c`` with ``strictly``) holds exactly at ``x``."""

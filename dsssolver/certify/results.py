@@ -48,7 +48,7 @@ def witness_result(layer, x1, x2, why, stats):
     ok, msg = check_witness(x1, x2, layer.Wq, layer.bq, domain=_domain(layer))
     if not ok:  # cannot happen unless there is a bug; never return unchecked evidence
         reason = f"witness failed the exact check ({msg})"
-        return unknown_result((layer.m, layer.n), reason, {**stats, "reason": reason})
+        return unknown_result((layer.m, layer.n), reason, stats, layer.domain)
     res = _result(layer, "not_injective", f"Witness found: {why}.", witness=(x1, x2))
     res.checked = True
     res.stats = stats
@@ -74,11 +74,11 @@ def proof_result(layer, used, hints, limits, stats):
                               deadline=deadline, domain=_domain(layer))
     except CheckTimeout:
         reason = f"time limit {limits.time_limit} s reached during the exact proof check"
-        return unknown_result((layer.m, layer.n), reason, stats())
+        return unknown_result((layer.m, layer.n), reason, stats(), layer.domain)
     check_seconds = time.perf_counter() - t
     if not ok:
         reason = f"proof failed the exact check ({msg})"
-        return unknown_result((layer.m, layer.n), reason, stats())
+        return unknown_result((layer.m, layer.n), reason, stats(), layer.domain)
     why = (f"Proof: a nonsingular minor and {_count(len(deps), 'dependency', 'dependencies')} "
            "that no flat of rank < n meets all of"
            + ("." if layer.domain is None else f", on the domain ({layer.domain.name})."))
@@ -94,10 +94,12 @@ def checked_proof_result(layer, proof, message, stats):
     return res
 
 
-def unknown_result(shape, reason, stats):
-    """The "unknown" result of a layer of ``shape``, with ``reason`` in the statistics too."""
+def unknown_result(shape, reason, stats, domain=None):
+    """The "unknown" result of a layer of ``shape`` (on ``domain``, a DomainRows), with
+    ``reason`` in the statistics too."""
     return CertifyResult(status="unknown", message=f"Undecided: {reason}.", shape=tuple(shape),
-                         stats={**stats, "reason": reason})
+                         stats={**stats, "reason": reason},
+                         domain=None if domain is None else domain.to_json())
 
 
 def nonsingular_minor(M):
@@ -118,7 +120,9 @@ def _domain(layer):
 
 
 def _result(layer, status, message, **kw):
-    return CertifyResult(status=status, message=message, shape=(layer.m, layer.n), **kw)
+    res = CertifyResult(status=status, message=message, shape=(layer.m, layer.n), **kw)
+    res.domain = None if layer.domain is None else layer.domain.to_json()
+    return res
 
 
 def _trim_zeros(counts):

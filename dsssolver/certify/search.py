@@ -206,7 +206,7 @@ class _Run:
 
     def __init__(self, W, b, limits, workers=1, client=None, domain=None):
         self.limits, self.workers, self.client = limits, workers, client
-        self.inputs, self.shape = (W, b, domain), W.shape
+        self.inputs, self.shape, self.domain = (W, b, domain), W.shape, domain
         self.layer = self.tree = self.pretest = None
 
     def run(self):
@@ -292,4 +292,4 @@ class _Run:
         return statistics(self.tree, self.limits, self.workers, self.pretest, **extra)
 
     def _unknown(self, reason):
-        return unknown_result(self.shape, reason, self._stats())
+        return unknown_result(self.shape, reason, self._stats(), self.domain)

@@ -24,12 +24,12 @@ from ..certify.pool import SupportSet, bits, mask
 from ..errors import CheckTimeout
 from .evidence import CertifyResult
 from .pairs import check_pair_proof
-from ..exact.matroid import RowMatroid, fraction_matrix, to_fraction
+from ..exact.matroid import RowMatroid, fraction_matrix, parse_fraction, to_fraction
 
 __all__ = ["check", "check_witness", "check_proof", "CheckTimeout"]
 
 
-def check(evidence, W, b=None, explain=False):
+def check(evidence, W, b=None, explain=False, *, domain=None):
     """Re-check injectivity evidence exactly.
 
     Parameters
@@ -40,6 +40,9 @@ def check(evidence, W, b=None, explain=False):
         The layer the evidence is about.
     explain : bool
         Return ``(ok, message)`` instead of ``ok``.
+    domain : None, "nonnegative" or (A, c)
+        The inputs the evidence must be about (``{x : A x <= c}``); evidence recorded for
+        another domain is invalid.
 
     Returns
     -------
@@ -58,6 +61,10 @@ def check(evidence, W, b=None, explain=False):
         evidence = CertifyResult.from_json(evidence)
     elif not isinstance(evidence, CertifyResult):
         raise TypeError("evidence must be a CertifyResult or its JSON dict")
+    dom = _exact_domain(domain, W.shape[1])
+    if dom != _exact_domain(evidence.domain, W.shape[1]):
+        ok, msg = False, "the evidence is for another domain than the one asked about"
+        return (ok, msg) if explain else ok
     if evidence.status == "injective" and tuple(evidence.shape or W.shape) == W.shape:
         # the pair shape (seed Corollary 2 layers) is checked without converting all of W
         quick = check_pair_proof(evidence.proof.minor, evidence.proof.dependencies, W, b)
@@ -69,13 +76,31 @@ def check(evidence, W, b=None, explain=False):
     if evidence.shape and tuple(evidence.shape) != (m, n):
         ok, msg = False, f"evidence is for shape {tuple(evidence.shape)}, layer is {(m, n)}"
     elif evidence.status == "not_injective":
-        ok, msg = check_witness(*evidence.witness, Wq, bq)
+        ok, msg = check_witness(*evidence.witness, Wq, bq, domain=dom)
     elif evidence.status == "injective":
         ok, msg = check_proof(evidence.proof.minor, evidence.proof.dependencies, Wq, bq,
-                              hints=evidence.proof.hints)
+                              hints=evidence.proof.hints, domain=dom)
     else:
         ok, msg = False, "status 'unknown' carries no evidence"
     return (ok, msg) if explain else ok
+
+
+def _exact_domain(domain, n):
+    """None, or ``(A, c)`` as lists of Fraction, from None / "nonnegative" / (A, c) / the JSON
+    form ``{"name": ..., "A": ..., "c": ...}``."""
+    if domain is None:
+        return None
+    if isinstance(domain, dict):
+        domain = "nonnegative" if domain.get("name") == "nonnegative" else \
+            ([[parse_fraction(v) for v in row] for row in domain.get("A", [])],
+             [parse_fraction(v) for v in domain.get("c", [])])
+    if isinstance(domain, str):
+        if domain != "nonnegative":
+            raise ValueError(f"domain must be None, 'nonnegative' or (A, c), got {domain!r}")
+        return [[Fraction(-1 if i == j else 0) for j in range(n)] for i in range(n)], \
+            [Fraction(0)] * n
+    A, c = domain
+    return [[to_fraction(v) for v in row] for row in A], [to_fraction(v) for v in c]
 
 
 def check_witness(x1, x2, Wq, bq, domain=None):

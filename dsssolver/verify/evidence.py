@@ -100,6 +100,7 @@ class CertifyResult:
     proof: Proof | None = None
     stats: dict = field(default_factory=dict)
     checked: bool = False
+    domain: dict | None = None  # JSON form of the input domain (version 2), None for R^n
 
     @property
     def injective(self):
@@ -110,11 +111,13 @@ class CertifyResult:
         """The evidence as a JSON-serialisable dict (format documented in this module)."""
         out = {
             "format": FORMAT,
-            "version": VERSION,
+            "version": VERSION if self.domain is None else 2,
             "status": self.status,
             "shape": list(self.shape),
             "message": self.message,
         }
+        if self.domain is not None:
+            out["domain"] = self.domain
         if self.witness is not None:
             out["witness"] = [[fstr(v) for v in x] for x in self.witness]
         if self.proof is not None:
@@ -136,6 +139,11 @@ class CertifyResult:
         shape = doc.get("shape")
         res = cls(status=status, message=str(doc.get("message", "")),
                   shape=tuple(shape) if isinstance(shape, list) else ())
+        dom = doc.get("domain")
+        if dom is not None and not (isinstance(dom, dict) and dom.get("name") in
+                                    ("nonnegative", "polyhedron")):
+            raise ValueError("'domain' must be null or an object named nonnegative or polyhedron")
+        res.domain = dom
         if status == "not_injective":
             wit = doc.get("witness")
             if not (isinstance(wit, list) and len(wit) == 2 and all(isinstance(x, list) for x in wit)):
