@@ -151,3 +151,16 @@ def test_domain_must_be_full_dimensional_and_well_formed():
         dss.certify(W, domain=(np.eye(3), np.zeros(3)))
     with pytest.raises(ValueError, match="domain c"):
         dss.certify(W, domain=(np.eye(2), np.array([np.nan, 0])))
+
+
+def test_worker_processes_on_a_domain(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.modules["dsssolver.certify.search"]._Run, "split_after", 0.0)
+    rng = np.random.default_rng(8)
+    for _ in range(3):
+        W = rng.standard_normal((9, 3))
+        b = rng.standard_normal(9) * 0.5
+        res = dss.certify(W, b, domain="nonnegative", workers=2)
+        assert res.checked and res.status == reference_by_cells(W, b, domain="nonnegative").status
+        assert dss.check(res, W, b, domain="nonnegative")

@@ -192,7 +192,7 @@ class _DaskBackend:
         self.run_id = spec[0]
         run_id, layer, deps, time_limit, start = spec
         # the exact layer travels as its rationals and is rebuilt on each worker
-        self.spec = client.scatter((run_id, (layer.Wq, layer.bq), deps, time_limit, start),
+        self.spec = client.scatter((run_id, (layer.Wq, layer.bq, layer.domain), deps, time_limit, start),
                                    broadcast=True, hash=False)
 
     def submit(self, nodes, budget):
@@ -244,7 +244,8 @@ def _tree_for(spec):
 
             from .certificates import ExactLayer
 
-            layer = ExactLayer(np.array(layer[0], dtype=object), np.array(layer[1], dtype=object))
+            layer = ExactLayer(np.array(layer[0], dtype=object), np.array(layer[1], dtype=object),
+                               layer[2])
         tree = Tree(layer, Limits(time_limit, None, start=start), deps)
         with _TREES_LOCK:
             _TREES[key] = tree
