@@ -179,9 +179,14 @@ def test_dask_cluster_gives_the_same_trials(tmp_path):
     keys = [("gaussian", 2, s) for s in range(4)] + [("cauchy", 3, 0)]
     local = threshold.run(keys, str(tmp_path / "local.jsonl"), progress=False)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        remote = threshold.run(keys, str(tmp_path / "dask.jsonl"), client=client,
-                               progress=False)
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            remote = threshold.run(keys, str(tmp_path / "dask.jsonl"), client=client,
+                                   progress=False)
+        # the command line's way in: --scheduler ADDRESS
+        data = threshold.main(["--law", "gaussian", "--n", "2", "--trials", "4", "--no-progress",
+                               "--scheduler", cluster.scheduler_address,
+                               "--out", str(tmp_path / "cli.json")])
     assert [(r["law"], r["n"], r["seed"], r["m_star"]) for r in remote] == \
         [(r["law"], r["n"], r["seed"], r["m_star"]) for r in local]
+    assert [t["m_star"] for t in data["trials"]] == [r["m_star"] for r in local[:4]]
