@@ -376,8 +376,13 @@ def run(keys, cache, *, jobs=1, client=None, time_limit=None, c_max=14.0, progre
 def report(records, out, *, config, machine):
     """Write the JSON (config, machine, trials, analysis) and the PNG beside it."""
     summary = analysis.summarise(records)
+    versions = sorted({json.dumps(r.get("code"), sort_keys=True) for r in records})
+    index = {v: i for i, v in enumerate(versions)}
+    trials = [dict(_compact(r), code=index[json.dumps(r.get("code"), sort_keys=True)])
+              for r in records]
     data = {"benchmark": "threshold", "config": config, "machine": machine,
-            "analysis": summary, "trials": [_compact(r) for r in records]}
+            "analysis": summary, "code_versions": [json.loads(v) for v in versions],
+            "trials": trials}  # a trial's "code" is its index in code_versions
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     tmp = out + ".tmp"
     with open(tmp, "w") as fh:
@@ -401,6 +406,9 @@ def _config(args, keys):
         "rng": "numpy.random.default_rng([law id, n, seed]); law ids " + json.dumps(LAW_IDS),
         "search": "incremental from m = 1, witness reuse, each verdict checked exactly",
         "reference_lines": [x for x, _ in analysis.REFERENCES],
+        "code_versions": "git: the commit checked out where the trial ran (a branch may have been "
+                         "rebased since, so it need not be on main); source_sha1: one hash of "
+                         "every dsssolver/**/*.py, which identifies the code either way",
     }
 
 

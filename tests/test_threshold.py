@@ -35,7 +35,7 @@ def test_quick_run_writes_json_png_and_cache(quick):
     keys = threshold.plan_keys(threshold.QUICK_PLAN)
     assert len(on_disk["trials"]) == len(keys)
     for t in on_disk["trials"]:
-        assert t["code"]["source_sha1"] and t["seconds"] >= 0
+        assert on_disk["code_versions"][t["code"]]["source_sha1"] and t["seconds"] >= 0
         if t["m_star"] is not None:
             assert t["m_lo"] == t["m_star"] - 1 and t["at"]["status"] == "injective"
             assert t["below"] is None or t["below"]["status"] == "not_injective"
