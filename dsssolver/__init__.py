@@ -9,7 +9,8 @@ True
 """
 from .certify import CertifyResult, certify
 from .errors import CheckTimeout, DSSError, EvidenceError, InvalidInputError
-from .conv import ConvCertifyResult, ConvLayer, certify_conv, check_conv
+from .conv import (ConvCertifyResult, ConvLayer, StridedConv, certify_conv, certify_conv_pairs,
+                   certify_network_pairs, check_conv, injective_dcgan)
 from .invert import InvertResult, invert
 from .networks import NetworkResult, certify_network, construct, decide_end_to_end
 from .plot import plot_layer
@@ -21,5 +22,6 @@ __version__ = "0.1.0"
 __all__ = ["certify", "check", "CertifyResult", "invert", "InvertResult", "plot_layer",
            "DSSError", "InvalidInputError", "EvidenceError", "CheckTimeout",
            "ConvLayer", "certify_conv", "check_conv", "ConvCertifyResult",
+           "StridedConv", "certify_conv_pairs", "certify_network_pairs", "injective_dcgan",
            "inverse_lipschitz", "InverseLipschitzResult", "amplification_bound",
            "certify_network", "check_network", "NetworkResult", "decide_end_to_end", "construct"]

@@ -5,14 +5,16 @@
 * :func:`certify_conv` -- seed Theorem 4: the reduced layer of a box P decided
   exactly by :func:`dsssolver.certify`; :func:`check_conv` re-checks it.
 * :func:`certify_conv_pairs` -- [C; -s^2 C] layers at DCGAN scale: exact antiparallel
-  channel pairs plus an exact rank of the C part (dense, per frequency, or by strips).
+  channel pairs plus an exact rank of the C part (dense, per frequency, or by strips);
+  :func:`injective_dcgan` and :func:`certify_network_pairs` for the seed's generator.
 """
 from .layer import ConvLayer, from_torch_conv
 from .result import ConvCertifyResult
+from .dcgan import certify_network_pairs, injective_dcgan, to_torch
 from .pairs import ChannelPairs, find_pairs
 from .structure import StridedConv, as_conv, certify_conv_pairs
 from .theorem4 import certify_conv, check_conv, reduced_layer
 
 __all__ = ["ConvLayer", "from_torch_conv", "ConvCertifyResult", "certify_conv", "check_conv",
            "reduced_layer", "ChannelPairs", "find_pairs", "StridedConv", "as_conv",
-           "certify_conv_pairs"]
+           "certify_conv_pairs", "certify_network_pairs", "injective_dcgan", "to_torch"]

@@ -12,8 +12,9 @@ class ConvCertifyResult:
 
     Attributes
     ----------
-    status : {"injective", "not_injective", "unknown"}
-        The verdict for the **full** layer.
+    status : {"injective", "not_injective", "unknown", "skipped"}
+        The verdict for the **full** layer ("skipped": a layer of a network that
+        :func:`certify_network_pairs` does not certify, with the reason).
     message : str
         What was shown and what it implies.
     method : str
