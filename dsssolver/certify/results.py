@@ -29,7 +29,7 @@ def statistics(tree, limits, workers, pretest, **extra):
         "workers": workers,
         "pretest": pretest,
         "pool": len(tree.pool) if tree is not None else 0,
-        "nodes_by_rank": " ".join(map(str, _trim_zeros(c.by_rank))) if c else "",
+        "nodes_by_rank": _trim_zeros(list(c.by_rank)) if c else [],
         "seconds": limits.elapsed(),
     }
     st.update(extra)

@@ -19,6 +19,7 @@ Pipeline (:class:`_Run`)
 """
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 
 import numpy as np
@@ -109,11 +110,23 @@ def certify(W, b=None, *, domain=None, time_limit=None, node_limit=None, progres
     >>> res.status, len(res.witness)
     ('not_injective', 2)
     """
-    W, b = as_layer(*_from_module(W, b))
-    domain = DomainRows.of(domain, W.shape[1])
-    limits = Limits(_seconds(time_limit, "time_limit"), _count_arg(node_limit, "node_limit"),
-                    _progress(progress))
-    workers = None if workers is None else _count_arg(workers, "workers")
+    t0 = time.time()
+    shape = ()
+    try:
+        W, b = as_layer(*_from_module(W, b))
+        shape = W.shape
+        return _certify(W, b, DomainRows.of(domain, W.shape[1]),
+                        Limits(_seconds(time_limit, "time_limit"),
+                               _count_arg(node_limit, "node_limit"), _progress(progress), start=t0),
+                        None if workers is None else _count_arg(workers, "workers"), sublayers,
+                        client)
+    except KeyboardInterrupt:  # Ctrl-C before the search or around it (the search has its own)
+        return unknown_result(shape, "interrupted", {"nodes": 0, "lps": 0,
+                                                     "seconds": time.time() - t0})
+
+
+def _certify(W, b, domain, limits, workers, sublayers, client):
+    """:func:`certify` after the validation: the quick paths, then one :class:`_Run`."""
     if domain is None and W.shape[0] >= 2 * W.shape[1]:
         # antiparallel pairs spanning R^n: a proof at once
         from .structured import pair_result
@@ -121,6 +134,7 @@ def certify(W, b=None, *, domain=None, time_limit=None, node_limit=None, progres
         if quick is not None:
             return quick
     client, owned = _dask_client(client)
+    progress = limits.interval or False
     try:
         if client is not None:
             workers = max(1, sum(client.nthreads().values()))
@@ -165,7 +179,7 @@ def _seconds(v, name):
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
             or not v > 0:
         raise InvalidInputError(f"{name} must be a positive number of seconds or None, got {v!r}")
-    return float(v)
+    return v if isinstance(v, (int, float)) else float(v)  # as given: it is quoted in messages
 
 
 def _count_arg(v, name):

@@ -235,4 +235,6 @@ def _is_index(i):
 
 
 def _jsonable(v):
+    if isinstance(v, list):
+        return all(_jsonable(x) and not isinstance(x, list) for x in v)
     return isinstance(v, (int, float, str, bool)) or v is None
