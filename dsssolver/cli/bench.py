@@ -109,7 +109,8 @@ def run(args):
     for k, name in enumerate(names, 1):
         code, sec, tail = _run_one(_command(folder, suite[name], args.quick, args.results),
                                    ticker, k, name)
-        where = args.results or str(folder / "results")
+        # a benchmark without --out always writes to benchmarks/results/ itself
+        where = args.results if args.results and suite[name].get("out") else str(folder / "results")
         print(f"{name}: {'ok' if code == 0 else f'FAILED (exit {code})'} in {sec:.0f} s, "
               f"results in {where}")
         if code != 0:
