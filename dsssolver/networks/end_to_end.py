@@ -153,6 +153,11 @@ class _Tree:
         self.kinds = {"infeasible": 0, "diagonal": 0, "same_map": 0}
         self.undecided, self.undecided_reason = 0, ""
         self._next = t0 + 1.0
+        # one quiet HiGHS instance, a new small model passed for each LP (presolve costs more than
+        # it saves on LPs of a few dozen rows)
+        self._highs = highspy.Highs()
+        for opt, val in (("output_flag", False), ("threads", 1), ("presolve", "off")):
+            self._highs.setOptionValue(opt, val)
 
     def stats(self, t0, **extra):
         out = {"nodes": self.nodes, "leaves": self.leaves, "lps": self.lps,
@@ -263,15 +268,13 @@ class _Tree:
         return {"undecided": why}
 
     # ------------------------------------------------------------- LPs
-    def _solve(self, G, h, cost, extra, lower=None, upper=None):
+    def _solve(self, G, h, cost, extra, lower=None, upper=None, may_be_infeasible=False):
         """min cost . (x, e)  s.t.  G x + extra * e <= h (one extra column e with the given bounds)."""
         self.lps += 1
         k = G.shape[0]
         A = np.hstack([G, np.asarray(extra, dtype=np.float64)[:, None]])
         d = A.shape[1]
-        hs = highspy.Highs()
-        hs.setOptionValue("output_flag", False)
-        hs.setOptionValue("threads", 1)
+        hs = self._highs
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = d, k
         lp.col_cost_ = np.asarray(cost, dtype=np.float64)
@@ -286,8 +289,11 @@ class _Tree:
         lp.a_matrix_.value_ = A.T.ravel()
         hs.passModel(lp)
         hs.run()
-        if hs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            hs.clearSolver()
+        status = hs.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible and may_be_infeasible:
+            return None
+        if status != highspy.HighsModelStatus.kOptimal:
+            hs.clearSolver()  # anything else: once more from a cold start
             hs.run()
             if hs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 return None
@@ -317,27 +323,28 @@ class _Tree:
         """Is the mixed system (``p < 0`` rows strict) feasible?  ("feasible"|"unclear", point) or
         ("infeasible", y).
 
-        After the closure test: ``max e  s.t.  G u <= h (non-strict), G u + e <= h (strict), e <= 1``;
-        feasible iff ``e* > 0``; otherwise the duals give a Motzkin certificate with ``sum y = 1``
-        over the strict rows and ``sum y h = e* <= 0``.
+        ``max e  s.t.  G u <= h (non-strict rows), G u + e <= h (strict rows), e <= 1``: feasible
+        iff ``e* > 0``; at ``e* <= 0`` the duals give a Motzkin certificate (``sum y = 1`` over the
+        strict rows, ``sum y h = e* <= 0``).  When even the closure is empty the LP is infeasible
+        and :meth:`_closure` gives a Farkas certificate instead.
         """
-        kind, out = self._closure(rows)
         strict = [r[5] for r in rows]
-        if kind != "feasible" or not any(strict):
-            return kind, out
+        if not any(strict):
+            return self._closure(rows)
         G = np.array([r[3] for r in rows])
         h = np.array([r[4] for r in rows])
         cost = np.zeros(G.shape[1] + 1)
         cost[-1] = -1.0
-        res = self._solve(G, h, cost, np.array(strict, dtype=np.float64), upper=1.0)
+        res = self._solve(G, h, cost, np.array(strict, dtype=np.float64), upper=1.0,
+                          may_be_infeasible=True)
         if res is None:
-            return "unclear", out
+            return self._closure(rows)
         val, x, duals = res
         if -val > 1e-9:
             return "feasible", x[:-1]
         y = self._exact_combo(rows, duals, [0] * G.shape[1], strict=True,
                               weights=[int(t) for t in strict])
-        return ("infeasible", y) if y is not None else ("unclear", out)
+        return ("infeasible", y) if y is not None else ("unclear", x[:-1])
 
     def _max(self, rows, cost):
         G = np.array([r[3] for r in rows])
