@@ -233,19 +233,26 @@ def _random_1d_net(rng, widths, bias):
     for a, c in zip(widths, widths[1:]):
         W = rng.integers(-2, 3, size=(c, a)).astype(float)
         b = rng.integers(-2, 3, size=c).astype(float) if bias else np.zeros(c)
-        layers.append((W, b, "relu"))
+        act = "relu" if rng.random() < 0.8 else "leaky_relu"
+        layers.append((W, b, act, 0.25) if act == "leaky_relu" else (W, b, act))
     if rng.random() < 0.3:
-        W, b, _ = layers[-1]
+        W, b = layers[-1][:2]
         layers[-1] = (W, b, "linear")
     return layers
 
 
-@pytest.mark.parametrize("seed", range(24))
+def _as_net(layers):
+    return [{"W": L[0], "b": L[1], "activation": L[2], "negative_slope": L[3] if len(L) > 3 else 0.01}
+            for L in layers]
+
+
+@pytest.mark.parametrize("seed", range(40))
 def test_end_to_end_matches_the_1d_reference(seed):
     rng = np.random.default_rng(seed)
     bias = seed % 2 == 1
-    net = _random_1d_net(rng, [1, int(rng.integers(2, 4)), int(rng.integers(1, 4))], bias)
-    layers = as_layers(net)
+    widths = [1] + [int(rng.integers(1, 4)) for _ in range(1 + seed % 3)]
+    net = _random_1d_net(rng, widths, bias)
+    layers = as_layers(_as_net(net))
     box = ([Fraction(-2)], [Fraction(3)]) if bias else ([Fraction(-1)], [Fraction(1)])
     ref, _ = reference_end_to_end_1d(net, box[0][0], box[1][0])
     dom = None if not bias else ([[Fraction(1)], [Fraction(-1)]], [box[1][0], -box[0][0]])
@@ -277,6 +284,18 @@ def test_end_to_end_two_inputs_agrees_with_layerwise(seed):
     lw = certify_network([W1, W2], end_to_end=False)
     if lw.status != "unknown":
         assert lw.status == res.status
+
+
+def test_end_to_end_zero_neurons_and_dead_cells():
+    # the second layer's first neuron reads two neurons that are never on together with the third:
+    # its pre-activation is identically 0 on some cells (a "zero" split)
+    W1 = np.array([[1.0], [-1.0]])
+    W2 = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, -1.0]])
+    layers = as_layers([W1, W2])
+    res = decide_end_to_end(layers)
+    assert res.status == "injective" and "zero" in json.dumps(res.certificate)
+    assert reference_end_to_end_1d([(W1, np.zeros(2), "relu"), (W2, np.zeros(3), "relu")], -1, 1)[0] \
+        == "injective"
 
 
 def test_end_to_end_certificates_are_checked():

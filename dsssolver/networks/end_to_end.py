@@ -2,19 +2,25 @@
 
 Two inputs ``z1, z2`` are followed through the network together.  Neuron by
 neuron (layer by layer, so that each pre-activation is affine once the
-earlier signs are fixed), the tree splits on the sign of the neuron's
-pre-activation for ``z1`` and for ``z2``: ``>= 0`` or ``<= 0`` (closed cells,
-so the two children cover everything).  Each leaf, with all signs fixed, is
-closed by one of three exact certificates:
+earlier signs are fixed), the tree splits the cell of the pair on the sign of
+the neuron's pre-activation ``p`` for ``z1`` and for ``z2`` into the *open*
+cells ``p > 0`` and ``p < 0``.  The hyperplane ``p = 0`` between them is thin
+(a pre-activation that is identically 0 is not split), so the closures of the
+leaves cover every pair, and on the closure of a cell the network is still
+the cell's affine map.  Working with full-dimensional cells only keeps the
+tree small: the faces where neurons are exactly 0 are never enumerated.
+Each leaf is closed by one of four exact certificates:
 
-* **infeasible** -- Farkas multipliers show that no pair ``(z1, z2)`` of the
-  domain has these signs (also used to prune inner nodes);
+* **infeasible** -- Motzkin multipliers show that the open cell is empty
+  (also used to prune inner nodes);
+* **no collision** -- at a full leaf, Farkas multipliers show that the closures
+  of the two cells hold no collision at all;
 * **diagonal** -- with both patterns fixed the network is affine on each
-  cell, and the collision set ``{(z1, z2) : both in their cells, N(z1) =
-  N(z2)}`` is a polyhedron; for each coordinate ``j``, LP duals show that
-  ``max +-(z1_j - z2_j) = 0`` on it, so it lies on the diagonal ``z1 = z2``;
-* **same map** -- both patterns are equal and the network's affine map there
-  has full column rank, so ``N(z1) = N(z2)`` forces ``z1 = z2``.
+  closed cell, and the collision set ``{(z1, z2) : both in their closed
+  cells, N(z1) = N(z2)}`` is a polyhedron; for each coordinate ``j``, LP duals
+  show that ``max +-(z1_j - z2_j) = 0`` on it, so it lies on the diagonal;
+* **same map** -- both cells have the same affine map, of full column rank,
+  so ``N(z1) = N(z2)`` forces ``z1 = z2``.
 
 A leaf whose LP finds ``z1_j != z2_j`` gives a candidate pair, made exact from
 the LP's tight constraints and accepted only if ``N(z1) == N(z2)`` holds in
@@ -130,7 +136,8 @@ def decide_end_to_end(layers, *, domain=None, time_limit=None, node_limit=None, 
         return EndToEndResult(UNKNOWN, f"{search.undecided} leaves could not be closed exactly "
                               f"({search.undecided_reason})",
                               stats=search.stats(t0, reason=search.undecided_reason))
-    cert = {"kind": "pattern-tree", "version": 1, "homogeneous": homog, "tree": tree}
+    cert = {"kind": "pattern-tree", "version": 2, "homogeneous": homog,
+            "interior": [_fs(v) for v in search.interior], "tree": tree}
     t1 = time.perf_counter()
     ok, msg = check_end_to_end(cert, layers, domain)
     st = search.stats(t0, check_seconds=time.perf_counter() - t1)
@@ -150,7 +157,7 @@ class _Tree:
         self.slopes = [Fraction(L.negative_slope) if L.activation == "leaky_relu" else None for L in layers]
         self.t0, self.time_limit, self.node_limit, self.progress = t0, time_limit, node_limit, progress
         self.nodes = self.leaves = self.lps = 0
-        self.kinds = {"infeasible": 0, "diagonal": 0, "same_map": 0}
+        self.kinds = {"infeasible": 0, "no_collision": 0, "diagonal": 0, "same_map": 0}
         self.undecided, self.undecided_reason = 0, ""
         self._next = t0 + 1.0
         # one quiet HiGHS instance, a new small model passed for each LP (presolve costs more than
@@ -169,10 +176,25 @@ class _Tree:
     def run(self):
         cons = [self._pack(key, g, h) for key, g, h in domain_rows(self.domain, self.n, self.homog)]
         ident = [[Fraction(int(i == j)) for j in range(self.n)] + [Fraction(0)] for i in range(self.n)]
-        kind, point = self._feasible(cons)
-        if kind != "feasible":
-            raise _Limit("the input domain looks empty")
+        self.interior = self._interior_point(cons)
+        point = np.array([float(v) for v in self.interior] * 2)
         return self._layer(0, [ident, ident], cons, point)
+
+    def _interior_point(self, cons):
+        """An exact point strictly inside the domain (part of the certificate: it shows the domain is
+        full-dimensional, which the covering argument needs)."""
+        n = self.n
+        rows = [r for r in cons if r[0].startswith(("dom.0.", "box.0."))]
+        G = np.array([r[3][:n] for r in rows])
+        h = np.array([r[4] for r in rows])
+        cost = np.zeros(n + 1)
+        cost[-1] = -1.0
+        out = self._solve(G, h, cost, np.ones(len(rows)), upper=1.0)
+        if out is not None and -out[0] > 1e-9:
+            z = [Fraction(float(v)).limit_denominator(1 << 24) for v in out[1][:n]]
+            if all(sum((g * v for g, v in zip(r[1][:n], z)), Fraction(0)) < r[2] for r in rows):
+                return z
+        raise _Limit("the input domain is empty or not full-dimensional")
 
     def _pack(self, key, g, h, strict=False):
         return key, g, h, np.array([float(v) for v in g]), float(h), strict
@@ -199,16 +221,25 @@ class _Tree:
         return self._split(l, 0, 0, pre, [[], []], cons, point)
 
     def _split(self, l, i, c, pre, outs, cons, point):
-        """Split neuron ``i`` of layer ``l`` for copy ``c``: ``p >= 0`` or ``p < 0``."""
+        """Split neuron ``i`` of layer ``l`` for copy ``c`` into the open cells ``p > 0`` and ``p < 0``.
+
+        A pre-activation that is identically 0 (all coefficients and constant) is not split: its
+        output is 0 either way.  Otherwise the hyperplane ``p = 0`` is thin, and the closures of the
+        two open cells cover the node's cell (see the checker's notes).
+        """
         if i == len(pre[0]):
             return self._layer(l + 1, outs, cons, point)
         self._tick()
         r = pre[c][i]
         nxt = (l, i, 1) if c == 0 else (l, i + 1, 0)
+        if not any(r):
+            new_outs = [list(outs[0]), list(outs[1])]
+            new_outs[c].append(list(r))
+            return {"split": [l, i, c], "zero": self._split(*nxt, pre, new_outs, cons, point)}
         children = {}
         for s in (1, -1):
             g, h = constraint_row(r, c, s, self.n)
-            row = self._pack(f"sgn.{l}.{i}.{c}", g, h, strict=s < 0)
+            row = self._pack(f"sgn.{l}.{i}.{c}", g, h, strict=True)
             cons.append(row)
             # the parent's point, when it satisfies the new row with room, shows feasibility at once
             if float(row[3] @ point) < row[4] - 1e-9:
@@ -242,8 +273,8 @@ class _Tree:
         rows = [r[:5] + (False,) for r in cons] + eq  # the closure of the cell pair
         kind, out = self._closure(rows)
         if kind == "infeasible":
-            self.kinds["infeasible"] += 1
-            return {"infeasible": out}
+            self.kinds["no_collision"] += 1
+            return {"no_collision": out}
         certs = []
         for j in range(n):
             for sgn in (1, -1):

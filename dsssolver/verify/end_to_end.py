@@ -10,25 +10,34 @@ The claim: the chain network ``N`` has no collision ``N(z1) = N(z2)``,
   (``+-z_cj <= 1``).  ``homogeneous`` is accepted only if every bias is 0 and
   the domain is a cone (R^n, ``x >= 0`` or ``A x <= 0``): then a collision
   scales into the box, so the box loses nothing.
+* ``"interior"``: an exact point ``z0`` strictly inside the domain rows (copy 0):
+  the domain is full-dimensional.
 * A node ``{"split": [l, i, c], "pos": ..., "neg": ...}`` splits on the sign
   of the pre-activation ``p`` of neuron ``i`` of layer ``l`` (0-based) for
   copy ``c``; ``p`` must be affine there: every ReLU/LeakyReLU neuron of the
-  layers before ``l`` is split for that copy.  Row ``"sgn.l.i.c"`` is
-  ``-p <= 0`` in "pos" and the strict ``p < 0`` in "neg": the two halves
-  partition the pairs, so lower-dimensional cells are leaves of their own
-  instead of lying in every neighbouring cell.  A neuron is split at most once on a path, and in order
-  (copy 0 then copy 1 of neuron i, neurons in order), so when every neuron
-  is split, each copy's network is one affine map on its cell.
+  layers before ``l`` is split for that copy (in order: copy 0 then copy 1
+  of neuron ``i``, neurons in order).  Row ``"sgn.l.i.c"`` is the strict
+  ``-p < 0`` in "pos" and ``p < 0`` in "neg": the children are open cells.
+  When ``p`` is identically 0 (every coefficient and the constant),
+  ``{"split": [l, i, c], "zero": ...}`` has one child, and the output is 0.
+* Covering: a node's cell ``R`` (domain rows, strict sign rows) is convex;
+  when it is not empty it has interior points (the domain is
+  full-dimensional and the sign rows are open), so for ``p`` not identically 0
+  the hyperplane ``p = 0`` is thin in ``R`` and ``R`` lies in the closure of its
+  two children.  By induction the closures of the leaves cover every pair of
+  the domain, and on the closure of a leaf the network is the leaf's affine
+  map (continuity).
 * A leaf is ``{"infeasible": {key: y}}`` -- ``y >= 0`` on the rows so far,
   ``sum y g = 0`` and ``sum y h < 0``, or ``sum y h <= 0`` with ``y > 0`` on a strict
-  row (Motzkin: no pair reaches the leaf); or, with every
-  neuron split, ``{"same_map": true}`` -- both copies' affine maps are
+  row (Motzkin: the open cell is empty), as a child of a split.  With every
+  neuron split: ``{"no_collision": {key: y}}``, the same with the output rows
+  below added and every row non-strict (the *closed* cells hold no collision
+  at all); or ``{"same_map": true}`` -- both copies' affine maps are
   identical with full column rank (so ``N(z1) = N(z2)`` forces ``z1 = z2``);
   or ``{"diagonal": [y_1+, y_1-, ..., y_n+, y_n-]}`` -- with the output rows
-  ``"eq.i.p"`` / ``"eq.i.m"`` (``+-(N(z1)_i - N(z2)_i) <= 0``) added, each ``y``
-  shows ``+-(z1_j - z2_j) <= 0``: ``sum y g = +-(e_j - e_(n+j))``, ``sum y h <= 0``
-  (strict rows used as non-strict: this covers the closure of the cell pair,
-  where the network is still the same affine map, by continuity).
+  ``"eq.i.p"`` / ``"eq.i.m"`` (``+-(N(z1)_i - N(z2)_i) <= 0``) added and every row
+  non-strict (the closed cells), each ``y`` shows ``+-(z1_j - z2_j) <= 0``:
+  ``sum y g = +-(e_j - e_(n+j))``, ``sum y h <= 0``.
 
 Every leaf certificate is checked in exact rational arithmetic
 (:class:`fractions.Fraction`); no LP solver is used.
@@ -95,7 +104,7 @@ def _place(a, c, n):
 def constraint_row(r, c, s, n):
     """The row ``(g, h)`` of the sign choice ``s`` for the affine ``p = r[:n] z_c + r[n]``.
 
-    ``s = +1``: ``-p <= 0``; ``s = -1``: ``p <= 0`` (strict in the tree's "neg" branches).
+    ``s = +1``: ``-p <= 0``; ``s = -1``: ``p <= 0`` (strict in the tree's open cells).
     """
     if s > 0:
         return _place([-v for v in r[:n]], c, n), r[n]
@@ -115,6 +124,13 @@ def check_end_to_end(cert, layers, domain):
     n = layers[0].shape[1]
     net = _Net(layers)
     rows = {key: (g, h, False) for key, g, h in domain_rows(domain, n, homog)}
+    try:
+        z0 = [Fraction(v) for v in cert.get("interior")]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return False, "'interior' must be a list of rationals"
+    if len(z0) != n or not all(sum((a * v for a, v in zip(g[:n], z0)), Fraction(0)) < h
+                               for key, (g, h, _) in rows.items() if key.split(".")[1] == "0"):
+        return False, "'interior' is not strictly inside the domain"
     ident = [[Fraction(int(i == j)) for j in range(n)] + [Fraction(0)] for i in range(n)]
     counter = [0]
     try:
@@ -154,8 +170,6 @@ def _walk_layer(node, net, n, rows, l, maps, counter):
     pre = [net.pre(l, maps[0]), net.pre(l, maps[1])]
     if net.act[l] == "linear":
         return _walk_layer(node, net, n, rows, l + 1, pre, counter)
-    if isinstance(node, dict) and "infeasible" in node:
-        return _infeasible(node, rows, n, counter)
     return _walk_split(node, net, n, rows, (l, 0, 0), pre, [[], []], counter)
 
 
@@ -163,17 +177,24 @@ def _walk_split(node, net, n, rows, pos, pre, outs, counter):
     l, i, c = pos
     if i == len(pre[0]):
         return _walk_layer(node, net, n, rows, l + 1, outs, counter)
-    if isinstance(node, dict) and "infeasible" in node:
-        return _infeasible(node, rows, n, counter)
     if not isinstance(node, dict) or list(node.get("split", ())) != [l, i, c]:
-        raise _Bad(f"expected a split on layer {l} neuron {i} copy {c} (or an infeasible leaf)")
+        raise _Bad(f"expected a split on layer {l} neuron {i} copy {c}")
     p = pre[c][i]
+    nxt = (l, i, 1) if c == 0 else (l, i + 1, 0)
+    if "zero" in node:
+        if any(p):
+            raise _Bad(f"a 'zero' split on layer {l} neuron {i} copy {c}, whose pre-activation is not 0")
+        new_outs = [list(outs[0]), list(outs[1])]
+        new_outs[c].append(list(p))
+        return _walk_split(node["zero"], net, n, rows, nxt, pre, new_outs, counter)
     key = f"sgn.{l}.{i}.{c}"
     for s, child in ((1, node.get("pos")), (-1, node.get("neg"))):
-        rows[key] = (*constraint_row(p, c, s, n), s < 0)
+        rows[key] = (*constraint_row(p, c, s, n), True)
         new_outs = [list(outs[0]), list(outs[1])]
+        if isinstance(child, dict) and "infeasible" in child:  # this open cell is empty
+            _infeasible(child, rows, n, counter)
+            continue
         new_outs[c].append(_activate(p, s, net.slope[l]))
-        nxt = (l, i, 1) if c == 0 else (l, i + 1, 0)
         _walk_split(child, net, n, rows, nxt, pre, new_outs, counter)
     del rows[key]
 
@@ -191,18 +212,21 @@ def _final_leaf(node, n, rows, final, counter):
         if final[0] != final[1] or _rank([r[:n] for r in final[0]]) != n:
             raise _Bad("a same-map leaf whose two maps differ or lack full column rank")
         return
+    rows = {key: (g, h, False) for key, (g, h, _) in rows.items()}  # the closed cells
     eq = {}
     for k, (a, b) in enumerate(zip(final[0], final[1])):
         g = list(a[:n]) + [-v for v in b[:n]]
         eq[f"eq.{k}.p"] = (g, b[n] - a[n], False)
         eq[f"eq.{k}.m"] = ([-v for v in g], a[n] - b[n], False)
     all_rows = {**rows, **eq}
-    if "infeasible" in node:  # no pair of the cells collides at all
-        return _infeasible(node, all_rows, n, counter)
+    if "no_collision" in node:  # no pair of the closed cells collides at all
+        counter[0] += 1
+        return _check_combo(node["no_collision"], all_rows, [Fraction(0)] * (2 * n), strict=True,
+                            what="no-collision leaf")
     counter[0] += 1
     certs = node.get("diagonal")
     if not isinstance(certs, list) or len(certs) != 2 * n:
-        raise _Bad(f"a leaf must be infeasible, same_map, or diagonal with {2 * n} certificates")
+        raise _Bad(f"a full leaf must be no_collision, same_map, or diagonal with {2 * n} certificates")
     for j in range(n):
         for t, sgn in enumerate((1, -1)):
             target = [Fraction(0)] * (2 * n)
