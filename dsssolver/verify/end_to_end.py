@@ -47,7 +47,8 @@ Examples
 >>> import numpy as np
 >>> from dsssolver.networks.model import as_layers
 >>> layers = as_layers([np.array([[1], [-1]])])
->>> check_end_to_end({"kind": "pattern-tree", "homogeneous": True, "tree": {"infeasible": {}}},
+>>> tree = {"split": [0, 0, 0], "pos": {"infeasible": {}}, "neg": {"infeasible": {}}}
+>>> check_end_to_end({"kind": "pattern-tree", "homogeneous": True, "interior": ["0"], "tree": tree},
 ...                  layers, None)
 (False, 'infeasible leaf: the right-hand side does not prove the claim')
 """
