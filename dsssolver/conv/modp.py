@@ -202,12 +202,17 @@ def full_column_rank(A, p):
     return A.shape[0] >= A.shape[1] and eliminate(A, A.shape[1], p)
 
 
-def prime_with_roots(order, below=1 << 20):
-    """The largest prime ``p < below`` with ``order | p - 1`` (so F_p holds the order-th roots of 1)."""
+def prime_with_roots(order, below=1 << 20, skip=0):
+    """The largest prime ``p < below`` with ``order | p - 1`` (so F_p holds the order-th roots of 1).
+
+    ``skip = k`` gives the (k + 1)-th largest instead (distinct primes for retries).
+    """
     q = (below - 2) // order * order + 1
     while q > order:
         if is_prime(q):
-            return q
+            if not skip:
+                return q
+            skip -= 1
         q -= order
     raise ValueError(f"no prime below {below} with {order} | p - 1")
 

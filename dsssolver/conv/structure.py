@@ -311,7 +311,7 @@ def _rank_frequency(C, p):
     N = C.input_shape[1:] if C.dims == 2 else (1,) + C.input_shape[1:]
     order = int(np.lcm(*N))
     if (p - 1) % order:  # the roots of unity must live in F_p: the k-th such prime for the k-th p
-        p = prime_with_roots(order, below=p)
+        p = prime_with_roots(order, skip=PRIMES.index(p) if p in PRIMES else 0)
     w = [root_of_unity(nn, p) if nn > 1 else 1 for nn in N]
     R = residues(K, p)  # (c_out, c_in, kh, kw)
     if R.shape[0] < R.shape[1]:
