@@ -2,8 +2,8 @@
 
 >>> import numpy as np, dsssolver as dss
 >>> res = dss.certify(np.array([[1, 0], [0, 1], [-1, 0], [0, -1]]))
->>> res.status
-'injective'
+>>> res.status == dss.INJECTIVE
+True
 >>> bool(dss.check(res, np.array([[1, 0], [0, 1], [-1, 0], [0, -1]])))
 True
 """
@@ -15,11 +15,12 @@ from .invert import InvertResult, invert
 from .networks import NetworkResult, certify_network, construct, decide_end_to_end
 from .plot import plot_layer
 from .stability import InverseLipschitzResult, amplification_bound, inverse_lipschitz
-from .verify import check
+from .verify import INJECTIVE, NOT_INJECTIVE, UNKNOWN, CheckResult, check
 from .verify.network import check_network
 
 __version__ = "0.1.0"
-__all__ = ["certify", "check", "CertifyResult", "invert", "InvertResult", "plot_layer",
+__all__ = ["certify", "check", "CertifyResult", "CheckResult", "invert", "InvertResult", "plot_layer",
+           "INJECTIVE", "NOT_INJECTIVE", "UNKNOWN",
            "DSSError", "InvalidInputError", "EvidenceError", "CheckTimeout",
            "ConvLayer", "certify_conv", "check_conv", "ConvCertifyResult",
            "StridedConv", "certify_conv_pairs", "certify_network_pairs", "injective_dcgan",

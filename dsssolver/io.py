@@ -1,4 +1,10 @@
-"""Reading layers and arrays from files, with errors that name the problem."""
+"""Reading layers, arrays, domains and evidence from files, with errors that name the problem.
+
+Every error is an :class:`~dsssolver.errors.InvalidInputError` (or, for evidence JSON, an
+:class:`~dsssolver.errors.EvidenceError`) whose message starts with the file name.  An ``.npy``
+header is checked against the bytes the file really holds before anything is allocated, so a
+64-byte file that claims a 100000 x 100000 array is refused at once.
+"""
 from __future__ import annotations
 
 import json
@@ -8,24 +14,80 @@ import zipfile
 import numpy as np
 
 from ._validate import as_layer
+from .errors import EvidenceError, InvalidInputError
 
-__all__ = ["load_array", "load_layer", "load_json"]
+__all__ = ["load_array", "load_layer", "load_json", "load_domain"]
 
 
 def _check_path(path):
     if not os.path.exists(path):
-        raise ValueError(f"{path}: no such file")
+        raise InvalidInputError(f"{path}: no such file")
     if os.path.isdir(path):
-        raise ValueError(f"{path}: is a directory, not a file")
+        raise InvalidInputError(f"{path}: is a directory, not a file")
+
+
+def _header_fault(fh, nbytes):
+    """Why the .npy stream ``fh`` (``nbytes`` long) cannot hold the array its header claims."""
+    try:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+    except (ValueError, OSError, EOFError) as exc:
+        return f"not a valid .npy header ({exc})"
+    if dtype.hasobject:
+        return "holds Python objects, which are not read (save numbers, not objects)"
+    need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    have = nbytes - fh.tell()
+    if need > have:
+        return (f"the header claims shape {tuple(shape)} of {dtype} ({need} bytes) but the file "
+                f"holds {have} bytes of data")
+    return ""
+
+
+def _check_npy(path):
+    with open(path, "rb") as fh:
+        why = _header_fault(fh, os.fstat(fh.fileno()).st_size)
+    if why:
+        raise InvalidInputError(f"{path}: {why}")
+
+
+def _check_npz_member(path, name):
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(name + ".npy" if name + ".npy" in zf.namelist() else name)
+            with zf.open(info) as fh:
+                why = _header_fault(fh, info.file_size)
+    except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise InvalidInputError(f"{path}: corrupt array {name!r} ({exc})") from None
+    if why:
+        raise InvalidInputError(f"{path}: array {name!r}: {why}")
 
 
 def _open(path):
-    """``np.load`` with one-line errors for missing, directory and unreadable files."""
+    """``np.load`` with one-line errors for missing, directory, unreadable and lying files."""
     _check_path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(6)
+    except OSError as exc:
+        raise InvalidInputError(f"{path}: cannot read ({exc})") from None
+    if head == b"\x93NUMPY":
+        _check_npy(path)
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path}: cannot read as .npy/.npz ({exc})") from None
+        raise InvalidInputError(f"{path}: cannot read as .npy/.npz ({exc})") from None
+
+
+def _member(data, path, name):
+    """One array of an open ``.npz``, its header checked against its size first."""
+    _check_npz_member(path, name)
+    try:
+        return data[name]
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise InvalidInputError(f"{path}: corrupt array {name!r} ({exc})") from None
 
 
 def load_array(path):
@@ -35,8 +97,8 @@ def load_array(path):
         with data:
             keys = list(data.keys())
             if len(keys) != 1:
-                raise ValueError(f"{path}: expected one array, found {keys}")
-            return data[keys[0]]
+                raise InvalidInputError(f"{path}: expected one array, found {keys}")
+            return _member(data, path, keys[0])
     return data
 
 
@@ -45,32 +107,49 @@ def load_layer(path):
 
     Raises
     ------
-    ValueError
+    InvalidInputError
         If the file is missing, unreadable, lacks ``W``, or holds invalid arrays.
     """
     data = _open(path)
     if isinstance(data, np.lib.npyio.NpzFile):
         with data:
             if "W" not in data.files:
-                raise ValueError(f"{path}: no array named 'W' (found {data.files})")
-            try:
-                W = data["W"]
-                b = data["b"] if "b" in data.files else None
-            except (ValueError, OSError, zipfile.BadZipFile) as exc:
-                raise ValueError(f"{path}: corrupt array ({exc})") from None
+                raise InvalidInputError(f"{path}: no array named 'W' (found {data.files})")
+            W = _member(data, path, "W")
+            b = _member(data, path, "b") if "b" in data.files else None
     else:
         W, b = data, None
     try:
         return as_layer(W, b)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    except ValueError as exc:
+        raise InvalidInputError(f"{path}: {exc}") from None
 
 
 def load_json(path):
-    """Load a JSON document, with a one-line error for missing or malformed files."""
+    """Load a JSON document, with a one-line error for missing, malformed or too deep files."""
     _check_path(path)
     try:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
+    except RecursionError:
+        raise EvidenceError(f"{path}: JSON nested too deeply to be evidence") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read as JSON ({exc})") from None
+        raise InvalidInputError(f"{path}: cannot read as JSON ({exc})") from None
+    except ValueError as exc:  # e.g. an integer literal beyond Python's 4300-digit limit
+        raise EvidenceError(f"{path}: cannot read as JSON ({exc})") from None
+
+
+def load_domain(spec, n):
+    """The ``--domain`` of the command line: "nonnegative", or an ``.npz`` with arrays A and c."""
+    from .verify.evidence import as_domain
+
+    if spec == "nonnegative":
+        return as_domain(spec, n)
+    data = _open(spec)
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise InvalidInputError(f"{spec}: a domain file must be an .npz with arrays A and c")
+    with data:
+        if "A" not in data.files or "c" not in data.files:
+            raise InvalidInputError(f"{spec}: needs arrays 'A' and 'c' (found {data.files})")
+        A, c = _member(data, spec, "A"), _member(data, spec, "c")
+    return as_domain((A, c), n, name=f"{spec}: domain")

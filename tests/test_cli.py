@@ -25,7 +25,7 @@ def test_certify_bundled_example_human_and_json(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("injective")
     r = dss("certify", "--json", "-o", tmp_path / "ev.json", EXAMPLES / "gaussian_28x8.npz")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 1, r.stderr  # not injective
     doc = json.loads(r.stdout)  # nothing but JSON on stdout (no HiGHS banner)
     assert doc["status"] == "not_injective" and doc["format"] == "dsssolver-evidence"
     assert json.loads((tmp_path / "ev.json").read_text()) == doc

@@ -28,7 +28,7 @@ def _agree(res, one, W):
     assert res.status == one.status and res.checked
     assert dss.check(res, W) and dss.check(json.loads(json.dumps(res.to_json())), W)
     # every node is counted once, by rank too (b = 0: no pre-test)
-    assert sum(res.stats["nodes_by_rank"]) == res.stats["nodes"]
+    assert sum(res.stats["nodes_by_rank"]) == res.stats["nodes"]  # a list of ints
 
 
 def test_local_workers_resplit_and_agree(eager_split):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from ..errors import CheckTimeout
-from ..verify.evidence import CertifyResult, Proof
+from ..verify.evidence import CertifyResult, Domain, Proof
 
 __all__ = ["statistics", "witness_result", "proof_result", "checked_proof_result", "unknown_result",
            "nonsingular_minor"]
@@ -38,18 +38,19 @@ def statistics(tree, limits, workers, pretest, **extra):
 
 def witness_result(layer, x1, x2, why, stats):
     """A checked "not_injective" result, or "unknown" if the witness fails the exact check."""
-    from ..verify.check import check_witness
+    from ..verify.check import check
 
     D = layer.domain
     if layer.m < 2 * layer.n and D is None:
         why += f"; m = {layer.m} < 2n, never injective (Puthawala et al. 2022, Corollary 2)"
     if D is not None:
         why += f" (both inputs in the domain, {D.name})"
-    ok, msg = check_witness(x1, x2, layer.Wq, layer.bq, domain=_domain(layer))
+    res = _result(layer, "not_injective", f"Witness found: {why}.", witness=(x1, x2))
+    # the independent checker (dsssolver.verify), on the evidence alone
+    ok, msg = check(res, layer.Wq, layer.bq, domain=checker_domain(layer))
     if not ok:  # cannot happen unless there is a bug; never return unchecked evidence
         reason = f"witness failed the exact check ({msg})"
         return unknown_result((layer.m, layer.n), reason, stats, layer.domain)
-    res = _result(layer, "not_injective", f"Witness found: {why}.", witness=(x1, x2))
     res.checked = True
     res.stats = stats
     return res
@@ -58,20 +59,24 @@ def witness_result(layer, x1, x2, why, stats):
 def proof_result(layer, used, hints, limits, stats):
     """Check the proof made of the dependencies ``used``; a checked "injective" result or
     "unknown".  ``stats`` is a callable giving the statistics (with ``check_seconds``)."""
-    from ..verify.check import check_proof
+    from ..verify.check import check
 
     minor = nonsingular_minor(layer.M)
     deps = list(used)
     # tell the checker which dependencies the search used where, by position in `deps`
     pos = {d: i for i, d in enumerate(deps)}
     hints = {F: ([pos[d] for d in h] if isinstance(h, list) else pos[h]) for F, h in hints.items()}
+    why = (f"Proof: a nonsingular minor and {_count(len(deps), 'dependency', 'dependencies')} "
+           "that no flat of rank < n meets all of"
+           + ("." if layer.domain is None else f", on the domain ({layer.domain.name})."))
+    res = _result(layer, "injective", why, proof=Proof(minor, deps, hints))
     t = time.perf_counter()
     deadline = limits.deadline()
-    if deadline is not None:  # the checker's deadline is a perf_counter() value
-        deadline = time.perf_counter() + (deadline - time.time())
+    left = None if deadline is None else max(deadline - time.time(), 1e-6)
     try:
-        ok, msg = check_proof(minor, deps, layer.Wq, layer.bq, matroid=layer.M, hints=hints,
-                              deadline=deadline, domain=_domain(layer))
+        # the independent checker (dsssolver.verify) gets the evidence alone: nothing of the
+        # search (its matroid, caches or transversal answers) is handed over
+        ok, msg = check(res, layer.Wq, layer.bq, domain=checker_domain(layer), time_limit=left)
     except CheckTimeout:
         reason = f"time limit {limits.time_limit} s reached during the exact proof check"
         return unknown_result((layer.m, layer.n), reason, stats(), layer.domain)
@@ -79,11 +84,9 @@ def proof_result(layer, used, hints, limits, stats):
     if not ok:
         reason = f"proof failed the exact check ({msg})"
         return unknown_result((layer.m, layer.n), reason, stats(), layer.domain)
-    why = (f"Proof: a nonsingular minor and {_count(len(deps), 'dependency', 'dependencies')} "
-           "that no flat of rank < n meets all of"
-           + ("." if layer.domain is None else f", on the domain ({layer.domain.name})."))
-    return checked_proof_result(layer, Proof(minor, deps, hints), why,
-                                stats(check_seconds=check_seconds))
+    res.checked = True
+    res.stats = stats(check_seconds=check_seconds)
+    return res
 
 
 def checked_proof_result(layer, proof, message, stats):
@@ -99,7 +102,7 @@ def unknown_result(shape, reason, stats, domain=None):
     ``reason`` in the statistics too."""
     return CertifyResult(status="unknown", message=f"Undecided: {reason}.", shape=tuple(shape),
                          stats={**stats, "reason": reason},
-                         domain=None if domain is None else domain.to_json())
+                         domain=evidence_domain(domain))
 
 
 def nonsingular_minor(M):
@@ -115,13 +118,27 @@ def nonsingular_minor(M):
     return piv[: M.n]
 
 
-def _domain(layer):
-    return None if layer.domain is None else (layer.domain.Aq, layer.domain.cq)
+def checker_domain(layer):
+    """The domain as the checker's ``domain=`` argument: None, "nonnegative" or (A, c)."""
+    D = layer.domain
+    if D is None:
+        return None
+    return "nonnegative" if D.name == "nonnegative" else (D.Aq, D.cq)
+
+
+def evidence_domain(D):
+    """A :class:`~dsssolver.verify.evidence.Domain` (with its interior point) for a DomainRows."""
+    if D is None:
+        return None
+    n = len(D.interior)
+    if D.name == "nonnegative":
+        return Domain.nonnegative(n)
+    return Domain("polyhedron", tuple(tuple(r) for r in D.Aq), tuple(D.cq), tuple(D.interior))
 
 
 def _result(layer, status, message, **kw):
     res = CertifyResult(status=status, message=message, shape=(layer.m, layer.n), **kw)
-    res.domain = None if layer.domain is None else layer.domain.to_json()
+    res.domain = evidence_domain(layer.domain)
     return res
 
 

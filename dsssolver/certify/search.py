@@ -34,7 +34,8 @@ from .node import Node, Split, Witness
 from .parallel import finish_in_workers, local_cores
 from .quick import antiparallel_dependencies, dive
 from .sublayer import certify_by_sublayers, use_sublayers
-from .results import checked_proof_result, proof_result, statistics, unknown_result, witness_result
+from .results import (checked_proof_result, checker_domain, proof_result, statistics,
+                      unknown_result, witness_result)
 from .tree import Tree
 
 __all__ = ["certify"]
@@ -287,20 +288,19 @@ class _Run:
         self.pretest = f"lemma1 on {len(P)} rows with b >= 0: {res.status}"
         if res.status != "injective":
             return None
-        from ..verify.check import check_proof
+        from ..verify.check import check
 
         deps = [Dependency(tuple(P[i] for i in d.rows), d.multipliers, d.domain_rows,
                            d.domain_multipliers) for d in res.proof.dependencies]
         minor = [P[i] for i in res.proof.minor]
-        D = layer.domain
-        ok, _ = check_proof(minor, deps, layer.Wq, layer.bq, matroid=layer.M,
-                            domain=None if D is None else (D.Aq, D.cq))
-        if not ok:
-            return None
         why = (f"Proof via the seed's Lemma 1 (sufficient half): ReLU(W_P x) is injective on the "
                f"{len(P)} rows with b >= 0, with {len(deps)} "
                f"{'dependency' if len(deps) == 1 else 'dependencies'}.")
-        return checked_proof_result(layer, Proof(minor, deps), why, self._stats())
+        out = checked_proof_result(layer, Proof(minor, deps), why, self._stats())
+        # the independent checker, on the evidence alone (before out is handed back as checked)
+        if not check(out, layer.Wq, layer.bq, domain=checker_domain(layer)):
+            return None
+        return out
 
     def _stats(self, **extra):
         return statistics(self.tree, self.limits, self.workers, self.pretest, **extra)

@@ -248,7 +248,7 @@ def _lift_proof(sub, R, M, W, b):
            "meets all of.")
     out = CertifyResult("injective", msg, (m, n), proof=Proof(minor, deps, hints))
     # the independent checker, on the whole layer, as a user would run it
-    ok, why = check(out, W, b, explain=True)
+    ok, why = check(out, W, b)  # a CheckResult unpacks to (ok, message)
     if not ok:  # cannot happen unless there is a bug; never return unchecked evidence
         reason = f"lifted sub-layer proof failed the exact check ({why})"
         return CertifyResult("unknown", f"Undecided: {reason}.", (m, n), stats={"reason": reason})

@@ -6,7 +6,7 @@ import contextlib
 import os
 import sys
 
-__all__ = ["UsageError", "Parser", "quiet_stdout"]
+__all__ = ["UsageError", "Parser", "quiet_stdout", "check_output_path"]
 
 
 class UsageError(Exception):
@@ -30,3 +30,16 @@ def quiet_stdout():
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def check_output_path(path, flag="-o"):
+    """Fail before the work, not after it, when a result could not be written to ``path``."""
+    from ..errors import InvalidInputError
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InvalidInputError(f"{flag} {path}: the folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise InvalidInputError(f"{flag} {path}: is a directory")
+    if not os.access(folder, os.W_OK):
+        raise InvalidInputError(f"{flag} {path}: the folder {folder} is not writable")

@@ -1,4 +1,7 @@
-"""``dss certify layer.npz``: decide whether a layer is injective, with evidence."""
+"""``dss certify layer.npz``: decide whether a layer is injective, with evidence.
+
+Exit status: 0 injective, 1 not injective, 2 bad input, 3 unknown (a limit or Ctrl-C).
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,29 +10,43 @@ import sys
 
 from ..certify import certify
 from ..io import load_layer
-from ._common import quiet_stdout
+from ..verify.evidence import INJECTIVE, NOT_INJECTIVE
+from ._common import check_output_path, quiet_stdout
 
-__all__ = ["register"]
+__all__ = ["register", "EXIT"]
+
+#: Exit status per verdict.
+EXIT = {INJECTIVE: 0, NOT_INJECTIVE: 1}
+EXIT_UNKNOWN = 3
 
 
 def run(args):
+    if args.output:
+        check_output_path(args.output)
     W, b = load_layer(args.layer)
     if args.plot:
         _plot_preflight(W, b, args.plot)
     with quiet_stdout():
         progress = sys.stderr.isatty() if args.progress is None else args.progress
-        res = certify(W, b, time_limit=args.time_limit, node_limit=args.node_limit,
-                      progress=progress, workers=args.workers, client=args.scheduler)
+        try:
+            res = certify(W, b, time_limit=args.time_limit, node_limit=args.node_limit,
+                          progress=progress, workers=args.workers, client=args.scheduler)
+        except KeyboardInterrupt:
+            res = None
+    if res is None:  # the search returns "unknown" itself; this covers Ctrl-C outside it
+        print("unknown: interrupted")
+        return EXIT_UNKNOWN
+    doc = res.to_json()
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
-            json.dump(res.to_json(), fh, indent=1)
+            json.dump(doc, fh, indent=1)
     if args.json:
-        print(json.dumps(res.to_json(), indent=1))
+        print(json.dumps(doc, indent=1))
     else:
         print(res.summary())
     if args.plot:
         _save_plot(W, b, res, args.plot)
-    return {"injective": 0, "not_injective": 0}.get(res.status, 3)
+    return EXIT.get(res.status, EXIT_UNKNOWN)
 
 
 def _plot_preflight(W, b, path):
@@ -65,7 +82,10 @@ def _save_plot(W, b, res, path):
 
 def register(sub):
     """Add ``certify`` to the sub-command parsers ``sub``."""
-    c = sub.add_parser("certify", help="decide whether x -> ReLU(Wx + b) is injective")
+    c = sub.add_parser("certify", help="decide whether x -> ReLU(Wx + b) is injective",
+                       description="Decide exactly whether x -> ReLU(Wx + b) is injective, with "
+                       "evidence. Exit status: 0 injective, 1 not injective, 2 bad input, "
+                       "3 unknown (a limit was reached or Ctrl-C).")
     c.add_argument("layer", help=".npz with arrays W (m x n) and optional b, or .npy with W")
     c.add_argument("--json", action="store_true", help="print the result and evidence as JSON")
     c.add_argument("-o", "--output", help="also write the JSON evidence to this file")

@@ -13,14 +13,13 @@ import argparse
 import json
 import math
 import os
-import zipfile
 
 import numpy as np
 
-from ..io import _open, load_array
+from ..io import _member, _open, load_array
 from ..invert.layerwise import METHODS
 from ..invert.result import FAILED
-from ._common import quiet_stdout
+from ._common import check_output_path, quiet_stdout
 
 __all__ = ["register", "load_network"]
 
@@ -38,10 +37,7 @@ def load_network(path):
         raise ValueError(f"{path}: expected an .npz with arrays W1, b1, W2, ...")
     with data:
         files = set(data.files)
-        try:
-            arrays = {k: data[k] for k in files}
-        except (ValueError, OSError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"{path}: corrupt array ({exc})") from None
+        arrays = {k: _member(data, path, k) for k in files}
     layers, k = [], 1
     while f"W{k}" in arrays:
         layers.append((arrays.pop(f"W{k}"), arrays.pop(f"b{k}", None)))
@@ -97,6 +93,8 @@ def _exit_code(results):
 def _cmd_invert(args):
     from ..invert import Inverter
 
+    if args.save:
+        check_output_path(args.save, "-o")
     layers, opts = load_network(args.network)
     x = load_array(args.output)
     if args.last is not None:

@@ -1,27 +1,36 @@
 """The ``dss`` command line: one parser, one module per sub-command.
 
-Errors in the input become one line on stderr and exit status 2, never a traceback.
+Exit status, the same for every sub-command that gives a verdict: 0 injective / valid / success,
+1 not injective / invalid / failed, 2 bad input or usage, 3 unknown (a limit was reached, or
+Ctrl-C).  Errors in the input become one line on stderr, never a traceback.
 """
 from __future__ import annotations
 
 import sys
 
+from ..errors import DSSError
 from . import bench as _bench
 from . import certify as _certify
 from . import check as _check
 from . import invert as _invert
 from ._common import Parser, UsageError
 
-__all__ = ["main"]
+__all__ = ["main", "EXIT_BAD_INPUT", "EXIT_UNKNOWN"]
 
 #: The sub-command modules, each with ``register(subparsers)``; the order is the help's order.
 COMMANDS = (_certify, _check, _invert, _bench)
+EXIT_BAD_INPUT = 2
+EXIT_UNKNOWN = 3
+
+_EPILOG = ("exit status: 0 injective / valid / success, 1 not injective / invalid / failed, "
+           "2 bad input or usage, 3 unknown (a limit was reached, or Ctrl-C)")
 
 
 def build_parser():
     from .. import __version__
 
-    p = Parser(prog="dss", description="Exact injectivity certificates for ReLU layers.")
+    p = Parser(prog="dss", description="Exact injectivity certificates for ReLU layers.",
+               epilog=_EPILOG)
     p.add_argument("--version", action="version", version=f"dss {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     for command in COMMANDS:
@@ -31,18 +40,29 @@ def build_parser():
 
 def main(argv=None):
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        parser.print_usage(sys.stderr)
+        print("dss: error: a command is required (certify, check or invert); see dss --help",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         args = parser.parse_args(argv)
         return args.func(args)
     except UsageError as exc:
         print(f"dss: error: {exc}", file=sys.stderr)
-        return 2
-    except (ValueError, TypeError, OSError) as exc:
-        print(f"dss: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except (DSSError, ValueError, TypeError, OSError, RecursionError, MemoryError) as exc:
+        print(f"dss: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("dss: interrupted", file=sys.stderr)
-        return 130
+        print("unknown: interrupted", file=sys.stderr)
+        return EXIT_UNKNOWN
+
+
+def _one_line(exc):
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """A plain big-M MILP peer (PuLP on HiGHS): a floating benchmark baseline, not exact.
 
-Two formulations of "is ``x -> ReLU(W x + b)`` non-injective" (MATH.md section 3):
+Two formulations of "is ``x -> ReLU(W x + b)`` non-injective" (docs/math.md section 3):
 
 ``"depth"`` (``b = 0``, rows in general position)
     Non-injective iff the minimum over ``x != 0`` of the number of rows with

@@ -6,7 +6,7 @@ linear algebra (:class:`fractions.Fraction` Gaussian elimination, or plain
 Python integers), its own enumeration of row sets and its own feasibility
 tests.  It is meant to be slow, short and obviously right.
 
-The criterion (MATH.md sections 1 and 3): ``x -> ReLU(W x + b)`` is *not*
+The criterion (docs/math.md sections 1 and 3): ``x -> ReLU(W x + b)`` is *not*
 injective iff ``rank W < n`` or some flat ``F`` of rank ``n - 1`` of the row
 matroid admits an ``x`` with ``w_i . x + b_i < 0`` for every row ``i`` not in
 ``F``.  Then ``x`` and ``x + eps v`` (``v != 0`` orthogonal to the rows of
@@ -17,10 +17,10 @@ Two decisions are offered:
 * :func:`reference_certify` enumerates the rank-``(n-1)`` flats as closures of
   the independent ``(n-1)``-subsets of rows (the closure is read off the exact
   normal vector of the hyperplane they span) and decides each strict system
-  with one floating LP (HiGHS, the robust bounded form of MATH.md section 4).
+  with one floating LP (HiGHS, the robust bounded form of docs/math.md section 4).
   A positive LP answer is accepted only after its point has been re-checked in
   exact rational arithmetic, and a zero one only after the LP duals have been
-  rounded to a Motzkin certificate checked exactly (MATH.md section 4); when
+  rounded to a Motzkin certificate checked exactly (docs/math.md section 4); when
   neither confirms, :class:`ReferenceAmbiguous` is raised instead of guessing.
 * :func:`reference_by_cells` uses no LP and no floating point at all: it walks
   every row subset of rank ``< n`` depth-first (integer elimination), keeps the
@@ -270,7 +270,7 @@ def _flats_rank_n_minus_1(Wq, n):
 
 
 class _StrictLP:
-    """One HiGHS model of the robust LP of MATH.md section 4; rows are switched on/off.
+    """One HiGHS model of the robust LP of docs/math.md section 4; rows are switched on/off.
 
     Variables ``(x_1..x_n, s, t)``; rows ``u_i . (x, s) + t <= 0`` with
     ``u_i = (w_i, b_i) / ||(w_i, b_i)||_inf`` (positive scaling changes no sign),

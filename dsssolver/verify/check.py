@@ -1,257 +1,328 @@
-"""Exact re-checking of injectivity evidence; no LP solver is used.
+"""The independent exact checker of injectivity evidence; no LP solver, nothing from the search.
 
-* A witness ``(x1, x2)`` is valid iff ``x1 != x2`` and
+* A witness ``(x1, x2)`` is valid iff ``x1 != x2``, both lie in the domain (``A x <= c``) and
   ``ReLU(W x1 + b) == ReLU(W x2 + b)`` in rational arithmetic.
-* A proof is valid iff (1) rows ``minor`` of ``W`` are an n x n nonsingular
-  matrix, (2) each dependency has ``y >= 0``, ``y != 0``, ``sum y_i w_i = 0``
-  and ``sum y_i b_i >= 0`` exactly, and (3) no flat of rank <= n - 1 meets the
-  rows of every dependency.  (3) is decided by an exhaustive search over flats
-  built from the dependencies' rows, with exact ranks (FLINT).
+* A proof is valid iff (1) rows ``minor`` of ``W`` form a nonsingular n x n matrix, (2) every
+  dependency is a valid Farkas certificate, exactly, (3) a domain, if any, has an interior point,
+  and (4) no flat of rank <= n - 1 meets the rows of every dependency
+  (:func:`dsssolver.verify.flats.find_hitting_flat`).
 
-Why (1)-(3) prove injectivity: if ``f(x) = f(x')`` for ``x != x'``, some point
-``z`` has active rows of rank <= n - 1 (MATH.md section 1); their flat ``F``
-leaves the strict system on the other rows solvable (at ``z``), so by Motzkin's
-theorem ``F`` must meet the rows of every dependency -- which (3) rules out.
+Why (1)-(4) prove injectivity is written out in ``docs/evidence.md`` and ``docs/math.md``
+(Puthawala et al. 2022, Theorem 1, with biases).  Everything is built afresh from ``W``, ``b``, the
+domain and the evidence, with the checker's own arithmetic (:mod:`dsssolver.verify._arith`);
+nothing is shared with the search.
 """
 from __future__ import annotations
 
 import time
+import warnings
+from dataclasses import dataclass, field
 from fractions import Fraction
 from math import lcm
+from typing import Any
 
-from .._validate import as_layer
-from ..certify.pool import SupportSet, bits, mask
-from ..errors import CheckTimeout
-from .evidence import CertifyResult
+from .._validate import as_layer, as_time_limit
+from ..errors import CheckTimeout, InvalidInputError
+from ._arith import integer_row, nonsingular, to_fraction
+from .evidence import INJECTIVE, NOT_INJECTIVE, CertifyResult, as_domain, max_bits_for
+from .flats import find_hitting_flat
 from .pairs import check_pair_proof
-from ..exact.matroid import RowMatroid, fraction_matrix, parse_fraction, to_fraction
 
-__all__ = ["check", "check_witness", "check_proof", "CheckTimeout"]
+__all__ = ["check", "CheckResult", "CheckTimeout"]
 
 
-def check(evidence, W, b=None, explain=False, *, domain=None):
-    """Re-check injectivity evidence exactly.
+@dataclass
+class CheckResult:
+    """Outcome of :func:`check`; true in a boolean context iff the evidence is valid.
+
+    Attributes
+    ----------
+    ok : bool
+        Whether the evidence is valid for the layer (and domain).
+    message : str
+        Why, in one sentence.
+    stats : dict
+        ``seconds``, and for proofs ``nodes``, ``transversals``, ``hints_used``,
+        ``hints_rejected``, ``hints_abandoned``.
+
+    Examples
+    --------
+    >>> res = CheckResult(False, "the two witness points are equal")
+    >>> bool(res), res.message
+    (False, 'the two witness points are equal')
+    >>> ok, message = res          # unpacks like the old (ok, message) pair
+    """
+
+    ok: bool
+    message: str
+    stats: dict = field(default_factory=dict)
+
+    def __bool__(self):
+        return bool(self.ok)
+
+    def __iter__(self):
+        return iter((self.ok, self.message))
+
+
+def check(evidence: CertifyResult | dict, W: Any, b: Any = None, *, domain: Any = None,
+          time_limit: float | None = None, hints: bool = True,
+          explain: bool | None = None) -> CheckResult:
+    """Re-check injectivity evidence exactly, with no LP solver and nothing from the search.
 
     Parameters
     ----------
     evidence : CertifyResult or dict
         A result of :func:`dsssolver.certify`, or its JSON form (``to_json()``).
     W, b : array_like
-        The layer the evidence is about.
-    explain : bool
-        Return ``(ok, message)`` instead of ``ok``.
-    domain : None, "nonnegative" or (A, c)
-        The inputs the evidence must be about (``{x : A x <= c}``); evidence recorded for
-        another domain is invalid.
+        The layer ``x -> ReLU(W x + b)`` the evidence is about (``b`` defaults to 0).
+    domain : None, "nonnegative" or (A, c), optional
+        The inputs the evidence must be about; evidence recorded for another domain is invalid.
+    time_limit : float, optional
+        Seconds; :class:`~dsssolver.errors.CheckTimeout` is raised when they run out.
+    hints : bool
+        Use the proof's hints (default).  Hints can only speed a check up: a wrong hint is
+        ignored, and work beyond a budget proportional to the evidence size restarts the check
+        without them.
+    explain : bool, optional
+        Deprecated and ignored: the result always carries its message.
 
     Returns
     -------
-    bool, or (bool, str) with ``explain=True``
-        An "unknown" result carries no evidence and is never valid.
+    CheckResult
+        Truthy iff valid.  An "unknown" result carries no evidence and is never valid.
+
+    Raises
+    ------
+    InvalidInputError
+        Invalid ``W``, ``b``, ``domain``, ``time_limit`` or ``evidence`` type.
+    EvidenceError
+        Malformed evidence (a foreign format or version, a bad field).
+    CheckTimeout
+        ``time_limit`` ran out.
 
     Examples
     --------
     >>> import numpy as np
     >>> W = np.array([[1, 0], [0, 1], [1, 1]])
-    >>> check({"status": "not_injective", "witness": [["-1", "-1"], ["-1", "-2"]]}, W)
-    True
+    >>> doc = {"format": "dsssolver-evidence", "version": 2, "status": "not_injective",
+    ...        "shape": [3, 2], "witness": [["-1", "-1"], ["-1", "-2"]]}
+    >>> res = check(doc, W)
+    >>> bool(res), res.message
+    (True, 'two different inputs with the same output')
     """
+    t0 = time.perf_counter()
+    if explain is not None:
+        warnings.warn("check(..., explain=) is deprecated: the CheckResult carries the message",
+                      DeprecationWarning, stacklevel=2)
+    time_limit = as_time_limit(time_limit)
+    if not isinstance(hints, bool):
+        raise InvalidInputError(f"hints must be True or False, got {hints!r}")
+    deadline = None if time_limit is None else t0 + time_limit
     W, b = as_layer(W, b)
+    domain = as_domain(domain, W.shape[1])
     if isinstance(evidence, dict):
-        evidence = CertifyResult.from_json(evidence)
+        evidence = CertifyResult.from_json(evidence, max_bits=_max_bits(W, b, domain))
     elif not isinstance(evidence, CertifyResult):
-        raise TypeError("evidence must be a CertifyResult or its JSON dict")
-    dom = _exact_domain(domain, W.shape[1])
-    if dom != _exact_domain(evidence.domain, W.shape[1]):
-        ok, msg = False, "the evidence is for another domain than the one asked about"
-        return (ok, msg) if explain else ok
-    if evidence.status == "injective" and tuple(evidence.shape or W.shape) == W.shape:
-        # the pair shape (seed Corollary 2 layers) is checked without converting all of W
-        quick = check_pair_proof(evidence.proof.minor, evidence.proof.dependencies, W, b)
-        if quick is not None:
-            return quick if explain else quick[0]
-    Wq = fraction_matrix(W)
-    bq = [to_fraction(v) for v in b]
-    m, n = len(Wq), len(Wq[0])
-    if evidence.shape and tuple(evidence.shape) != (m, n):
-        ok, msg = False, f"evidence is for shape {tuple(evidence.shape)}, layer is {(m, n)}"
-    elif evidence.status == "not_injective":
-        ok, msg = check_witness(*evidence.witness, Wq, bq, domain=dom)
-    elif evidence.status == "injective":
-        ok, msg = check_proof(evidence.proof.minor, evidence.proof.dependencies, Wq, bq,
-                              hints=evidence.proof.hints, domain=dom)
-    else:
-        ok, msg = False, "status 'unknown' carries no evidence"
-    return (ok, msg) if explain else ok
-
-
-def _exact_domain(domain, n):
-    """None, or ``(A, c)`` as lists of Fraction, from None / "nonnegative" / (A, c) / the JSON
-    form ``{"name": ..., "A": ..., "c": ...}``."""
-    if domain is None:
-        return None
-    if isinstance(domain, dict):
-        domain = "nonnegative" if domain.get("name") == "nonnegative" else \
-            ([[parse_fraction(v) for v in row] for row in domain.get("A", [])],
-             [parse_fraction(v) for v in domain.get("c", [])])
-    if isinstance(domain, str):
-        if domain != "nonnegative":
-            raise ValueError(f"domain must be None, 'nonnegative' or (A, c), got {domain!r}")
-        return [[Fraction(-1 if i == j else 0) for j in range(n)] for i in range(n)], \
-            [Fraction(0)] * n
-    A, c = domain
-    return [[to_fraction(v) for v in row] for row in A], [to_fraction(v) for v in c]
-
-
-def check_witness(x1, x2, Wq, bq, domain=None):
-    """Check a witness against exact rows (inside ``domain = (A, c)`` if given);
-    returns ``(ok, message)``."""
-    n = len(Wq[0])
-    if len(x1) != n or len(x2) != n:
-        return False, f"witness points must have length n = {n}"
-    x1 = [to_fraction(v) for v in x1]
-    x2 = [to_fraction(v) for v in x2]
-    if x1 == x2:
-        return False, "the two witness points are equal"
-    for j, x in enumerate((x1, x2)):
-        if domain is not None and any(sum(a * v for a, v in zip(row, x)) > ck
-                                      for row, ck in zip(*domain)):
-            return False, f"witness point {j + 1} is outside the domain"
-    for i, (row, bi) in enumerate(zip(Wq, bq)):
-        y1 = max(sum((w * x for w, x in zip(row, x1)), bi), 0)
-        y2 = max(sum((w * x for w, x in zip(row, x2)), bi), 0)
-        if y1 != y2:
-            return False, f"outputs differ at row {i}: {y1} != {y2}"
-    return True, "two different inputs with the same output"
-
-
-def check_proof(minor, deps, Wq, bq, matroid=None, hints=None, deadline=None, domain=None):
-    """Check a proof of injectivity against exact rows; returns ``(ok, message)``.
-
-    ``hints`` (optional, from the search) maps a flat's row mask to the index of
-    the dependency to branch on there, or to a list of dependencies that close
-    it.  Hints only choose; every claim is re-verified, and a hint that does
-    not verify is ignored.  ``deadline`` (a ``time.perf_counter()`` value)
-    makes the covering search raise :class:`CheckTimeout` when it passes.
-    ``domain`` is ``(A, c)`` (exact rows) when the proof is about ``{x : A x <= c}``: then
-    dependencies may carry multipliers ``u >= 0`` on its rows.
-    """
-    m, n = len(Wq), len(Wq[0])
-    minor = list(minor)
-    if len(minor) != n or len(set(minor)) != n or not all(0 <= i < m for i in minor):
-        return False, f"minor must be {n} distinct row indices in [0, {m})"
-    if _rank([Wq[i] for i in minor]) != n:
-        return False, "the minor is singular"
-    M = matroid if matroid is not None else RowMatroid(Wq)
-    int_rows, scales = M.int_rows, M.scales  # row i of W is int_rows[i] / scales[i]
-    for k, d in enumerate(deps):
-        rows, ys = list(d.rows), [to_fraction(y) for y in d.multipliers]
-        if not rows or len(rows) != len(ys) or len(set(rows)) != len(rows):
-            return False, f"dependency {k}: rows must be distinct and match the multipliers"
-        if not all(0 <= i < m for i in rows):
-            return False, f"dependency {k}: row index out of range"
-        if any(y < 0 for y in ys) or not any(ys):
-            return False, f"dependency {k}: multipliers must be >= 0 and not all 0"
-        # sum y_i w_i with w_i = int_rows[i] / scales[i]: clear denominators, add integers
-        u = [y / scales[i] for i, y in zip(rows, ys)]
-        den = 1
-        for q in u:
-            den = lcm(den, q.denominator)
-        coef = [q.numerator * (den // q.denominator) for q in u]
-        for j in range(n):
-            if not d.domain_rows and sum(c * int_rows[i][j] for i, c in zip(rows, coef)) != 0:
-                return False, f"dependency {k}: sum y_i w_i is not 0 (coordinate {j})"
-        drows, us = list(d.domain_rows), [to_fraction(u) for u in d.domain_multipliers]
-        if drows and domain is None:
-            return False, f"dependency {k}: domain rows, but no domain"
-        if drows and (len(drows) != len(us) or any(u < 0 for u in us)
-                      or not all(0 <= j < len(domain[0]) for j in drows)):
-            return False, f"dependency {k}: malformed domain rows or multipliers"
-        # domain terms: sum u_k a_k joins sum y_i w_i, and -sum u_k c_k joins sum y_i b_i
-        dterm = [sum(u * domain[0][j][col] for j, u in zip(drows, us)) for col in range(n)] \
-            if drows else [0] * n
-        for j in range(n):
-            if drows and sum(y * Wq[i][j] for i, y in zip(rows, ys)) + dterm[j] != 0:
-                return False, f"dependency {k}: sum y_i w_i + sum u_k a_k is not 0"
-        dbias = sum(u * domain[1][j] for j, u in zip(drows, us)) if drows else 0
-        if sum(y * bq[i] for i, y in zip(rows, ys)) - dbias < 0:
-            return False, f"dependency {k}: sum y_i b_i < 0"
-    hit = _hitting_flat(M, [d.rows for d in deps], n, hints or {}, deadline)
-    if hit is not None:
-        return False, f"the flat spanned by rows {list(hit)} has rank < n and meets every dependency"
-    return True, f"minor nonsingular; {len(deps)} dependencies valid and no flat of rank < n meets all"
-
-
-def _hitting_flat(M, dep_rows, n, hints, deadline=None):
-    """A basis of a flat of rank <= n-1 meeting every set in ``dep_rows``, or None.
-
-    Depth-first over flats: at flat F (with rows E excluded) take a set S
-    disjoint from F; any hitting flat above F contains some s in S, so the
-    children F + s_k (excluding s_1..s_{k-1}) cover every candidate once.
-    A node of corank d is closed without branching when a set lies inside E,
-    or when d sets have pairwise disjoint rows outside E and every choice of
-    one row from each is independent modulo F (a hitting flat would then have
-    rank >= n).
-    """
-    supports = SupportSet(M.m)
-    for rows in dep_rows:
-        supports.add(set(rows))
-    masks = supports.masks
-    root = M.root()
-    stack = [(root, mask(root[0]), 0, 0)]
-    visited = 0
-    while stack:
-        visited += 1
-        if deadline is not None and visited % 64 == 0 and time.perf_counter() > deadline:
-            raise CheckTimeout("time limit reached during the exact proof check")
-        state, F, E, rk = stack.pop()
-        d = n - rk
-        pack = _hinted(hints.get(F), masks, F, E) or supports.packing(F, E, d)
-        if not pack:
-            return state[1]  # this flat meets every dependency
-        if pack[-1][1] == 0:
-            continue  # a dependency inside E: no flat here avoids E and meets it
-        if len(pack) == d and (d == 1 or M.transversals_independent(
-                state, [bits(masks[k] & ~E) for k, _ in pack])):
-            continue
-        k = min(pack, key=lambda kc: kc[1])[0]
-        excl = E
-        for s in bits(masks[k] & ~E):
-            child = M.extend(state, (s,))
-            flat = mask(child[0])
-            if not flat & excl:
-                stack.append((child, flat, excl, rk + 1))
-            excl |= 1 << s
-    return None
-
-
-def _hinted(hint, masks, F, E):
-    """The hinted dependencies as ``[(index, free count)]`` if they fit this node, else None."""
-    if hint is None:
-        return None
-    ks = hint if isinstance(hint, list) else [hint]
-    taken = 0
-    out = []
-    for k in ks:
-        if not 0 <= k < len(masks) or masks[k] & F or masks[k] & ~E & taken:
-            return None
-        taken |= masks[k] & ~E
-        out.append((k, (masks[k] & ~E).bit_count()))
+        raise InvalidInputError("evidence must be a CertifyResult or its JSON dict, got "
+                                f"{type(evidence).__name__}")
+    elif isinstance(evidence.domain, dict):  # a domain in its JSON form: read it as JSON
+        evidence = CertifyResult.from_json(evidence.to_json(), max_bits=_max_bits(W, b, domain))
+    out = _pair_shape(evidence, W, b, domain)
+    if out is None:
+        out = _check(evidence, _Layer(W, b, domain), deadline, hints)
+    out.stats["seconds"] = time.perf_counter() - t0
     return out
 
 
+def _pair_shape(ev, W, b, domain):
+    """The fast exact path for proofs made of n antiparallel pairs (:mod:`.pairs`), or None."""
+    if ev.status != INJECTIVE or ev.proof is None or domain is not None or ev.domain is not None \
+            or tuple(ev.shape) != W.shape:
+        return None
+    quick = check_pair_proof(ev.proof.minor, ev.proof.dependencies, W, b)
+    if quick is None:
+        return None
+    return CheckResult(quick[0], quick[1], {"pair_shape": True})
+
+
+def _max_bits(W, b, domain):
+    """The longest number evidence for this layer may hold (see :func:`max_bits_for`)."""
+    bits = 2200  # any float64 layer
+    if W.dtype == object or b.dtype == object:
+        bits = max([bits] + [_bits(v) for v in list(W.flat) + list(b.flat)])
+    if domain is not None:
+        bits = max([bits] + [_bits(v) for row in domain.A for v in row] + [_bits(v) for v in domain.c])
+    return max_bits_for(W.shape[1], entry_bits=bits)
+
+
+def _bits(v):
+    q = to_fraction(v)
+    return abs(q.numerator).bit_length() + q.denominator.bit_length()
+
+
+def _check(ev, layer, deadline, hints):
+    m, n = layer.m, layer.n
+    if tuple(ev.shape) != (m, n):
+        return CheckResult(False, f"the evidence is for shape {tuple(ev.shape)}, the layer is {(m, n)}")
+    if not _same_domain(ev.domain, layer.domain):
+        return CheckResult(False, f"the evidence is for {_domain_name(ev.domain)}, the check was "
+                           f"asked about {_domain_name(layer.domain)}")
+    if ev.status == NOT_INJECTIVE:
+        if ev.witness is None or len(ev.witness) != 2:
+            return CheckResult(False, "status 'not_injective' without a witness pair")
+        return check_witness(ev.witness[0], ev.witness[1], layer)
+    if ev.status == INJECTIVE:
+        if ev.proof is None:
+            return CheckResult(False, "status 'injective' without a proof")
+        return check_proof(ev.proof, layer, ev.domain, deadline=deadline, hints=hints)
+    return CheckResult(False, "status 'unknown' carries no evidence")
+
+
+class _Layer:
+    """``W``, ``b`` and the domain as exact rationals and integer rows, built for one check."""
+
+    def __init__(self, W, b, domain):
+        self.m, self.n = W.shape
+        self.Wq = [[to_fraction(v, "W") for v in row] for row in W]
+        self.bq = [to_fraction(v, "b") for v in b]
+        self.domain = domain
+        # row i of W is rows[i] / scales[i] (scales > 0): flats and dependencies on integers
+        self.rows, self.scales = [], []
+        for row in self.Wq:
+            ints, s = integer_row(row)
+            self.rows.append(ints)
+            self.scales.append(s)
+        self.A_rows, self.A_scales = [], []
+        if domain is not None:
+            for row in domain.A:
+                ints, s = integer_row(list(row))
+                self.A_rows.append(ints)
+                self.A_scales.append(s)
+
+
+def check_witness(x1, x2, layer):
+    """Check a witness pair against a :class:`_Layer`; returns a :class:`CheckResult`."""
+    n = layer.n
+    if len(x1) != n or len(x2) != n:
+        return CheckResult(False, f"witness points must have n = {n} entries")
+    x1 = [to_fraction(v, "witness") for v in x1]
+    x2 = [to_fraction(v, "witness") for v in x2]
+    if x1 == x2:
+        return CheckResult(False, "the two witness points are equal")
+    dom = layer.domain
+    if dom is not None:
+        for j, x in enumerate((x1, x2)):
+            for k, (a, c) in enumerate(zip(dom.A, dom.c)):
+                if sum(ai * xi for ai, xi in zip(a, x)) > c:
+                    return CheckResult(False, f"witness point {j + 1} is outside the domain "
+                                       f"(row {k} of A x <= c)")
+    for i, (row, bi) in enumerate(zip(layer.Wq, layer.bq)):
+        y1 = max(sum((w * x for w, x in zip(row, x1) if w), bi), 0)
+        y2 = max(sum((w * x for w, x in zip(row, x2) if w), bi), 0)
+        if y1 != y2:
+            return CheckResult(False, f"the outputs differ at row {i}")
+    return CheckResult(True, "two different inputs with the same output")
+
+
+def check_proof(proof, layer, domain=None, *, deadline=None, hints=True):
+    """Check a :class:`~dsssolver.verify.evidence.Proof` against a :class:`_Layer`."""
+    m, n = layer.m, layer.n
+    minor = list(proof.minor)
+    if len(minor) != n or len(set(minor)) != n or not all(0 <= i < m for i in minor):
+        return CheckResult(False, f"the minor must be n = {n} distinct row indices in [0, {m})")
+    if not nonsingular([layer.rows[i] for i in minor]):
+        return CheckResult(False, "the minor is singular")
+    if domain is not None:
+        why = _interior_fault(domain)
+        if why:
+            return CheckResult(False, why)
+    masks = []
+    for k, dep in enumerate(proof.dependencies):
+        why = _dependency_fault(dep, layer, domain)
+        if why:
+            return CheckResult(False, f"dependency {k}: {why}")
+        masks.append(sum(1 << i for i in dep.rows))
+        if deadline is not None and k % 64 == 63 and time.perf_counter() > deadline:
+            raise CheckTimeout("time limit reached while checking the dependencies")
+    cover = find_hitting_flat(layer.rows, n, masks, hints=proof.hints if hints else None,
+                              deadline=deadline)
+    if cover.flat is not None:
+        return CheckResult(False, f"the flat spanned by rows {cover.flat} has rank < n and meets "
+                           "every dependency", cover.stats)
+    k = len(masks)
+    return CheckResult(True, f"minor nonsingular; {k} {'dependency' if k == 1 else 'dependencies'} "
+                       "valid and no flat of rank < n meets all", cover.stats)
+
+
+def _dependency_fault(dep, layer, domain):
+    """Why a dependency is not a valid Farkas certificate ('' if it is)."""
+    rows, ys = list(dep.rows), [to_fraction(y, "multiplier") for y in dep.multipliers]
+    drows = list(dep.domain_rows)
+    us = [to_fraction(u, "multiplier") for u in dep.domain_multipliers]
+    if not rows or len(rows) != len(ys) or len(set(rows)) != len(rows):
+        return "rows must be distinct, not empty, and match the multipliers"
+    if not all(0 <= i < layer.m for i in rows):
+        return "a row index is out of range"
+    if drows and domain is None:
+        return "domain rows without a domain"
+    k_dom = 0 if domain is None else len(domain.A)
+    if len(drows) != len(us) or len(set(drows)) != len(drows) or \
+            not all(0 <= k < k_dom for k in drows):
+        return "domain rows must be distinct indices of A and match their multipliers"
+    if any(y < 0 for y in ys) or not any(ys) or any(u < 0 for u in us):
+        return "multipliers must be >= 0, and not all 0 on the rows"
+    # sum y_i w_i + sum u_k a_k with w_i = rows[i] / scales[i]: clear denominators, add integers
+    vecs = [layer.rows[i] for i in rows] + [layer.A_rows[k] for k in drows]
+    coef = [y / layer.scales[i] for i, y in zip(rows, ys)] + \
+        [u / layer.A_scales[k] for k, u in zip(drows, us)]
+    den = 1
+    for q in coef:
+        den = lcm(den, q.denominator)
+    ints = [q.numerator * (den // q.denominator) for q in coef]
+    for j in range(layer.n):
+        if sum(c * v[j] for c, v in zip(ints, vecs) if c and v[j]) != 0:
+            return f"sum y_i w_i is not 0 (coordinate {j})"
+    slack = sum((y * layer.bq[i] for i, y in zip(rows, ys)), Fraction(0))
+    if drows:
+        slack -= sum(u * domain.c[k] for k, u in zip(drows, us))
+    if slack < 0:
+        return "sum y_i b_i < 0" if not drows else "sum y_i b_i - sum u_k c_k < 0"
+    return ""
+
+
+def _interior_fault(domain):
+    z = domain.interior
+    if z is None and domain.name == "nonnegative":
+        z = tuple(Fraction(1) for _ in domain.c)
+    if z is None:
+        return ("the evidence gives no interior point of the domain, so it does not show the "
+                "domain is full-dimensional")
+    for k, (a, c) in enumerate(zip(domain.A, domain.c)):
+        if not sum(ai * zi for ai, zi in zip(a, z)) < c:
+            return f"the domain's interior point is not strictly inside (row {k} of A x < c)"
+    return ""
+
+
+def _same_domain(a, b):
+    if a is None or b is None:
+        return a is None and b is None
+    return a.same_set(b)
+
+
+def _domain_name(d):
+    if d is None:
+        return "all of R^n"
+    if d.name == "nonnegative":
+        return "the domain x >= 0"
+    return f"the domain A x <= c with {len(d.A)} rows"
+
+
+
 def _rank(rows):
-    """Rank by Gaussian elimination over Fractions (independent of FLINT)."""
-    A = [[Fraction(v) for v in r] for r in rows]
-    rank, cols = 0, len(A[0]) if A else 0
-    for c in range(cols):
-        piv = next((r for r in range(rank, len(A)) if A[r][c] != 0), None)
-        if piv is None:
-            continue
-        A[rank], A[piv] = A[piv], A[rank]
-        for r in range(len(A)):
-            if r != rank and A[r][c] != 0:
-                f = A[r][c] / A[rank][c]
-                A[r] = [a - f * p for a, p in zip(A[r], A[rank])]
-        rank += 1
-    return rank
+    """Exact rank of rational rows (each scaled to integers; FLINT's fraction-free rank)."""
+    ints = [integer_row([to_fraction(v) for v in r])[0] for r in rows]
+    if not ints or not ints[0]:
+        return 0
+    import flint
+
+    return flint.fmpz_mat(ints).rank()

@@ -1,0 +1,465 @@
+"""Point 3 of a proof: no flat of rank <= n - 1 meets the rows of every dependency.
+
+The checker decides it by its own exhaustive search over flats of the row matroid, built afresh
+from the integer rows (see ``docs/evidence.md``).  A node is a flat ``F`` (rank ``n - d``) and a
+set ``E`` of rows the flats below it must avoid; a flat ``G`` that meets every dependency and
+contains ``F`` must contain a row of every dependency disjoint from ``F``.
+
+* A dependency disjoint from ``F`` whose rows outside ``F`` all lie in ``E``: no such ``G``.
+* ``d`` dependencies whose free rows (outside ``E``) are pairwise disjoint, and every choice of
+  one free row from each independent modulo ``F``: such a ``G`` would have rank ``>= n``.
+* Otherwise branch on a dependency ``S``: child ``k`` is the closure of ``F + s_k`` with
+  ``s_1 .. s_{k-1}`` added to ``E``, so the children split the candidates and no flat is visited
+  twice.  No dependency disjoint from ``F`` at all: ``F`` itself meets every dependency.
+
+Hints (from the producer of the proof) name the dependency to branch on at a flat, or the
+dependencies that close it.  They only choose among moves that are sound anyway, every closing
+claim is verified, and a search steered by hints gets a work budget proportional to the size of
+the evidence: past it, the search starts again without hints.  So a wrong or hostile hint can
+waste at most that budget, never change the answer.
+
+Examples
+--------
+>>> rows = [[1, 0], [0, 1], [-1, 0], [0, -1]]
+>>> deps = [0b0101, 0b1010]                     # {0, 2} and {1, 3}: +-e1, +-e2
+>>> find_hitting_flat(rows, 2, deps).flat is None
+True
+>>> find_hitting_flat(rows, 2, deps[:1]).flat    # the flat spanned by row 0 meets {0, 2}
+[0]
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+
+import flint
+import numpy as np
+
+from ..errors import CheckTimeout
+from ._arith import nullspace, random_prime
+
+__all__ = ["find_hitting_flat", "transversals_independent", "matmul_mod", "Cover"]
+
+#: Largest number of transversals (after merging parallel rows) one closure test enumerates.
+MAX_TRANSVERSALS = 200_000
+#: Where a hint names the branch, the checker's own packing is tried only up to this many.
+_CHEAP_TRANSVERSALS = 64
+#: Largest int64 array (elements) the vectorised transversal test builds at once.
+_MAX_ELEMENTS = 1 << 22
+
+
+@dataclass
+class Cover:
+    """Outcome of :func:`find_hitting_flat`.
+
+    Attributes
+    ----------
+    flat : list of int or None
+        Rows spanning a flat of rank <= n - 1 that meets every dependency, or None if none exists.
+    stats : dict
+        ``nodes`` visited, ``closed_by_packing``, ``transversals`` tested, ``hints_used``,
+        ``hints_rejected``, and ``hints_abandoned`` (True if the hinted search ran out of its
+        budget and the check was redone without hints).
+    """
+
+    flat: list | None
+    stats: dict = field(default_factory=dict)
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def find_hitting_flat(rows, n, dep_masks, *, hints=None, deadline=None):
+    """Search for a flat of rank <= n - 1 meeting every dependency; see the module docstring.
+
+    Parameters
+    ----------
+    rows : list of list of int
+        The integer rows of the layer (m rows of length n).
+    n : int
+    dep_masks : list of int
+        Each dependency's rows as a bit mask (bit i = row i).
+    hints : dict, optional
+        Flat mask -> dependency position (branch on it) or list of positions (they close it).
+    deadline : float, optional
+        A ``time.perf_counter()`` value; :class:`CheckTimeout` is raised once it passes.
+
+    Returns
+    -------
+    Cover
+    """
+    if hints:
+        budget = _Budget(nodes=2 * len(hints) + 2 * len(rows) + 256,
+                         transversals=MAX_TRANSVERSALS + 4096 * (len(hints) + len(dep_masks)))
+        try:
+            out = _Search(rows, n, dep_masks, hints, deadline, budget).run()
+            out.stats["hints_abandoned"] = False
+            return out
+        except _OverBudget:
+            pass
+    out = _Search(rows, n, dep_masks, None, deadline, None).run()
+    out.stats["hints_abandoned"] = bool(hints)
+    return out
+
+
+@dataclass
+class _Budget:
+    nodes: int
+    transversals: int
+
+
+class _Search:
+    def __init__(self, rows, n, dep_masks, hints, deadline, budget):
+        self.rows, self.n, self.m = rows, n, len(rows)
+        self.deps = list(dep_masks)
+        self.hints = hints or {}
+        self.deadline = deadline
+        self.budget = budget
+        self.prime = random_prime()
+        self.Rp = np.array([[v % self.prime for v in r] for r in rows], dtype=np.int64)
+        self.stats = {"nodes": 0, "closed_by_packing": 0, "transversals": 0, "hints_used": 0,
+                      "hints_rejected": 0}
+
+    def run(self):
+        zero = sum(1 << i for i, r in enumerate(self.rows) if not any(r))
+        X = nullspace([], self.n)
+        stack = [((), X, self._quotient_mod_p(X), zero, 0)]
+        while stack:
+            basis, X, Pp, F, E = stack.pop()
+            self._tick()
+            children = self._expand(basis, X, Pp, F, E, X.ncols())
+            if children is None:
+                return Cover(list(basis), self.stats)
+            stack.extend(children)
+        return Cover(None, self.stats)
+
+    def _tick(self):
+        st = self.stats
+        st["nodes"] += 1
+        if self.budget is not None and st["nodes"] > self.budget.nodes:
+            raise _OverBudget
+        if self.deadline is not None and st["nodes"] % 16 == 0 and time.perf_counter() > self.deadline:
+            raise CheckTimeout("time limit reached during the exact proof check")
+
+    def _quotient_mod_p(self, X):
+        """All rows in quotient coordinates ``R X`` modulo the prime (m x d)."""
+        p = self.prime
+        Xp = np.array([int(v) % p for v in X.entries()], dtype=np.int64).reshape(X.nrows(), X.ncols())
+        return matmul_mod(self.Rp, Xp, self.prime)
+
+    def _flat(self, X, Pp):
+        """The rows in the span of the basis: zero modulo p, then confirmed exactly."""
+        cand = np.flatnonzero(~Pp.any(axis=1)).tolist()
+        if not cand:
+            return 0
+        exact = flint.fmpz_mat([self.rows[i] for i in cand]) * X
+        d = exact.ncols()
+        entries = exact.entries()
+        out = 0
+        for k, i in enumerate(cand):
+            if not any(entries[k * d:(k + 1) * d]):
+                out |= 1 << i
+        return out
+
+    def _expand(self, basis, X, Pp, F, E, d):
+        """Children of a node ([] if it is empty), or None if ``F`` meets every dependency."""
+        cand = [((dm & ~E).bit_count(), k) for k, dm in enumerate(self.deps) if not dm & F]
+        if not cand:
+            return None
+        if min(cand)[0] == 0:
+            return []  # a dependency inside E
+        branch = self._hinted(X, Pp, F, E, d)
+        if branch is _CLOSED:
+            return []
+        cand.sort()
+        pack, taken = [], 0
+        for _, k in cand:
+            free = self.deps[k] & ~E
+            if not free & taken:
+                pack.append(k)
+                taken |= free
+                if len(pack) == d:
+                    break
+        # our own packing first; where a hint names the branch, only if it is cheap to test
+        limit = MAX_TRANSVERSALS if branch is None else _CHEAP_TRANSVERSALS
+        if len(pack) == d and self._closes(X, Pp, E, pack, d, limit):
+            return []
+        return self._children(basis, F, E, cand[0][1] if branch is None else branch)
+
+    def _hinted(self, X, Pp, F, E, d):
+        """The hinted dependency to branch on, :data:`_CLOSED` if a hinted packing closes the
+        node, None when there is no usable hint."""
+        h = self.hints.get(F)
+        if h is None:
+            return None
+        ks = h if isinstance(h, list) else [h]
+        ok = all(isinstance(k, int) and 0 <= k < len(self.deps) and not self.deps[k] & F for k in ks)
+        if ok and isinstance(h, list):
+            taken = 0
+            for k in ks:
+                free = self.deps[k] & ~E
+                ok = ok and not free & taken
+                taken |= free
+            if ok and len(ks) == d and self._closes(X, Pp, E, ks, d):
+                self.stats["hints_used"] += 1
+                return _CLOSED
+            self.stats["hints_rejected"] += 1
+            return None
+        if ok:
+            self.stats["hints_used"] += 1
+            return ks[0]
+        self.stats["hints_rejected"] += 1
+        return None
+
+    def _closes(self, X, Pp, E, pack, d, limit=None):
+        """Whether the packing ``pack`` (d dependency positions) shows the node empty."""
+        if d == 1:
+            self.stats["closed_by_packing"] += 1
+            return True
+        parts = [_bits(self.deps[k] & ~E) for k in pack]
+
+        def exact(i):
+            return [int(v) for v in (flint.fmpz_mat([self.rows[i]]) * X).entries()]
+
+        total = transversals_independent(parts, Pp, exact, self.prime, limit=limit or MAX_TRANSVERSALS,
+                                         deadline=self.deadline, mixers=self.__dict__)
+        if total is None:
+            return False
+        self.stats["transversals"] += total
+        if self.budget is not None and self.stats["transversals"] > self.budget.transversals:
+            raise _OverBudget
+        self.stats["closed_by_packing"] += total > 0
+        return total > 0
+
+    def _children(self, basis, F, E, k):
+        if k is _CLOSED:
+            return []
+        excl = E
+        out = []
+        for s in _bits(self.deps[k] & ~E):
+            child = basis + (s,)
+            X = nullspace([self.rows[i] for i in child], self.n)
+            if X.ncols() > 0:  # a flat of rank n meets nothing we look for
+                Pp = self._quotient_mod_p(X)
+                G = self._flat(X, Pp)
+                if not G & excl:
+                    out.append((child, X, Pp, G, excl))
+            excl |= 1 << s
+        out.reverse()  # visit in ascending row order
+        return out
+
+
+def matmul_mod(A, B, p):
+    """``A @ B mod p`` for int64 arrays with entries in [0, p), p < 2**31, without overflow
+    (B is split into 16-bit halves; needs fewer than 2**16 columns of A)."""
+    lo, hi = B & 0xFFFF, B >> 16
+    return ((A @ lo) % p + (((A @ hi) % p) << 16)) % p
+
+
+class _Closed:
+    def __repr__(self):
+        return "<closed>"
+
+
+_CLOSED = _Closed()
+
+
+def _zero_rows(P):
+    """Bit mask of the rows of ``P`` that are zero."""
+    out = 0
+    rows, cols = P.nrows(), P.ncols()
+    entries = P.entries()
+    for i in range(rows):
+        if not any(entries[i * cols:(i + 1) * cols]):
+            out |= 1 << i
+    return out
+
+
+def _bits(mask):
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
+def _merge_parallel(part, Pp, exact, p):
+    """One row per line through the origin: rows whose quotient vectors agree modulo p after
+    scaling the first non-zero entry to 1 are candidates, and every merge is confirmed exactly."""
+    if len(part) < 2:
+        return list(part)
+    V = Pp[part]
+    lead = np.argmax(V != 0, axis=1)
+    # a row that is zero mod p (not over Q) gets key 0; merges are confirmed exactly anyway
+    inv = np.array([pow(int(x), -1, p) if x else 0 for x in V[np.arange(len(part)), lead]],
+                   dtype=np.int64)
+    keys = ((V * inv[:, None]) % p).tobytes()
+    width = V.shape[1] * 8
+    groups = {}
+    out = []
+    for k, i in enumerate(part):
+        key = keys[k * width:(k + 1) * width]
+        rep = groups.get(key)
+        if rep is None:
+            groups[key] = i
+        elif _parallel(exact(rep), exact(i)):
+            continue
+        out.append(i)
+    return out
+
+
+def _parallel(u, v):
+    lead = next(j for j, x in enumerate(u) if x)
+    return all(vj * u[lead] == uj * v[lead] for uj, vj in zip(u, v))
+
+
+def transversals_independent(parts, Pp, exact, prime, *, limit=MAX_TRANSVERSALS, deadline=None,
+                             mixers=None):
+    """Whether every choice of one row from each part is independent modulo the flat.
+
+    Parameters
+    ----------
+    parts : list of d lists of int
+        Row indices (free rows of each packed dependency), none in the flat.
+    Pp : numpy.ndarray, shape (m, d)
+        All rows in quotient coordinates modulo ``prime``.
+    exact : callable
+        ``exact(i)``: row i's quotient coordinates as exact integers.
+    prime : int
+        A prime below 2**31.
+    limit : int
+        Most choices to enumerate, after rows parallel modulo the flat are merged.
+
+    Returns
+    -------
+    int or None
+        The number of choices enumerated if all are independent (a positive number); 0 if some
+        choice is dependent or independence was not shown; None if there are more than ``limit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> V = [[1, 0], [2, 0], [0, 1], [1, 1]]
+    >>> p = 2147483647
+    >>> Pp = np.array(V, dtype=np.int64)
+    >>> transversals_independent([[0, 1], [2, 3]], Pp, lambda i: V[i], p)
+    2
+    >>> transversals_independent([[0, 3], [2, 3]], Pp, lambda i: V[i], p)
+    0
+    """
+    d = len(parts)
+    cache = {}
+
+    def exact_cached(i):
+        if i not in cache:
+            cache[i] = exact(i)
+        return cache[i]
+
+    merged = [_merge_parallel(part, Pp, exact_cached, prime) for part in parts]
+    total = 1
+    for part in merged:
+        total *= len(part)
+    if total == 0 or total > limit:
+        return None
+    merged.sort(key=len)  # singletons first: they do not multiply the batch
+    p, vectors = prime, Pp
+    for _ in range(3):
+        mix = _mixer(d, p, mixers)
+        arrays = [matmul_mod(vectors[part], mix, p)[None] for part in merged]
+        ans = _all_bases_mod_p(arrays, merged, d, p, exact_cached, deadline)
+        if ans is not None:
+            return total if ans else 0
+        # a residue vanished where the integers do not: another prime, another mixing
+        p = random_prime()
+        rows = sorted({i for part in merged for i in part})
+        vectors = np.zeros((max(rows) + 1, d), dtype=np.int64)
+        for i in rows:
+            vectors[i] = [x % p for x in exact_cached(i)]
+    return 0  # not shown; the caller branches instead
+
+
+def _mixer(d, p, store):
+    """A random d x d matrix mod p, invertible mod p (so it keeps every determinant's
+    non-zeroness); kept per (d, p) for one check only."""
+    key = ("_mix", d, p)
+    if store is not None and key in store:
+        return store[key]
+    rng = np.random.default_rng(secrets.randbits(64))
+    while True:
+        M = rng.integers(0, p, size=(d, d), dtype=np.int64)
+        if int(flint.nmod_mat(M.tolist(), p).det()) != 0:
+            break
+    if store is not None:
+        store[key] = M
+    return M
+
+
+def _all_bases_mod_p(arrays, parts, d, p, exact, deadline):
+    """True if every transversal is a basis mod p (hence over Q); False if one is dependent over
+    Q (confirmed exactly); None if a residue vanished where the integers do not.
+
+    ``arrays[j]`` holds part j's vectors (mixed, mod p) with a leading batch axis of size 1.
+    Division-free elimination shared by all choices: after step k the remaining parts' vectors
+    depend only on the choices in parts 1..k, so they are kept per prefix of choices.
+    """
+    if len(parts) > 1 and _batch_elements(parts, d) > _MAX_ELEMENTS:
+        # fix one vector of the largest part at a time to keep the arrays small
+        j = max(range(len(parts)), key=lambda i: len(parts[i]))
+        for c in range(len(parts[j])):
+            sub_arrays = arrays[:j] + [arrays[j][:, c:c + 1]] + arrays[j + 1:]
+            sub_parts = parts[:j] + [[parts[j][c]]] + parts[j + 1:]
+            order = sorted(range(len(sub_parts)), key=lambda i: len(sub_parts[i]))
+            ans = _all_bases_mod_p([sub_arrays[i] for i in order], [sub_parts[i] for i in order],
+                                   d, p, exact, deadline)
+            if ans is not True:
+                return ans
+            if deadline is not None and time.perf_counter() > deadline:
+                raise CheckTimeout("time limit reached during the exact proof check")
+        return True
+    sizes = []
+    for step in range(d):
+        A = arrays[step]  # (B, a, w): this part's vectors reduced by the prefix choices
+        B, a, w = A.shape
+        r = A.reshape(B * a, w)
+        pivot = r[:, 0]
+        if not pivot.all():
+            bad = int(np.flatnonzero(pivot == 0)[0])
+            if r[bad].any():
+                return None  # a zero pivot with a non-zero row: unlucky mixing
+            return _confirm(parts, sizes + [a], bad, exact)
+        if step == d - 1:
+            return True
+        piv = pivot[:, None, None]
+        for j in range(step + 1, d):
+            R = arrays[j]
+            Rb = np.broadcast_to(R[:, None], (B, a) + R.shape[1:]).reshape((B * a,) + R.shape[1:])
+            # row <- pivot * row - lead * pivot_row: multiplying by the non-zero pivot keeps every
+            # residue's (non)zeroness; both products are below 2**62
+            arrays[j] = (piv * Rb[:, :, 1:] - Rb[:, :, :1] * r[:, None, 1:]) % p
+        sizes.append(a)
+    return True
+
+
+def _batch_elements(parts, d):
+    batch, worst = 1, 0
+    for k, part in enumerate(parts):
+        rest = sum(len(q) for q in parts[k:])
+        worst = max(worst, batch * rest * (d - k))
+        batch *= len(part)
+    return worst
+
+
+def _confirm(parts, sizes, index, exact):
+    """A prefix of choices looked dependent mod p: decide it exactly over the integers."""
+    picks = []
+    for a in reversed(sizes):
+        index, c = divmod(index, a)
+        picks.append(c)
+    picks.reverse()
+    vecs = [exact(parts[k][c]) for k, c in enumerate(picks)]
+    if flint.fmpz_mat(vecs).rank() < len(vecs):
+        return False  # dependent over Q, and so is every choice extending it
+    return None
