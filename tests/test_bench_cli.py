@@ -47,7 +47,7 @@ def layer2(tmp_path):
 def test_certify_plot_writes_a_png(layer2, tmp_path, capsys):
     pytest.importorskip("matplotlib")
     png = tmp_path / "arr.png"
-    assert main(["certify", str(layer2), "--plot", str(png)]) == 0
+    assert main(["certify", str(layer2), "--plot", str(png)]) == 1  # not injective: exit 1
     assert png.stat().st_size > 10_000
     assert "not_injective" in capsys.readouterr().out
 
