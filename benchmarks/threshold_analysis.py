@@ -11,7 +11,8 @@ side would give.  Nothing here guesses a verdict.
 - c_1/2: where P crosses 1/2, by linear interpolation between consecutive m (the median
   of m*/n, interpolated); 95 % interval by the bootstrap over trials.
 - Extrapolation in n under several models, each a weighted least-squares fit over
-  n >= 3 with its chi^2 / dof: the value at n = infinity depends on the model.
+  n >= 3 (n with at least 50 trials) with its chi^2 / dof: the value at n = infinity depends
+  on the model.
 - n = 2: the exact P = 1 - m(m-2)/2^(m-1) (any centrally symmetric law in general
   position) beside the estimate.
 """
@@ -37,6 +38,7 @@ MODELS = {
     "c_inf - a log(n)/n": lambda n: [np.ones_like(n), -np.log(n) / n],
 }
 FIT_N_MIN = 3
+FIT_MIN_TRIALS = 50  # a bootstrap sd from fewer trials is too rough to weight a fit with
 STATEMENT = ("The extrapolation to n -> infinity is model-dependent: each model below fits "
              "the finite-n c_1/2 values, and the models disagree on c_inf by more than their "
              "own error bars where their fit quality (chi2/dof) is similar.  The data "
@@ -204,6 +206,7 @@ def fit_models(per_n, n_min=FIT_N_MIN):
     """Weighted least-squares fits of c_1/2(n) under ``MODELS`` (weights 1/sd^2)."""
     pts = [(s["n"], s["c_half"], s["c_half_bootstrap"]["sd"]) for s in per_n
            if s["n"] >= n_min and s["c_half"] is not None and s["c_half_bootstrap"]
+           and s.get("trials", FIT_MIN_TRIALS) >= FIT_MIN_TRIALS
            and s["c_half_bootstrap"]["sd"] > 0]
     out = {}
     if not pts:
