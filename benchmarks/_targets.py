@@ -99,10 +99,15 @@ def _loadavg():
 
 
 def run_targets(out_path, seeds=(0, 1, 2), names=None, log=print, machine=None):
+    kept = []  # runs of the targets not run now, kept from an earlier file (one JSON for all)
+    if names is not None and os.path.exists(out_path):
+        with open(out_path) as f:
+            kept = [r for r in json.load(f).get("runs", []) if r["target"] not in names]
+    done = {r["target"] for r in kept}
     doc = {"benchmark": "certify_bench --targets", "methods": METHODS,
            "targets": [dict(zip(("name", "m", "n", "kind", "target_seconds", "time_limit"), t))
-                       for t in TARGETS if names is None or t[0] in names],
-           "machine": machine or {}, "runs": []}
+                       for t in TARGETS if names is None or t[0] in names or t[0] in done],
+           "machine": machine or {}, "runs": kept}
     k = 0
     for name, m, n, kind, _target, limit in TARGETS:
         if names is not None and name not in names:

@@ -37,3 +37,17 @@ def test_extend_by_several_rows_equals_one_at_a_time():
             one = M.extend(one, (r,))
         many = M.extend(M.root(), rows)
         assert many[0] == one[0] == M.closure_exact(rows) and len(many[1]) == M.rank(rows)
+
+
+def test_large_witness_is_checked_fast_and_exactly():
+    from fractions import Fraction
+
+    n = 60
+    W = np.random.default_rng([n, 4, 1]).standard_normal((4 * n, n))
+    res = dss.certify(W, sublayers=False)
+    assert res.status == "not_injective" and dss.check(res, W)
+    x1, x2 = res.witness
+    bad = (x1, [x2[0] + Fraction(1, 10 ** 40)] + list(x2[1:]))
+    doc = res.to_json()
+    doc["witness"] = [[str(v) for v in x] for x in bad]
+    assert not dss.check(doc, W)

@@ -216,12 +216,23 @@ def check_witness(x1, x2, layer):
                 if sum(ai * xi for ai, xi in zip(a, x)) > c:
                     return CheckResult(False, f"witness point {j + 1} is outside the domain "
                                        f"(row {k} of A x <= c)")
-    for i, (row, bi) in enumerate(zip(layer.Wq, layer.bq)):
-        y1 = max(sum((w * x for w, x in zip(row, x1) if w), bi), 0)
-        y2 = max(sum((w * x for w, x in zip(row, x2) if w), bi), 0)
+    # each point as integers over one common denominator: a row's value is then one integer
+    # dot product with the row's integers and two Fraction operations, not n Fraction additions
+    # (whose gcds dominate when the points have thousands of bits, as wide layers' witnesses do)
+    X1, D1 = _over_common_denominator(x1)
+    X2, D2 = _over_common_denominator(x2)
+    for i, (row, s, bi) in enumerate(zip(layer.rows, layer.scales, layer.bq)):
+        y1 = max(Fraction(sum(a * v for a, v in zip(row, X1) if a), D1) / s + bi, 0)
+        y2 = max(Fraction(sum(a * v for a, v in zip(row, X2) if a), D2) / s + bi, 0)
         if y1 != y2:
             return CheckResult(False, f"the outputs differ at row {i}")
     return CheckResult(True, "two different inputs with the same output")
+
+
+def _over_common_denominator(x):
+    """``(X, D)``: integers ``X`` and ``D > 0`` with ``x = X / D``."""
+    D = lcm(*(q.denominator for q in x))
+    return [q.numerator * (D // q.denominator) for q in x], D
 
 
 def check_proof(proof, layer, domain=None, *, deadline=None, hints=True):
