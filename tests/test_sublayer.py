@@ -107,3 +107,20 @@ def test_certify_uses_sublayers_on_tall_layers_and_not_when_told():
     assert plain.status == "injective" and "sublayer_rows" not in plain.stats
     with pytest.raises(dss.InvalidInputError, match="sublayers"):
         dss.certify(W, sublayers="yes")
+
+
+def test_lifted_proof_check_honours_the_time_limit(monkeypatch):
+    from dsssolver.certify import sublayer
+    from dsssolver.errors import CheckTimeout
+
+    seen = []
+
+    def out_of_time(*a, time_limit=None, **kw):  # the checker, when the limit runs out in it
+        seen.append(time_limit)
+        raise CheckTimeout("time limit reached during the exact proof check")
+
+    monkeypatch.setattr(sublayer, "check", out_of_time)
+    W = np.random.default_rng(3).standard_normal((300, 3))
+    res = certify_by_sublayers(W, np.zeros(300), _plain, time_limit=30)
+    assert res.status == "unknown" and "time limit" in res.stats["reason"]
+    assert seen and 0 < seen[-1] <= 30

@@ -197,7 +197,7 @@ def certify_by_sublayers(W, b, solve, *, size=None, time_limit=None, progress=Fa
         if sub.status == "unknown":
             return finish(_relabel(sub, m, n), len(R))
         if sub.status == "injective":
-            out = _lift_proof(sub, R, M, W, b)
+            out = _lift_proof(sub, R, M, W, b, left())
             return finish(out, len(R))
         layer = layer or ExactLayer(W, b)
         out, spoilers = _lift_witness(sub, R, layer, W, b)
@@ -231,8 +231,10 @@ def _relabel(res, m, n):
     return res
 
 
-def _lift_proof(sub, R, M, W, b):
-    """The sub-layer's proof in the row numbering of the whole layer, checked on the whole layer."""
+def _lift_proof(sub, R, M, W, b, seconds_left):
+    """The sub-layer's proof in the row numbering of the whole layer, checked on the whole layer
+    (within ``seconds_left``, if not None)."""
+    from ..errors import CheckTimeout
     from ..verify.evidence import Dependency
 
     deps = [Dependency(tuple(R[i] for i in d.rows), d.multipliers) for d in sub.proof.dependencies]
@@ -247,8 +249,14 @@ def _lift_proof(sub, R, M, W, b):
            f"layer): a nonsingular minor and {len(deps)} dependencies that no flat of rank < n "
            "meets all of.")
     out = CertifyResult("injective", msg, (m, n), proof=Proof(minor, deps, hints))
-    # the independent checker, on the whole layer, as a user would run it
-    ok, why = check(out, W, b)  # a CheckResult unpacks to (ok, message)
+    # the independent checker on the whole layer, as a user would run it, within the time limit
+    try:
+        if seconds_left is not None and seconds_left <= 0:
+            raise CheckTimeout("no time left")
+        ok, why = check(out, W, b, time_limit=seconds_left)  # a CheckResult unpacks to (ok, why)
+    except CheckTimeout:
+        reason = "time limit reached during the exact check of the lifted sub-layer proof"
+        return CertifyResult("unknown", f"Undecided: {reason}.", (m, n), stats={"reason": reason})
     if not ok:  # cannot happen unless there is a bug; never return unchecked evidence
         reason = f"lifted sub-layer proof failed the exact check ({why})"
         return CertifyResult("unknown", f"Undecided: {reason}.", (m, n), stats={"reason": reason})
