@@ -12,26 +12,28 @@ One run writes ``benchmarks/results/invert_bench.json`` and the plots
   against dss.invert with the joint MILP fallback.
 * noise: x + U[-eps, eps], l_inf and l_1 LPs (noise bound given) and GD.
 
-BLAS is pinned to one thread (set below, before numpy loads), like HiGHS: per-code
-work is small, and a multi-threaded BLAS on a shared 2-core box is 10-100x slower.
-Run: ``python benchmarks/invert_bench.py [--quick]``.
+Issue 10 sections (default): ``noise`` -- relative error against Gaussian noise for linf,
+l1, l2 and GD on 20-100-500 and 20-60-784 (``invert_noise.png``); ``batch`` -- 1,000
+codes with 1 and 2 worker processes (interleaved) and the cost of default BLAS threads;
+``dcgan`` -- DCGAN-style 64x64x3 generators inverted image by image against GD (torch).
+The BLAS threads are left at their default: the library holds them at one itself.
+Run: ``python benchmarks/invert_bench.py [--quick] [--sections noise,batch,dcgan,exact]``.
 """
+import argparse
+import json
 import os
+import platform
+import sys
+import time
 
-for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")
+import numpy as np
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import time  # noqa: E402
+import dsssolver as dss
+from dsssolver.invert import Inverter
+from dsssolver.invert.lp import LayerLP
+from dsssolver.layers import as_network
 
-import highspy  # noqa: E402
-import numpy as np  # noqa: E402
-
-from dsssolver.invert.lp import LayerLP  # noqa: E402
-from dsssolver.invert import Inverter  # noqa: E402
-from dsssolver.layers import as_network  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "results")
@@ -275,6 +277,166 @@ def bench_noise(args, rng, layers, G):
     return res
 
 
+def noisy_x(G, z, level, rng):
+    """x + Gaussian noise of std ``level * ||x|| / sqrt(m)`` (relative noise ``level``)."""
+    x = G.forward(z)
+    sigma = level * np.linalg.norm(x) / np.sqrt(len(x))
+    return x + sigma * rng.normal(size=len(x)), sigma
+
+
+def bench_noise_methods(args, rng, dims):
+    """Relative error against noise: linf, l1, l2 (noise_std given), l2 estimated, GD."""
+    layers = gauss_net(dims, rng)
+    G = as_network(layers)
+    levels = [1e-4, 1e-3, 1e-2, 1e-1]
+    methods = [("linf", True), ("l1", True), ("l2", True), ("l2", False)]
+    out = {"net": "-".join(map(str, dims)) + " ReLU, W ~ N(0, 1/m), no bias", "levels": levels,
+           "noise": "x + sigma N(0, I), sigma = level ||x|| / sqrt(m); methods given noise_std "
+                    "= sigma unless '_estimated'; GD (Adam, 10 restarts) is given nothing",
+           "codes_per_level": args.noise_codes, "gd_codes_per_level": args.noise_gd_codes}
+    errs = {}
+    for level in levels:
+        Z = rng.normal(size=(args.noise_codes, dims[0]))
+        for i, z in enumerate(Z):
+            xn, sigma = noisy_x(G, z, level, rng)
+            for method, given in methods:
+                key = method + ("" if given else "_estimated")
+                t = time.perf_counter()
+                res = dss.invert(layers, xn, method=method,
+                                 **({"noise_std": sigma} if given else {}))
+                secs = time.perf_counter() - t
+                errs.setdefault(key, {}).setdefault(level, []).append(
+                    (rel(res.z, z), res.error_bound / np.linalg.norm(z), secs,
+                     bool(res.success), bool(np.linalg.norm(res.z - z) <= res.error_bound)))
+            if i < args.noise_gd_codes:
+                t = time.perf_counter()
+                zg = gd_invert(layers, xn, rng)
+                errs.setdefault("gd", {}).setdefault(level, []).append(
+                    (rel(zg, z), np.nan, time.perf_counter() - t, True, True))
+    for key, per in errs.items():
+        rows = [np.array(per[lv], dtype=float) for lv in levels]
+        out[key] = {"median_rel_error": [float(np.median(r[:, 0])) for r in rows],
+                    "p90_rel_error": [float(np.quantile(r[:, 0], 0.9)) for r in rows],
+                    "median_rel_error_bound": [float(np.median(r[:, 1])) for r in rows],
+                    "median_seconds": [float(np.median(r[:, 2])) for r in rows],
+                    "success": [int(r[:, 3].sum()) for r in rows],
+                    "bound_held": [int(r[:, 4].sum()) for r in rows]}
+        print(dims, key, ["%.2e" % v for v in out[key]["median_rel_error"]])
+    ng = args.noise_gd_codes  # the same codes for both: GD runs on the first ng
+    out["l2_on_gd_codes"] = [float(np.median(np.array(errs["l2"][lv])[:ng, 0])) for lv in levels]
+    out["gd_on_gd_codes"] = out["gd"]["median_rel_error"]
+    out["checks"] = {
+        "l2_median_at_most_gd_at_every_level_same_codes": all(
+            a <= b for a, b in zip(out["l2_on_gd_codes"], out["gd_on_gd_codes"])),
+        "l2_median_within_1pct_of_gd_or_better_same_codes": all(
+            a <= 1.01 * b for a, b in zip(out["l2_on_gd_codes"], out["gd_on_gd_codes"])),
+        "every_method_within_10x_noise_at_every_level": all(
+            v <= 10 * lv for k in ("linf", "l1", "l2", "l2_estimated")
+            for v, lv in zip(out[k]["median_rel_error"], levels)),
+        "error_bound_held_every_time": all(
+            sum(out[k]["bound_held"]) == len(levels) * args.noise_codes
+            for k in ("linf", "l1", "l2"))}
+    return out
+
+
+def _cpu():
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def bench_batch(args, rng):
+    """A batch of codes on 20-100-500: 1 vs 2 processes, interleaved; BLAS limiter on/off."""
+    import contextlib
+
+    from dsssolver.invert import batch as B
+
+    dims = (20, 100, 500)
+    layers = gauss_net(dims, rng)
+    G = as_network(layers)
+    X = G.forward(rng.normal(size=(args.batch, dims[0])))
+    inv = Inverter(layers)
+    inv.invert(X[:3])
+    runs = {"workers_1": [], "workers_2": []}
+    cpu = {"workers_1": [], "workers_2": []}
+    for _ in range(args.batch_rounds):  # interleaved, so both see the same machine load
+        for key, w in (("workers_1", 1), ("workers_2", 2)):
+            t, c = time.perf_counter(), _cpu()
+            res = inv.invert(X, workers=w)
+            runs[key].append(time.perf_counter() - t)
+            cpu[key].append(_cpu() - c)
+            assert res.success.all()
+    limiter = B.single_blas_thread
+    small = X[: args.batch_blas]
+    blas = {}
+    for key, ctx in (("blas_one_thread", limiter), ("blas_default_threads",
+                                                     contextlib.nullcontext)):
+        B.single_blas_thread = ctx
+        t = time.perf_counter()
+        inv.invert(small)
+        blas[key] = (time.perf_counter() - t) / len(small)
+    B.single_blas_thread = limiter
+    load = os.getloadavg()
+    out = {"net": "20-100-500", "codes": args.batch, "rounds": args.batch_rounds,
+           "seconds": runs, "cpu_seconds_incl_children": cpu,
+           "median_seconds": {k: float(np.median(v)) for k, v in runs.items()},
+           "speedup_2_over_1": float(np.median(runs["workers_1"]) / np.median(runs["workers_2"])),
+           "seconds_per_code_blas": blas, "blas_codes": len(small),
+           "blas_slowdown_default_over_one": blas["blas_default_threads"] / blas["blas_one_thread"],
+           "loadavg_at_end": load,
+           "note": "the machine is shared (load average above 2 cores); Linux autogroup "
+                   "scheduling gives one session's processes one share together, so two "
+                   "worker processes cannot show their speed-up while other sessions load it"}
+    print(f"batch: w1 {out['median_seconds']['workers_1']:.1f} s, w2 "
+          f"{out['median_seconds']['workers_2']:.1f} s, speedup {out['speedup_2_over_1']:.2f}; "
+          f"BLAS default/one {out['blas_slowdown_default_over_one']:.1f}x; load {load}")
+    return out
+
+
+def bench_dcgan(args):
+    """Invert DCGAN-style generators (64x64x3) image by image: dss (exact, l2) against GD."""
+    import torch
+
+    from _generators import dcgan, gd_torch
+
+    out = {"architecture": "64 -> 16x4x4 -> 16x8x8 -> 16x16x16 -> 10x32x32 -> 3x64x64 "
+                           "(Linear, 4 ConvTranspose2d k4 s2 p1, ReLU, last linear)",
+           "images": args.dcgan_images, "gd": f"Adam lr 0.01, {args.gd_iters} iterations, "
+           "1 start (torch, CPU)"}
+    for name, inj in (("injective", True), ("regular", False)):
+        net = dcgan(injective=inj, seed=1)
+        G = as_network(net)
+        rows = []
+        gen = torch.Generator().manual_seed(2)
+        for i in range(args.dcgan_images):
+            z = torch.randn(64, dtype=torch.float64, generator=gen)
+            x = net(z).detach().numpy()
+            sigma = 1e-3 * np.linalg.norm(x) / np.sqrt(len(x))
+            xn = x + sigma * np.random.default_rng(i).normal(size=len(x))
+            row = {}
+            for key, xx, kw in (("dss_exact", x, {}),
+                                ("dss_l2_noise_1e-3", xn, {"method": "l2", "noise_std": sigma})):
+                t = time.perf_counter()
+                res = dss.invert(G, xx, **kw)
+                row[key] = {"seconds": time.perf_counter() - t, "status": res.status,
+                            "rel_error": rel(res.z, z.numpy()), "residual": res.residual}
+            for key, xx in (("gd_exact", x), ("gd_noise_1e-3", xn)):
+                t = time.perf_counter()
+                zg = gd_torch(net, xx, 64, iters=args.gd_iters, seed=i)
+                row[key] = {"seconds": time.perf_counter() - t, "rel_error": rel(zg, z.numpy())}
+            rows.append(row)
+            print(name, i, {k: (round(v["seconds"], 1), "%.1e" % v["rel_error"])
+                            for k, v in row.items()})
+        out[name] = {"layers": [list(layer.shape) for layer in G.layers], "per_image": rows,
+                     "median_seconds": {k: float(np.median([r[k]["seconds"] for r in rows]))
+                                        for k in rows[0]},
+                     "median_rel_error": {k: float(np.median([r[k]["rel_error"] for r in rows]))
+                                          for k in rows[0]}}
+    return out
+
+
 def plots(doc, gd_times):
     import matplotlib
 
@@ -325,32 +487,74 @@ def plots(doc, gd_times):
     plt.close(fig)
 
 
+def plot_noise(doc):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    nets = [k for k in ("noise_20_100_500", "noise_20_60_784") if k in doc]
+    fig, axes = plt.subplots(1, len(nets), figsize=(6 * len(nets), 4.2), squeeze=False)
+    for ax, key in zip(axes[0], nets):
+        n = doc[key]
+        for m, lab, col in (("linf", "l_inf LP", "C0"), ("l1", "l_1 LP", "C1"),
+                            ("l2", "l_2 (l_1 LPs + Gauss-Newton)", "C3"),
+                            ("l2_estimated", "l_2, noise estimated", "C4"),
+                            ("gd", "GD (Adam, 10 restarts)", "C2")):
+            ax.loglog(n["levels"], n[m]["median_rel_error"], "o-", color=col, label=lab)
+            if m in ("l2",):
+                ax.loglog(n["levels"], n[m]["median_rel_error_bound"], "--", color=col,
+                          alpha=0.6, label="l_2: error bound (median)")
+        ax.loglog(n["levels"], n["levels"], ":", color="k", alpha=0.5, label="error = noise")
+        ax.set_xlabel("relative noise level")
+        ax.set_ylabel("||z_hat - z|| / ||z||  (median)")
+        ax.set_title(n["net"].split(" ")[0])
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(OUT, "invert_noise.png"), dpi=120)
+    plt.close(fig)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="few codes, for a smoke run")
     ap.add_argument("--seed", type=int, default=2019)
+    ap.add_argument("--sections", default="noise,batch,dcgan",
+                    help="comma-separated: noise, batch, dcgan, exact (the issue-3 exact/GD "
+                         "and 20-42-88 runs)")
     args = ap.parse_args()
-    args.codes = 20 if args.quick else 200
-    args.gd_codes = 3 if args.quick else 20
-    args.noise_codes = 5 if args.quick else 30
-    args.noise_gd_codes = 2 if args.quick else 10
+    q = args.quick
+    args.codes, args.gd_codes = (20, 3) if q else (200, 20)
+    args.noise_codes, args.noise_gd_codes = (3, 2) if q else (10, 5)
+    args.batch, args.batch_rounds, args.batch_blas = (100, 1, 10) if q else (1000, 2, 100)
+    args.dcgan_images, args.gd_iters = (1, 100) if q else (2, 1000)
+    sections = set(args.sections.split(","))
     rng = np.random.default_rng(args.seed)
     os.makedirs(OUT, exist_ok=True)
     t0 = time.time()
-    doc = {"issue": 3, "seed": args.seed, "quick": args.quick,
+    doc = {"issue": 10, "seed": args.seed, "quick": q, "sections": sorted(sections),
            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                       "numpy": np.__version__, "highspy": highspy.__version__ if hasattr(
-                           highspy, "__version__") else "1.15.1",
-                       "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+                       "numpy": np.__version__, "loadavg_at_start": os.getloadavg(),
+                       "blas_threads_env": os.environ.get("OPENBLAS_NUM_THREADS"),
+                       "blas": "held at one thread by the library (threadpoolctl)",
                        "highs_threads": 1}}
-    doc["relu_20_100_500"], layers, G, gd_times = bench_500(args, rng)
-    doc["relu_20_42_88"] = bench_88(args, rng)
-    doc["noise"] = bench_noise(args, rng, layers, G)
+    if "noise" in sections:
+        doc["noise_20_100_500"] = bench_noise_methods(args, rng, (20, 100, 500))
+        doc["noise_20_60_784"] = bench_noise_methods(args, rng, (20, 60, 784))
+        plot_noise(doc)
+    if "batch" in sections:
+        doc["batch"] = bench_batch(args, rng)
+    if "dcgan" in sections:
+        doc["dcgan"] = bench_dcgan(args)
+    if "exact" in sections:
+        doc["relu_20_100_500"], layers, G, gd_times = bench_500(args, rng)
+        doc["relu_20_42_88"] = bench_88(args, rng)
+        doc["noise"] = bench_noise(args, rng, layers, G)
+        plots(doc, gd_times)
     doc["wall_seconds"] = time.time() - t0
-    name = "invert_bench_quick.json" if args.quick else "invert_bench.json"
+    name = "invert_bench_quick.json" if q else "invert_bench.json"
     with open(os.path.join(OUT, name), "w") as fh:
         json.dump(doc, fh, indent=1)
-    plots(doc, gd_times)
     print(f"wrote {os.path.join(OUT, name)} in {doc['wall_seconds']:.0f} s")
 
 

@@ -36,6 +36,7 @@ from .exact import cone_evidence, rank_evidence
 from .lp import LayerLP, Poly, solve_point
 from .noise import DELTA, MAX_DENSE, NoiseLevel, error_bound, robust_sigma
 from .polish import gauss_newton
+from .sparse import cgls
 from .result import (APPROXIMATE, EXACT, FAILED, INFEASIBLE, JOINT, InvertResult, LayerInfo, make_result)
 from .._validate import _as_numeric_array
 from ..errors import InvalidInputError
@@ -127,6 +128,7 @@ class Inverter:
         self.lei_thresholds, self.bounds = bool(lei_thresholds), bool(bounds)
         self._lps = {}
         self._dense_cache = {}
+        self._transposes = {}
 
     def _dense(self, k):
         """Layer k's weight as a dense array (None for a sparse layer too large for it)."""
@@ -206,8 +208,10 @@ class Inverter:
     def _exact_layer(self, k, y):
         """The preimage of y under layer k: ``(u, info, poly, is_point)``; ``is_point`` is the
         float decision (the exact evidence goes into ``info.unique``)."""
-        c, I = self._targets(k, y, 0.0)
         A = self._dense(k)
+        if A is None:
+            return self._big_layer(k, y, True)
+        c, I = self._targets(k, y, 0.0)
         poly = Poly.of_layer(A, c, I, k > 0)
         info = LayerInfo(k + 1, "ok", active=int(I.sum()))
         u = solve_point(poly) if self.lp == "auto" else None
@@ -247,6 +251,34 @@ class Inverter:
         info.residual = self._layer_residual(k, u, y)
         return u, info, poly, point
 
+    def _big_layer(self, k, y, exact, tau=0.0):
+        """A layer too large for dense algebra: least squares on its active rows (CGLS).
+
+        Returns ``(u, info, None, "big")``: no polyhedron, and no exact evidence at this size.
+        """
+        layer = self.net.layers[k]
+        if exact and k < len(self.net.layers) - 1:
+            # y is itself a CGLS answer: entries within its precision of 0 are not signal
+            tau = 1e-7 * max(np.abs(y).max(), 1e-300)
+        c, I = self._targets(k, y, tau)
+        if k not in self._transposes:
+            self._transposes[k] = layer.W.T
+        u, its = cgls(layer.W, self._transposes[k], c, I)
+        if k > 0:
+            u = np.maximum(u, 0.0)
+            if exact:  # CGLS leaves ~1e-11 where the truth is 0: it is not an active row
+                u[u <= 1e-8 * max(u.max(initial=0), 1e-300)] = 0.0
+        info = LayerInfo(k + 1, "ok" if exact else "approximate", active=int(I.sum()),
+                         threshold=float(tau), message=f"layer too large for LPs: least "
+                         f"squares on the active rows by CGLS ({its} iterations); "
+                         f"uniqueness not decided at this size")
+        info.residual = self._layer_residual(k, u, y)
+        if exact and info.residual > 1e3 * self.tol:
+            info.status = "infeasible"
+            info.message += f"; residual {info.residual:.3g}: no exact preimage"
+            return None, info, None, None
+        return u, info, None, "big"
+
     def _cone(self, A, poly, J, u, nonneg):
         """Exact cone evidence at the point u (rows J active): see :func:`cone_evidence`."""
         T, Z = poly.tight(u, self.tol)
@@ -274,6 +306,9 @@ class Inverter:
         n = layer.shape[1]
         if k < L - 1 and (y > tau).sum() < n <= (y > floor).sum():
             tau = np.sort(y)[-n] * (1 - 1e-12)  # keep n rows: a threshold must not blind us
+        if self._dense(k) is None:
+            u, info, _, _ = self._big_layer(k, y, False, tau)
+            return u, info, typ
         c, I = self._targets(k, y, tau)
         st, u, obj, secs = self._lp(k, kind).solve(c, I)
         info = LayerInfo(k + 1, "approximate", lp_seconds=secs, active=int(I.sum()),
@@ -306,9 +341,12 @@ class Inverter:
             c, I = self._targets(k, x, tau)
             if I_prev is not None and np.array_equal(I, I_prev):
                 break
-            st, u, _, _ = self._lp(k, "l1").solve(c, I)
-            if st != "optimal":
-                break
+            if self._dense(k) is None:
+                u, _, _, _ = self._big_layer(k, x, False, tau)
+            else:
+                st, u, _, _ = self._lp(k, "l1").solve(c, I)
+                if st != "optimal":
+                    break
             sigma = robust_sigma(x - layer(np.maximum(u, 0) if k > 0 else u), scale)
             tau, I_prev = max(tau, NoiseLevel.from_std(sigma, m).inf), I
         return NoiseLevel.from_std(sigma, m, source="estimated")
@@ -419,6 +457,10 @@ class Inverter:
             if info.status == "infeasible":
                 return self._best_effort(x, infos[::-1],
                                          f"layer {k + 1} has no preimage ({info.message})", t0)
+            if point == "big":
+                unique = False if unique is False else None
+                y = u
+                continue
             if point is not True and k > 0:
                 from .joint import joint_invert
 

@@ -39,8 +39,8 @@ __all__ = ["NoiseLevel", "robust_sigma", "error_bound", "DELTA"]
 
 #: failure probability of each Gaussian tail bound used for ``noise_std`` / estimates
 DELTA = 0.01
-#: layers larger than this (rows x columns) are not densified for the bound
-MAX_DENSE = 4e7
+#: sparse layers larger than this (rows x columns) are not densified: no LP, no dense bound
+MAX_DENSE = 2e6
 
 
 @dataclass
