@@ -400,8 +400,12 @@ def _layer_domains(layers, domain):
 def _certify_chain(layers, domain, t0, time_limit, end_to_end, node_limit, progress):
     doms = _layer_domains(layers, domain)
     verdicts = []
+    decided = False
     for k, (L, dom) in enumerate(zip(layers, doms), start=1):
-        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+        if decided:
+            v = LayerVerdict(k, L.shape, L.activation, dom, UNKNOWN,
+                             "skipped: layer 1's witness pair already decides the network")
+        elif time_limit is not None and time.perf_counter() - t0 > time_limit:
             v = LayerVerdict(k, L.shape, L.activation, dom, UNKNOWN, "time limit reached before this layer")
         else:
             v = certify_layer(L, dom, time_limit=_left(t0, time_limit))
@@ -409,6 +413,7 @@ def _certify_chain(layers, domain, t0, time_limit, end_to_end, node_limit, progr
         _say(progress, f"layer {k} ({L.shape[0]}x{L.shape[1]} {L.activation} on {_dom_name(dom)}): "
                        f"{v.status} in {v.seconds:.3f} s")
         verdicts.append(v)
+        decided = decided or (k == 1 and v.witness is not None)
     failing = [v.index for v in verdicts if v.status != INJECTIVE]
     res = NetworkResult(UNKNOWN, "", verdicts, first_failure=failing[0] if failing else None)
     if not failing:
