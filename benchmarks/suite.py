@@ -13,4 +13,6 @@ SUITE = {
                   "about": "the injectivity threshold of random layers, m*(W) per trial"},
     "invert": {"script": "invert_bench.py", "out": None,
                "about": "LP inversion of generators against gradient descent"},
+    "networks": {"script": "networks_bench.py", "out": None,
+                 "about": "networks layer by layer and end to end; [B; -DB; M] layers up to n = 1000"},
 }

@@ -121,8 +121,10 @@ def test_structured_layer_n200_fast():
 def test_equation_4_network_is_injective():
     W = np.vstack([np.eye(2), -np.eye(2)])
     assert dss.certify(np.eye(4)).status == "not_injective"  # the second layer alone, on R^4
+    assert dss.certify(np.eye(4), domain="nonnegative").status == "injective"  # its true domain
     res = certify_network([W, np.eye(4)])
-    assert res.status == "injective" and res.checked
+    assert res.status == "injective" and res.checked and res.decided_by == "layerwise"
+    assert res.layers[1].domain == "nonnegative"
     assert check_network(res.to_json(), [W, np.eye(4)])
     assert check_network(json.loads(json.dumps(res.to_json())), [W, np.eye(4)])
 
@@ -154,6 +156,19 @@ def test_leaky_and_linear_layers_by_rank():
     assert res.status in ("not_injective", "unknown")  # a 1-output map of R^2 is never injective
     with pytest.raises(InvalidInputError):
         certify_network([{"W": np.eye(2), "activation": "leaky_relu", "negative_slope": -0.5}])
+
+
+def test_input_domains():
+    net = [(np.array([[1.0]]), np.array([-1.0]))]  # ReLU(x - 1): injective exactly where x >= 1
+    assert certify_network(net).status == "not_injective"
+    res = certify_network(net, box=([1], [2]))
+    assert res.status == "injective" and res.checked
+    assert check_network(res.to_json(), net, domain=res.domain)
+    assert not check_network(res.to_json(), net)  # evidence for the box is not evidence for R
+    res = certify_network(net, box=([0], [2]))
+    assert res.status == "not_injective"
+    z1, z2 = res.witness
+    assert all(0 <= v[0] <= 2 for v in (z1, z2))
 
 
 def test_invalid_networks():
