@@ -61,9 +61,14 @@ def main():
         "gaussian_56x8 hints": (r2.to_json(), W2, b2, True),
         "gaussian_56x8 no hints": (r2.to_json(), W2, b2, False),
     }
+    # the same [B; -DB; M] proof through the general search over flats, not the pair fast path
+    cases["bdbm_125x50 general path"] = (r1.to_json(), W1, None, False)
+    check_module = sys.modules["dsssolver.verify.check"]
+    pair_path = check_module._pair_shape
     runs = {k: {"wall": [], "cpu": [], "nodes": None} for k in cases}
     for _ in range(args.repeats):
         for name, (doc, W, b, hints) in cases.items():
+            check_module._pair_shape = (lambda *a: None) if "general" in name else pair_path
             w, c = time.perf_counter(), time.process_time()
             out = dss.check(json.loads(json.dumps(doc)), W, b, hints=hints)
             runs[name]["wall"].append(time.perf_counter() - w)

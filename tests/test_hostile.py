@@ -181,3 +181,14 @@ def test_invert_cli_refuses_empty_outputs_and_infinite_slopes(tmp_path):
     assert r.returncode == 2 and "--slope" in _one_error_line(r)
     r = dss_cli("invert", tmp_path / "net.npz", tmp_path / "x.npy", "-o", tmp_path / "no" / "z.npy")
     assert r.returncode == 2 and "does not exist" in _one_error_line(r)
+
+
+def test_network_evidence_rationals_are_parsed_safely():
+    from dsssolver.verify.network import domain_from_json
+
+    t = time.perf_counter()
+    with pytest.raises(EvidenceError):
+        domain_from_json({"name": "polyhedron", "A": [["1e100000000"]], "c": ["1"]})
+    with pytest.raises(EvidenceError):
+        domain_from_json({"name": "polyhedron", "A": [["1"]], "c": ["9" * 1_000_000]})
+    assert time.perf_counter() - t < 1.0

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ._arith import parse_rational
 from .check import _rank
 
 __all__ = ["check_end_to_end", "homogeneous", "domain_rows", "constraint_row"]
@@ -126,7 +127,7 @@ def check_end_to_end(cert, layers, domain):
     net = _Net(layers)
     rows = {key: (g, h, False) for key, g, h in domain_rows(domain, n, homog)}
     try:
-        z0 = [Fraction(v) for v in cert.get("interior")]
+        z0 = [_json_q(v) for v in cert.get("interior")]
     except (TypeError, ValueError, ZeroDivisionError):
         return False, "'interior' must be a list of rationals"
     if len(z0) != n or not all(sum((a * v for a, v in zip(g[:n], z0)), Fraction(0)) < h
@@ -255,9 +256,9 @@ def _check_combo(y, rows, target, strict, what):
         if key not in rows:
             raise _Bad(f"{what}: row {key!r} is not a constraint of this node")
         try:
-            v = Fraction(v)
+            v = _json_q(v)
         except (TypeError, ValueError, ZeroDivisionError):
-            raise _Bad(f"{what}: multiplier {v!r} is not a rational") from None
+            raise _Bad(f"{what}: multiplier {str(v)[:40]!r} is not a rational") from None
         if v < 0:
             raise _Bad(f"{what}: a multiplier is negative")
         g, h, is_strict = rows[key]
@@ -269,3 +270,8 @@ def _check_combo(y, rows, target, strict, what):
     ok = rhs < 0 or (rhs <= 0 and on_strict) if strict else rhs <= 0
     if not ok:
         raise _Bad(f"{what}: the right-hand side does not prove the claim")
+
+
+def _json_q(v):
+    """A rational from evidence JSON, refused before a crafted huge number is built."""
+    return parse_rational(v, "end-to-end certificate", max_bits=1 << 20)

@@ -51,6 +51,7 @@ import numpy as np
 
 from ..errors import EvidenceError
 from ..networks.model import as_graph, as_layers, is_graph
+from ._arith import parse_rational
 from .check import check
 from .pairs import _nonsingular, primitive_rows
 
@@ -80,8 +81,8 @@ def domain_from_json(doc):
     if doc["name"] == "nonnegative":
         return "nonnegative"
     try:
-        A = [[Fraction(v) for v in row] for row in doc["A"]]
-        c = [Fraction(v) for v in doc["c"]]
+        A = [[_json_q(v) for v in row] for row in doc["A"]]
+        c = [_json_q(v) for v in doc["c"]]
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
         raise EvidenceError("a polyhedron domain needs lists 'A' and 'c' of rationals") from None
     return A, c
@@ -163,7 +164,7 @@ def check_layer_evidence(doc, layer, domain):
         return _check_rank(doc, layer)
     ev_dom = doc.get("domain")
     if ev_dom is None:  # a proof on all of R^n holds on every subset
-        ok, msg = check(doc, layer.W, layer.b, explain=True)
+        ok, msg = check(doc, layer.W, layer.b)  # a CheckResult unpacks to (ok, message)
         return ok, msg
     try:
         claimed = domain_from_json(ev_dom)
@@ -172,7 +173,7 @@ def check_layer_evidence(doc, layer, domain):
     if not same_domain(claimed, domain):
         return False, "the layer's proof is for another domain than the layer's inputs"
     try:
-        return check(doc, layer.W, layer.b, domain=domain, explain=True)
+        return tuple(check(doc, layer.W, layer.b, domain=domain))
     except TypeError:
         return False, "this checker cannot check proofs on restricted domains"
 
@@ -266,7 +267,7 @@ def _check_witness(wit, net, domain):
     if not (isinstance(wit, list) and len(wit) == 2 and all(isinstance(x, list) for x in wit)):
         return False, "'witness' must be two lists of rationals"
     try:
-        z1, z2 = ([Fraction(v) for v in x] for x in wit)
+        z1, z2 = ([_json_q(v) for v in x] for x in wit)
     except (TypeError, ValueError, ZeroDivisionError):
         return False, "'witness' holds a value that is not a rational"
     n = _input_dim(net)
@@ -327,6 +328,12 @@ def _check_graph(doc, net, domain):
     if not good:
         return False, "no output node is proven injective by the layer evidence"
     return True, f"output node {good[0]!r} is injective (x -> [f(x), g(x)] and composition)"
+
+
+def _json_q(v):
+    """A rational from evidence JSON, refused (ValueError) before a crafted string such as
+    "1e100000000" or a million digits is built."""
+    return parse_rational(v, "network evidence", max_bits=1 << 20)
 
 
 def _fr(v):
