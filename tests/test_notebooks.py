@@ -17,7 +17,7 @@ NOTEBOOKS = sorted(HERE.glob("*.ipynb"))
 def test_the_notebooks_are_there():
     names = {p.name for p in NOTEBOOKS}
     assert {"01_certify_a_layer.ipynb", "02_gaussian_threshold.ipynb",
-            "03_invert_a_generator.ipynb"} <= names
+            "03_invert_a_generator.ipynb", "04_networks_and_convolutions.ipynb"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
