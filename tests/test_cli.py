@@ -119,12 +119,15 @@ def test_ctrl_c_returns_unknown_with_stats(tmp_path):
     import time
 
     np.savez(tmp_path / "hard.npz", W=np.random.default_rng(0).standard_normal((84, 12)))
-    p = subprocess.Popen([sys.executable, "-m", "dsssolver", "certify", "--json",
+    p = subprocess.Popen([sys.executable, "-m", "dsssolver", "certify", "--json", "--progress",
                           str(tmp_path / "hard.npz")],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3.0)
+    # interrupt once the search is running (its first progress line), however loaded the machine
+    first = p.stderr.readline()
+    assert first, "no progress line before the process ended"
+    time.sleep(0.5)
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=60)
+    out, err = p.communicate(timeout=120)
     assert p.returncode == 3, (out, err)
     doc = json.loads(out)
     assert doc["status"] == "unknown" and doc["stats"]["reason"] == "interrupted"
