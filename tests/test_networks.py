@@ -14,7 +14,7 @@ import dsssolver as dss
 from dsssolver.errors import InvalidInputError
 from dsssolver.exact.pairs import pair_proof, parallel_classes
 from dsssolver.networks import certify_layer, certify_network, construct, decide_end_to_end
-from dsssolver.networks.model import as_layers
+from dsssolver.netmodel import as_layers
 from dsssolver.testing.network_reference import reference_end_to_end_1d
 from dsssolver.testing.reference import reference_by_cells
 from dsssolver.verify.end_to_end import check_end_to_end

@@ -8,7 +8,7 @@
 from . import construct
 from .end_to_end import EndToEndResult, decide_end_to_end
 from .layerwise import LayerVerdict, NetworkResult, certify_layer, certify_network
-from .model import NetLayer, as_graph, as_layers
+from ..netmodel import NetLayer, as_graph, as_layers
 
 __all__ = ["certify_network", "certify_layer", "NetworkResult", "LayerVerdict", "decide_end_to_end",
            "EndToEndResult", "construct", "NetLayer", "as_layers", "as_graph"]

@@ -213,7 +213,7 @@ def theorem5_augment(net, alpha, *, box):
     """
     import networkx as nx
 
-    from .model import as_layers
+    from ..netmodel import as_layers
 
     layers = as_layers(net)
     n = layers[0].shape[1]

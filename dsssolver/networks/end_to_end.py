@@ -41,7 +41,7 @@ The tree is exponential in the number of neurons: this is for small networks
 Examples
 --------
 >>> import numpy as np
->>> from dsssolver.networks.model import as_layers
+>>> from dsssolver.netmodel import as_layers
 >>> W = np.vstack([np.eye(2), -np.eye(2)])
 >>> res = decide_end_to_end(as_layers([W, np.eye(4)]))
 >>> res.status, res.stats["leaves"] > 0
@@ -101,7 +101,7 @@ def decide_end_to_end(layers, *, domain=None, time_limit=None, node_limit=None, 
     Parameters
     ----------
     layers : list of NetLayer
-        From :func:`dsssolver.networks.model.as_layers`.
+        From :func:`dsssolver.netmodel.as_layers`.
     domain : None, "nonnegative" or (A, c)
         With biases, a bounded polyhedron ``{A z <= c}`` (e.g. a box).
     time_limit : float, optional

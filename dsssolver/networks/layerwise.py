@@ -44,7 +44,7 @@ except ImportError:  # pragma: no cover
     INJECTIVE, NOT_INJECTIVE, UNKNOWN = "injective", "not_injective", "unknown"
 from ..verify.network import NETWORK_FORMAT, apply_exact, check_network, domain_to_json, \
     exact_domain, graph_domains, graph_injective, in_domain
-from .model import as_graph, as_layers, is_graph
+from ..netmodel import as_graph, as_layers, is_graph
 
 __all__ = ["certify_network", "NetworkResult", "LayerVerdict", "certify_layer"]
 
@@ -158,7 +158,7 @@ def _fs(q):
 
 # ------------------------------------------------------------------ single layers
 def certify_layer(layer, domain=None, *, time_limit=None):
-    """A :class:`LayerVerdict` for one :class:`~dsssolver.networks.model.NetLayer` on ``domain``."""
+    """A :class:`LayerVerdict` for one :class:`~dsssolver.netmodel.NetLayer` on ``domain``."""
     t0 = time.perf_counter()
     if layer.activation == "relu":
         v = _certify_relu(layer, domain, time_limit)
@@ -285,7 +285,7 @@ def certify_network(net, *, domain=None, box=None, last_activation=None, negativ
         folded in float64 into the affine map); convolutions through
         :mod:`dsssolver.conv` where available.  A ``networkx.DiGraph`` of layers
         for networks that branch and concatenate (see
-        :func:`dsssolver.networks.model.as_graph`).
+        :func:`dsssolver.netmodel.as_graph`).
     domain : None, "nonnegative" or (A, c)
         The input domain: all of R^n, ``x >= 0``, or ``{x : A x <= c}``
         (full-dimensional).

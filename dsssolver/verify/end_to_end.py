@@ -45,7 +45,7 @@ Every leaf certificate is checked in exact rational arithmetic
 Examples
 --------
 >>> import numpy as np
->>> from dsssolver.networks.model import as_layers
+>>> from dsssolver.netmodel import as_layers
 >>> layers = as_layers([np.array([[1], [-1]])])
 >>> tree = {"split": [0, 0, 0], "pos": {"infeasible": {}}, "neg": {"infeasible": {}}}
 >>> check_end_to_end({"kind": "pattern-tree", "homogeneous": True, "interior": ["0"], "tree": tree},

@@ -50,7 +50,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import EvidenceError
-from ..networks.model import as_graph, as_layers, is_graph
+from ..netmodel import as_graph, as_layers, is_graph
 from ._arith import parse_rational
 from .check import check
 from .pairs import _nonsingular, primitive_rows
@@ -114,7 +114,7 @@ def same_domain(a, b):
 
 # ------------------------------------------------------------------ exact evaluation
 def apply_exact(layer, x):
-    """``act(W x + b)`` of a :class:`~dsssolver.networks.model.NetLayer`, in exact rationals."""
+    """``act(W x + b)`` of a :class:`~dsssolver.netmodel.NetLayer`, in exact rationals."""
     out = []
     slope = Fraction(layer.negative_slope) if layer.activation == "leaky_relu" else None
     for row, bi in zip(layer.W.tolist(), layer.b.tolist()):

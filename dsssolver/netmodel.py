@@ -27,8 +27,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from .._validate import as_matrix, as_vector
-from ..errors import InvalidInputError
+from ._validate import as_matrix, as_vector
+from .errors import InvalidInputError
 
 __all__ = ["NetLayer", "as_layers", "as_graph", "is_graph", "GraphNet", "ACTIVATIONS"]
 
@@ -205,7 +205,7 @@ def _batchnorm(mod):
 def _conv_hook(mod, shape, where):
     """Convolutions come from :mod:`dsssolver.conv` (their structured certifier hooks in there)."""
     try:
-        from ..conv import from_torch_conv
+        from .conv import from_torch_conv
     except ImportError:
         raise InvalidInputError(f"{where}: convolution layers need dsssolver.conv, which is not "
                                 "available in this version") from None
