@@ -14,7 +14,13 @@ from .conv import (ConvCertifyResult, ConvLayer, StridedConv, certify_conv, cert
 from .invert import InvertResult, invert
 from .networks import NetworkResult, certify_network, construct, decide_end_to_end
 from .plot import plot_layer
-from .stability import InverseLipschitzResult, amplification_bound, inverse_lipschitz
+from .stability import (
+    InverseLipschitzResult,
+    LipschitzEstimate,
+    amplification_bound,
+    inverse_lipschitz,
+    lipschitz_estimate,
+)
 from .verify import INJECTIVE, NOT_INJECTIVE, UNKNOWN, CheckResult, check
 from .verify.network import check_network
 
@@ -25,4 +31,5 @@ __all__ = ["certify", "check", "CertifyResult", "CheckResult", "invert", "Invert
            "ConvLayer", "certify_conv", "check_conv", "ConvCertifyResult",
            "StridedConv", "certify_conv_pairs", "certify_network_pairs", "injective_dcgan",
            "inverse_lipschitz", "InverseLipschitzResult", "amplification_bound",
-           "certify_network", "check_network", "NetworkResult", "decide_end_to_end", "construct"]
+           "certify_network", "check_network", "NetworkResult", "decide_end_to_end", "construct",
+           "lipschitz_estimate", "LipschitzEstimate"]

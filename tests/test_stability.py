@@ -153,3 +153,75 @@ def test_amplification_bound():
 def test_property_integer_layers(case):
     n, rows = case
     _agree(np.array(rows, dtype=np.int64).reshape(len(rows), n))
+
+
+# ------------------------------------------------------------ the true constant (pairs.py)
+
+def _ratio_float(W, x, y):
+    fx, fy = np.maximum(W @ x, 0), np.maximum(W @ y, 0)
+    return np.linalg.norm(fy - fx) / np.linalg.norm(y - x)
+
+
+def test_true_constant_of_identity_minus_identity_is_one_over_sqrt2():
+    for n in (1, 2, 3):
+        est = dss.lipschitz_estimate(np.vstack([np.eye(n), -np.eye(n)]))
+        assert est.lower == pytest.approx(1 / math.sqrt(2), rel=1e-9)
+        assert est.upper == pytest.approx(1 / math.sqrt(2), rel=1e-9)
+        assert est.seed_value == pytest.approx(1 / math.sqrt(4 * n), rel=1e-9)
+        assert est.looseness == pytest.approx(math.sqrt(2 * n), rel=1e-9)  # the seed's factor
+
+
+def test_true_constant_in_one_dimension_is_the_harmonic_combination():
+    # W = [p; -q] columns: L^2 = P^2 Q^2 / (P^2 + Q^2) with P = ||p||, Q = ||q||
+    rng = np.random.default_rng(90)
+    for _ in range(5):
+        p, q = rng.uniform(0.2, 3, size=int(rng.integers(1, 4))), rng.uniform(0.2, 3, size=2)
+        W = np.concatenate([p, -q])[:, None]
+        P2, Q2 = np.sum(p ** 2), np.sum(q ** 2)
+        est = dss.lipschitz_estimate(W)
+        assert est.upper == pytest.approx(math.sqrt(P2 * Q2 / (P2 + Q2)), rel=1e-6)
+        assert est.lower <= est.upper
+
+
+def test_true_constant_never_below_the_certified_lower_bound():
+    # random, integer, antipodal and Corollary 2 layers, with and without biases
+    rng = np.random.default_rng(91)
+    seen_gap = 0
+    for n in (1, 2, 3):
+        for _name, W, b in all_families(rng, n, m_max=9):
+            est = dss.lipschitz_estimate(W, b, restarts=8, iterations=100)
+            assert est.lower <= est.upper * (1 + 1e-9), (W, b, est)
+            assert est.upper <= est.min_sigma * (1 + 1e-9) + 1e-12  # the within-cell pair
+            if est.cells.injective is False:
+                assert est.upper == 0.0 and est.lower == 0.0
+            x, y = est.pair
+            if np.any(x != y) and not np.any(b):
+                ratio = _ratio_float(np.asarray(W, float), x, y)
+                assert ratio == pytest.approx(est.upper, rel=1e-9, abs=1e-12)
+            seen_gap += est.upper > est.lower * (1 + 1e-6)
+    assert seen_gap  # the bracket is not always closed: the test could fail
+
+
+def test_no_sampled_pair_beats_the_lower_bound():
+    # the theorem's claim checked directly: random pairs at several scales, and pairs on lines
+    # through the origin (where [I; -I] attains the bound), never go below S / sqrt(2)
+    rng = np.random.default_rng(92)
+    for n in (2, 3):
+        B = rng.integers(-3, 4, size=(n, n))
+        while abs(np.linalg.det(B)) < 0.5:
+            B = rng.integers(-3, 4, size=(n, n))
+        for W in (np.vstack([B, -2 * B]).astype(float), rng.standard_normal((4 * n, n))):
+            est = dss.lipschitz_estimate(W, restarts=4, iterations=50)
+            X = rng.standard_normal((4000, n)) * rng.choice([0.01, 1, 100], size=(4000, 1))
+            Y = rng.standard_normal((4000, n)) * rng.choice([0.01, 1, 100], size=(4000, 1))
+            Y[:2000] = -X[:2000] * rng.uniform(0.1, 10, size=(2000, 1))
+            ratios = np.linalg.norm(np.maximum(X @ W.T, 0) - np.maximum(Y @ W.T, 0), axis=1) \
+                / np.linalg.norm(X - Y, axis=1)
+            assert ratios.min() >= est.lower * (1 - 1e-9)
+            assert est.lower > 0 or W.shape[0] == 4 * n  # [B; -2B] is injective (Corollary 2)
+
+
+def test_pair_ratio_is_exact_and_rejects_equal_points():
+    assert dss.stability.pair_ratio([[1, 0], [0, 1]], [0, 0], [3, 4]) == 1.0
+    with pytest.raises(ValueError, match="differ"):
+        dss.stability.pair_ratio([[1.0]], [1.0], [1.0])

@@ -255,6 +255,90 @@ class _Node:
         self.sign, self.x, self.bound, self.gram = sign, x, bound, gram
 
 
+class _Clauses:
+    """Sign patterns learned to be empty (from LP Farkas supports), used to force signs.
+
+    A clause is a set of literals "row k has sign s" that cannot all hold in an
+    open cell.  It is kept only after its certificate is confirmed in floating
+    point: a unique (up to scale) positive y with ``sum y_k s_k w_k = 0`` and
+    ``sum y_k s_k b_k <= 0`` (Motzkin), so a dual support cut too short by the
+    LP's tolerances is discarded rather than trusted.  At a node, a clause with
+    every literal true but one unset forces that row to the other sign (unit
+    propagation); one with all literals true empties the node.
+    """
+
+    def __init__(self, rows, bias, classes, capacity=2000):
+        self.rows, self.bias, self.classes = rows, bias, classes
+        self.K = K = rows.shape[0]
+        self.words = (K + 63) // 64
+        # literals as bit sets over the rows, 64 rows a word: "k > 0" and "k < 0"
+        self.pos = np.zeros((capacity, self.words), dtype=np.uint64)
+        self.neg = np.zeros((capacity, self.words), dtype=np.uint64)
+        self.count, self.next, self.capacity = 0, 0, capacity
+
+    def _bits(self, mask):
+        packed = np.packbits(mask, bitorder="little")
+        out = np.zeros(self.words * 8, dtype=np.uint8)
+        out[: packed.size] = packed
+        return out.view(np.uint64)
+
+    def _unbits(self, words):
+        return np.unpackbits(words.view(np.uint8), bitorder="little")[: self.K].astype(bool)
+
+    def learn(self, support):
+        if support is None or len(support) < 2:
+            return
+        K = self.K
+        k, s = support % K, np.where(support < K, -1.0, 1.0)  # rows of [W; -W]: < K means "< 0"
+        A = s[:, None] * self.rows[k]
+        _, sv, Vt = np.linalg.svd(A.T, full_matrices=True)  # null space of A^T: dependencies
+        rank = int(np.sum(sv > 1e-10 * sv[0])) if sv.size else 0
+        if len(k) - rank != 1:
+            return
+        y = Vt[-1] if Vt[-1].sum() > 0 else -Vt[-1]
+        if np.any(y <= 1e-9 * y.max()) or np.linalg.norm(A.T @ y) > 1e-9 * np.abs(A).max():
+            return
+        if np.dot(y, s * self.bias[k]) > 1e-12 * max(np.abs(self.bias[k]).max(), 1.0):
+            return
+        c = self.next
+        pos, neg = np.zeros(K, dtype=bool), np.zeros(K, dtype=bool)
+        pos[k[s > 0]], neg[k[s < 0]] = True, True
+        self.pos[c], self.neg[c] = self._bits(pos), self._bits(neg)
+        self.next = (c + 1) % self.capacity
+        self.count = min(self.count + 1, self.capacity)
+
+    def propagate(self, sign):
+        """The node's signs with every forced row set (same object if none); None if empty."""
+        if not self.count:
+            return sign
+        pos, neg = self.pos[: self.count], self.neg[: self.count]
+        out = sign
+        for _ in range(8):  # a few rounds: forcing can cascade
+            F, N, U = self._bits(out > 0), self._bits(out < 0), self._bits(out == 0)
+            live = ~((pos & N).any(axis=1) | (neg & F).any(axis=1))
+            if not live.any():
+                return out
+            P, Q = pos[live] & U, neg[live] & U
+            open_count = np.bitwise_count(P).sum(axis=1) + np.bitwise_count(Q).sum(axis=1)
+            if np.any(open_count == 0):
+                return None
+            unit = open_count == 1
+            if not unit.any():
+                return out
+            to_neg = self._unbits(np.bitwise_or.reduce(P[unit], axis=0))
+            to_pos = self._unbits(np.bitwise_or.reduce(Q[unit], axis=0))
+            if np.any(to_neg & to_pos):
+                return None
+            out = out.copy() if out is sign else out
+            for rows_, value in ((np.nonzero(to_pos)[0], 1), (np.nonzero(to_neg)[0], -1)):
+                for r in rows_:
+                    same, opp = self.classes[r]
+                    if np.any(out[same] == -value) or np.any(out[opp] == value):
+                        return None
+                    out[same], out[opp] = value, -value
+        return out
+
+
 class _CellSearch:
     def __init__(self, W, b, tol, time_limit, node_limit, progress):
         self.t0 = time.perf_counter()
@@ -272,6 +356,7 @@ class _CellSearch:
         self.interval = 1.0 if progress is True else float(progress or 0)
         self._next_report = self.t0 + self.interval
         self.classes = self._classes(W, b)
+        self.clauses = _Clauses(self.rows, self.bias, self.classes)
         self.lp = StrictLP(np.vstack([self.rows, -self.rows]), np.concatenate([self.bias, -self.bias])) \
             if self.K else None
         self.ub, self.best = math.inf, None  # incumbent: sigma_min and (sign pattern, point)
@@ -332,6 +417,9 @@ class _CellSearch:
         while self.stack:
             self._tick()  # before the pop: a limit leaves the node on the stack, in the bound
             node = self.stack.pop()
+            if node.bound < self.ub * (1.0 - self.tol) and not self._propagate(node):
+                self.infeasible += 1
+                continue
             if node.bound >= self.ub * (1.0 - self.tol):
                 self.pruned += 1
                 self.pruned_min = min(self.pruned_min, node.bound)
@@ -353,7 +441,27 @@ class _CellSearch:
             self.open_min = min(self.open_min, node.bound)
         else:
             self.infeasible += 1
+            self.clauses.learn(out.support)
         return None
+
+    def _propagate(self, node):
+        """Apply the learned clauses to the node (signs forced, bound raised); False if it is empty."""
+        forced = self.clauses.propagate(node.sign)
+        if forced is None:
+            return False
+        if forced is node.sign:
+            return True
+        new = np.nonzero((forced > 0) & (node.sign <= 0))[0]
+        if new.size:
+            node.gram = node.gram + self.rows[new].T @ self.rows[new]
+            node.bound = self._bound(node.gram)
+        if node.x is not None:  # the parent's point satisfies implied signs unless rounding differs
+            v = self.rows @ node.x + self.bias
+            changed = forced != node.sign
+            if np.any(np.sign(v[changed]) != forced[changed]):
+                node.x = None
+        node.sign = forced
+        return True
 
     def _expand(self, node):
         v = self.rows @ node.x + self.bias
