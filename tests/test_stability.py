@@ -225,3 +225,37 @@ def test_pair_ratio_is_exact_and_rejects_equal_points():
     assert dss.stability.pair_ratio([[1, 0], [0, 1]], [0, 0], [3, 4]) == 1.0
     with pytest.raises(ValueError, match="differ"):
         dss.stability.pair_ratio([[1.0]], [1.0], [1.0])
+
+
+# ------------------------------------------------------------------- networks (network.py)
+
+def test_network_bounds_on_identity_chain():
+    from dsssolver.stability import network_lipschitz
+    J2, J4 = np.vstack([np.eye(2), -np.eye(2)]), np.vstack([np.eye(4), -np.eye(4)])
+    res = network_lipschitz([(J2, None), (J4, None)], samples=32, iterations=200)
+    # N(x) = (x+, x-, 0, ..., 0): the network's constant is that of [I; -I], 1/sqrt(2)
+    assert res.lower == pytest.approx(0.5, rel=1e-9)
+    assert res.seed_product == pytest.approx(1 / math.sqrt(8) / 4, rel=1e-9)
+    assert res.lower <= res.sampled
+    assert res.sampled == pytest.approx(1 / math.sqrt(2), rel=1e-3)
+
+
+def test_network_sampled_never_below_product_bound():
+    from dsssolver.stability import network_lipschitz
+    rng = np.random.default_rng(93)
+    for _ in range(3):
+        B = rng.integers(-2, 3, size=(2, 2))
+        while abs(np.linalg.det(B)) < 0.5:
+            B = rng.integers(-2, 3, size=(2, 2))
+        W1 = np.vstack([B, -B, rng.integers(-2, 3, size=(2, 2))]).astype(float)
+        W2 = rng.standard_normal((14, 6))
+        res = network_lipschitz([(W1, rng.standard_normal(6)), (W2, None)], samples=32, iterations=100)
+        assert res.lower <= res.sampled * (1 + 1e-9)
+
+
+def test_network_bad_shapes_are_named():
+    from dsssolver.stability import network_lipschitz
+    with pytest.raises(dss.InvalidInputError, match=r"layers\[1\]"):
+        network_lipschitz([(np.eye(2), None), (np.eye(3), None)])
+    with pytest.raises(dss.InvalidInputError, match="non-empty"):
+        network_lipschitz([])

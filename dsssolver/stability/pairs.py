@@ -229,30 +229,40 @@ def _ratio2_and_grad(W, b, X, Y):
     return r2, gX, gY
 
 
-def _best_pair(W, b, starts, iterations, lr=0.02):
+def _best_pair(W, b, starts, iterations):
     """Adam on the squared ratio from every start; the best pair seen anywhere wins."""
-    names = [s[0] for s in starts]
     X = np.array([s[1] for s in starts], dtype=float)
     Y = np.array([s[2] for s in starts], dtype=float)
-    r2, _, _ = _ratio2_and_grad(W, b, X, Y)
-    best_r2, best_X, best_Y = r2.copy(), X.copy(), Y.copy()
-    homogeneous = not np.any(b)
+    k, x, y, _ = adam_pairs(lambda X, Y: _ratio2_and_grad(W, b, X, Y), X, Y, iterations,
+                            normalise=not np.any(b))
+    return starts[k][0], x, y
+
+
+def adam_pairs(fun, X, Y, iterations, normalise=False, lr=0.02):
+    """Minimise a pair ratio by Adam from each row of (X, Y); return the best pair seen.
+
+    ``fun(X, Y)`` returns the squared ratios and their gradients in X and Y.
+    Steps are scaled by ``||y - x||`` (the ratio is scale-free in d); with
+    ``normalise`` (b = 0: the ratio is invariant under joint scaling) every pair
+    is rescaled to ``||y - x|| = 1``.  Returns ``(index, x, y, r2)``.
+    """
+    n = X.shape[1]
+    best_r2 = np.full(X.shape[0], np.inf)
+    best_X, best_Y = X.copy(), Y.copy()
     P = np.hstack([X, Y])
     m1, m2 = np.zeros_like(P), np.zeros_like(P)
-    n = W.shape[1]
-    for t in range(1, iterations + 1):
-        r2, gX, gY = _ratio2_and_grad(W, b, P[:, :n], P[:, n:])
+    for t in range(iterations + 1):
+        r2, gX, gY = fun(P[:, :n], P[:, n:])
         better = r2 < best_r2
         best_r2[better], best_X[better], best_Y[better] = r2[better], P[better, :n], P[better, n:]
+        if t == iterations:
+            break
         G = np.hstack([gX, gY])
         m1 = 0.9 * m1 + 0.1 * G
         m2 = 0.999 * m2 + 0.001 * G * G
         scale = np.linalg.norm(P[:, n:] - P[:, :n], axis=1, keepdims=True)
-        P = P - lr * scale * (m1 / (1 - 0.9 ** t)) / (np.sqrt(m2 / (1 - 0.999 ** t)) + 1e-12)
-        if homogeneous:  # the ratio is scale-invariant: keep ||y - x|| = 1
+        P = P - lr * scale * (m1 / (1 - 0.9 ** (t + 1))) / (np.sqrt(m2 / (1 - 0.999 ** (t + 1))) + 1e-12)
+        if normalise:
             P = P / np.maximum(np.linalg.norm(P[:, n:] - P[:, :n], axis=1, keepdims=True), 1e-300)
-    r2, _, _ = _ratio2_and_grad(W, b, P[:, :n], P[:, n:])
-    better = r2 < best_r2
-    best_r2[better], best_X[better], best_Y[better] = r2[better], P[better, :n], P[better, n:]
     k = int(np.argmin(best_r2))
-    return names[k], best_X[k], best_Y[k]
+    return k, best_X[k], best_Y[k], float(best_r2[k])
