@@ -26,8 +26,10 @@ signs of the undecided rows at that point), which updates the incumbent
 without further LPs; a child that contains the parent's point needs no LP at
 all.  Rows that are positive multiples of each other (``[w_i, b_i]``, exactly)
 always share a sign and negative multiples always have opposite signs, so they
-are decided together: the Corollary 2 layers ``[B; -DB]`` become n binary
-choices.  Branching is on the undecided row with the largest weight on the
+are decided together; and since exactly one side of such a line is active in
+every cell, the smaller side's Gram term enters the bound before the line is
+decided, so the Corollary 2 layers ``[B; -DB]`` are bounded away from 0 at the
+root.  Branching is on the undecided row with the largest weight on the
 weakest directions of ``W_F`` (the row that would raise the bound most), the
 "negative" child first.  Two devices raise bounds without branching: at each
 node the three such rows that are positive at its point are probed (one LP
@@ -364,6 +366,7 @@ class _CellSearch:
         self.interval = 1.0 if progress is True else float(progress or 0)
         self._next_report = self.t0 + self.interval
         self.classes = self._classes(W, b)
+        self.pair_reps, self.pair_terms = self._antipodal_terms() if self.K else (np.zeros(0, np.intp), None)
         self.clauses = _Clauses(self.rows, self.bias, self.classes)
         self.lp = StrictLP(np.vstack([self.rows, -self.rows]), np.concatenate([self.bias, -self.bias])) \
             if self.K else None
@@ -392,6 +395,36 @@ class _CellSearch:
         return members
 
     # ------------------------------------------------------------- bounds
+    def _antipodal_terms(self):
+        """For each line with rows on both sides (``[w_j, b_j] = -c [w_i, b_i]``), its least Gram term.
+
+        In every open cell exactly one side of such a line is active, so its
+        rows add at least ``min(sum |w|^2 over either side) u u^T`` to ``W_A^T W_A``
+        (u the line's unit direction) even before the line is decided.  Added to
+        the bound's Gram matrix at the root and removed once the line is decided,
+        this makes ``[B; -DB]`` layers bounded away from 0 from the start.
+        """
+        reps, terms = [], []
+        sq = np.square(self.scale)
+        for k, (same, opp) in enumerate(self.classes):
+            if opp.size and k == min(same.min(), opp.min()):
+                u = self.rows[k] / self.scale[k]
+                reps.append(k)
+                terms.append(min(sq[same].sum(), sq[opp].sum()) * np.outer(u, u))
+        n = self.n
+        return np.array(reps, dtype=np.intp), np.array(terms).reshape(len(terms), n, n)
+
+    def _grown(self, gram, old, new):
+        """The bound's Gram matrix after the signs ``old`` became ``new`` (same object if unchanged)."""
+        added = np.nonzero((new > 0) & (old <= 0))[0]
+        if added.size:
+            gram = gram + self.rows[added].T @ self.rows[added]
+        if self.pair_reps.size:
+            decided = (old[self.pair_reps] == 0) & (new[self.pair_reps] != 0)
+            if decided.any():
+                gram = gram - self.pair_terms[decided].sum(axis=0)
+        return gram
+
     def _bound(self, gram):
         lam = np.linalg.eigvalsh(gram)
         return math.sqrt(max(lam[0] - _ZERO_TOL * max(lam[-1], 0.0), 0.0))
@@ -420,7 +453,8 @@ class _CellSearch:
     def _search(self):
         K, n = self.K, self.n
         rng = np.random.default_rng(0)
-        root = _Node(np.zeros(K, dtype=np.int8), rng.standard_normal(n), 0.0, np.zeros((n, n)))
+        gram = self.pair_terms.sum(axis=0) if self.pair_reps.size else np.zeros((n, n))
+        root = _Node(np.zeros(K, dtype=np.int8), rng.standard_normal(n), self._bound(gram), gram)
         self.stack = [root]
         while self.stack:
             self._tick()  # before the pop: a limit leaves the node on the stack, in the bound
@@ -483,8 +517,7 @@ class _CellSearch:
         for r in forced:
             same, opp = self.classes[r]
             sign[same], sign[opp] = 1, -1
-        new = np.nonzero((sign > 0) & (node.sign <= 0))[0]
-        node.gram = node.gram + self.rows[new].T @ self.rows[new]
+        node.gram = self._grown(node.gram, node.sign, sign)
         node.bound = self._bound(node.gram)
         node.sign = sign
         if node.bound >= self.ub * (1.0 - self.tol):
@@ -506,10 +539,8 @@ class _CellSearch:
             return False
         if forced is node.sign:
             return True
-        new = np.nonzero((forced > 0) & (node.sign <= 0))[0]
-        if new.size:
-            node.gram = node.gram + self.rows[new].T @ self.rows[new]
-            node.bound = self._bound(node.gram)
+        node.gram = self._grown(node.gram, node.sign, forced)
+        node.bound = self._bound(node.gram)
         if node.x is not None:  # the parent's point satisfies implied signs unless rounding differs
             v = self.rows @ node.x + self.bias
             changed = forced != node.sign
@@ -533,11 +564,8 @@ class _CellSearch:
             sign = node.sign.copy()
             same, opp = self.classes[r]
             sign[same], sign[opp] = s, -s
-            gram, bound = node.gram, node.bound
-            if s > 0:
-                new = np.nonzero((sign > 0) & (node.sign <= 0))[0]
-                gram = gram + self.rows[new].T @ self.rows[new]
-                bound = self._bound(gram)
+            gram = self._grown(node.gram, node.sign, sign)
+            bound = node.bound if gram is node.gram else self._bound(gram)
             x = node.x if clear[r] and (v[r] > 0) == (s > 0) else None
             children.append(_Node(sign, x, bound, gram))
         self.stack.extend(children)
