@@ -90,13 +90,18 @@ def plot(rows, path):
     for ax, kind in zip(axes[:2], ("gaussian", "b_negdb_m")):
         rs = [r for r in rows if r["kind"] == kind]
         ns = [r["n"] for r in rs]
-        ax.semilogy(ns, [r["seed_C"] for r in rs], "o-", label="seed C(W) = S/sqrt(2m)")
-        ax.semilogy(ns, [r["L_lower"] for r in rs], "s-", label="proved lower S_lb/sqrt(2)")
-        ax.semilogy(ns, [r["L_upper"] for r in rs], "^-", label="best pair (upper)")
-        ax.semilogy(ns, [r["naive_sampled"] for r in rs], "x:", label="naive random pairs")
-        for r in rs:
-            if r["status"] != "optimal":
-                ax.annotate("limit", (r["n"], r["L_upper"]), fontsize=7)
+        done = [r for r in rs if r["status"] == "optimal"]
+        cut = [r for r in rs if r["status"] != "optimal"]
+        ax.semilogy([r["n"] for r in done], [r["seed_C"] for r in done], "o", color="C0",
+                    label="seed C(W) = S/sqrt(2m)")
+        ax.semilogy([r["n"] for r in cut], [r["seed_C"] for r in cut], "o", mfc="none", color="C0",
+                    label="S_best/sqrt(2m), search cut by the limit (not a bound)")
+        pos = [r for r in rs if r["L_lower"] > 0]
+        ax.semilogy([r["n"] for r in pos], [r["L_lower"] for r in pos], "s-", color="C1",
+                    label="proved lower bound S_lb/sqrt(2) (0 at a limit: not drawn)")
+        ax.semilogy(ns, [r["L_upper"] for r in rs], "^-", color="C2", label="best pair found (upper)")
+        ax.semilogy(ns, [r["naive_sampled"] for r in rs], "x:", color="C3",
+                    label="least ratio of 20000 random pairs")
         ax.set_xlabel("n")
         ax.set_title({"gaussian": "Gaussian, m = 10n", "b_negdb_m": "[B; -DB; M], m = 3n"}[kind])
         ax.legend(fontsize=7)
@@ -119,7 +124,13 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small n only, for a smoke run")
     ap.add_argument("--time-limit", type=float, default=30.0, help="seconds per layer")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--plot-only", action="store_true", help="redraw the PNG from the JSON")
     args = ap.parse_args()
+    stem = "stability_bench.quick" if args.quick else "stability_bench"
+    if args.plot_only:
+        with open(os.path.join(OUT, stem + ".json")) as fh:
+            plot(json.load(fh)["rows"], os.path.join(OUT, stem + ".png"))
+        return
     hashes = _machine.preimport_and_hash()
     t0 = time.time()
     rng = np.random.default_rng(args.seed)
@@ -139,7 +150,6 @@ def main():
         "rows": rows, "wall_seconds": time.time() - t0,
     }
     os.makedirs(OUT, exist_ok=True)
-    stem = "stability_bench.quick" if args.quick else "stability_bench"
     with open(os.path.join(OUT, stem + ".json"), "w") as fh:
         json.dump(doc, fh, indent=1)
     plot(rows, os.path.join(OUT, stem + ".png"))

@@ -259,3 +259,10 @@ def test_network_bad_shapes_are_named():
         network_lipschitz([(np.eye(2), None), (np.eye(3), None)])
     with pytest.raises(dss.InvalidInputError, match="non-empty"):
         network_lipschitz([])
+
+
+def test_progress_lines_on_stderr(capsys):
+    W, _ = gaussian(np.random.default_rng(94), 3, m=12)
+    inverse_lipschitz(W, progress=1e-9, node_limit=3)
+    err = capsys.readouterr().err
+    assert "dss stability:" in err and "nodes" in err

@@ -218,7 +218,8 @@ def inverse_lipschitz(W, b=None, *, tol=1e-6, time_limit=None, node_limit=None, 
         stays a lower bound on the layer's inverse Lipschitz constant.
     tol : float
         Relative gap at which a subtree is pruned: the answer is within
-        ``tol`` of the minimum (status "optimal").
+        ``tol`` of the minimum (status "optimal").  Values below 1e-9 are
+        raised to 1e-9 (the bounds' floating-point safety margin).
     time_limit : float, optional
         Seconds; on expiry the status is "unknown" with the bracket reached.
     node_limit : int, optional
@@ -362,7 +363,8 @@ class _CellSearch:
         self.rows, self.bias = Wf[self.idx], bf[self.idx]
         self.scale = np.linalg.norm(self.rows, axis=1)
         self.K = len(self.idx)
-        self.tol, self.time_limit, self.node_limit = tol, time_limit, node_limit
+        # bounds carry a 1e-12 lambda_max safety margin: a smaller gap cannot be certified
+        self.tol, self.time_limit, self.node_limit = max(tol, 1e-9), time_limit, node_limit
         self.interval = 1.0 if progress is True else float(progress or 0)
         self._next_report = self.t0 + self.interval
         self.classes = self._classes(W, b)
@@ -646,6 +648,8 @@ class _CellSearch:
         if status == "optimal" and gap > self.tol * (1 + 1e-12):
             status, why = "unknown", f"gap {gap:.3g} above tol"
         injective = False if self.rank_deficient else None
+        if status == "unknown" and lower == 0 and S > 0:
+            why += "; open subtrees with fewer than n rows forced active bound S only by 0"
         msg = why + ("; active rows of the minimal cell are rank-deficient (exact): W is not "
                      "injective and C(W) = 0" if self.rank_deficient else "")
         st["seconds"] = time.perf_counter() - self.t0
