@@ -15,4 +15,6 @@ SUITE = {
                "about": "LP inversion of generators against gradient descent"},
     "networks": {"script": "networks_bench.py", "out": None,
                  "about": "networks layer by layer and end to end; [B; -DB; M] layers up to n = 1000"},
+    "stability": {"script": "stability_bench.py", "out": None,
+                  "about": "inverse Lipschitz constants: the seed's C(W), proved bounds, best pairs"},
 }
