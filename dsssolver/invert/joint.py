@@ -268,7 +268,14 @@ def _joint_invert(layers, dense, poly, tol, time_limit):
         rep["seconds"] = time.perf_counter() - t0
         return z, rep
     # a second MILP: the farthest preimage from z' in l_1, on bounds that contain z'
-    bnds = _cover(bnds, layers, z)
+    _decide_unique(layers, dense, biases, poly, _cover(bnds, layers, z), z, tol, time_limit,
+                   rep, where)
+    rep["seconds"] = time.perf_counter() - t0
+    return z, rep
+
+
+def _decide_unique(layers, dense, biases, poly, bnds, z, tol, time_limit, rep, where):
+    """Is ``z`` the only preimage?  Sets ``rep``'s unique, distance, message, milp_seconds."""
     prob, zv, pattern, _ = _build(dense, biases, poly, bnds)
     span = bnds[1][0] - bnds[0][0]
     prob.sense = pulp.LpMaximize
@@ -323,5 +330,3 @@ def _joint_invert(layers, dense, poly, tol, time_limit):
         else:
             why = "; ".join(v for v in verdicts if v is not True)
             rep["message"] = f"joint MILP: solved; uniqueness not decided ({why})"
-    rep["seconds"] = time.perf_counter() - t0
-    return z, rep
