@@ -75,6 +75,9 @@ def _open(path):
         raise InvalidInputError(f"{path}: cannot read ({exc})") from None
     if head == b"\x93NUMPY":
         _check_npy(path)
+    elif not head.startswith(b"PK"):
+        # neither .npy nor a zip (.npz): np.load would try a pickle and talk about allow_pickle
+        raise InvalidInputError(f"{path}: cannot read: not a .npy or .npz file")
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:

@@ -293,8 +293,8 @@ class _Run:
         deps = [Dependency(tuple(P[i] for i in d.rows), d.multipliers, d.domain_rows,
                            d.domain_multipliers) for d in res.proof.dependencies]
         minor = [P[i] for i in res.proof.minor]
-        why = (f"Proof via the seed's Lemma 1 (sufficient half): ReLU(W_P x) is injective on the "
-               f"{len(P)} rows with b >= 0, with {len(deps)} "
+        why = (f"Proof via the sufficient half of Lemma 1 of Puthawala et al. 2022: ReLU(W_P x) "
+               f"is injective on the {len(P)} rows with b >= 0, with {len(deps)} "
                f"{'dependency' if len(deps) == 1 else 'dependencies'}.")
         out = checked_proof_result(layer, Proof(minor, deps), why, self._stats())
         # the independent checker, on the evidence alone (before out is handed back as checked)

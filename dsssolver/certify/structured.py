@@ -42,7 +42,7 @@ def pair_result(W, b):
     res = CertifyResult(
         "injective",
         f"Proof: {n} antiparallel row pairs whose directions span R^n, and a nonsingular minor "
-        "(seed Corollary 2 structure).",
+        "(the structure of Corollary 2, Puthawala et al. 2022).",
         (m, n), proof=Proof(list(minor), list(deps)),
         stats={"nodes": 0, "lps": 0, "seconds": t2 - t0, "check_seconds": t2 - t1,
                "pairs": len(deps), "path": "antiparallel pairs"},

@@ -43,7 +43,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv:
         parser.print_usage(sys.stderr)
-        print("dss: error: a command is required (certify, check or invert); see dss --help",
+        print("dss: error: a command is required (certify, check, invert or bench); see dss --help",
               file=sys.stderr)
         return EXIT_BAD_INPUT
     try:

@@ -426,7 +426,7 @@ def _certify_chain(layers, domain, t0, time_limit, end_to_end, node_limit, progr
     if not failing:
         res.status, res.decided_by, res.argument = INJECTIVE, "layerwise", "layerwise"
         res.message = (f"every layer is injective on its inputs ({len(layers)} layers), so the network is "
-                       "(composition, seed Corollary 1)")
+                       "(composition: Puthawala et al. 2022, Corollary 1)")
         return res
     first = verdicts[failing[0] - 1]
     if first.witness is not None:
