@@ -289,8 +289,9 @@ def run_task(run_id, spec, nodes, time_slice, node_budget):
         return TaskResult(counters(), witness=found)
     if tree.unknown_reason is not None:
         return TaskResult(counters(), undecided=tree.unknown_reason)
-    # the transversal tests behind the closed nodes: the parent's check asks them again,
-    # exactly as a sequential search's check reuses the search's own answers
+    # the transversal tests behind the closed nodes go back to the parent's search cache, so
+    # nodes dealt out again later do not redo them (the final check is independent and never
+    # reads this cache)
     new = list(cache.items())[cached0:] if len(cache) < 200000 else []
     rest = list(found.nodes) if isinstance(found, Split) else []  # stack order: shallow first
     return TaskResult(counters(), used=list(tree.used), hints=tree.hints, transversals=new, open=rest)
