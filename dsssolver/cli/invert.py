@@ -79,7 +79,13 @@ def _summary(info):
                      f"residual={li.residual:.3g} active={li.active} "
                      + (f"lp={li.lp_seconds * 1e3:.2f} ms" if li.lp_seconds else "no LP needed")
                      + (f" amplification={li.amplification:.3g}" if li.amplification is not None
-                        else ""))
+                        else "")
+                     + (f" global={li.stability['amplification']:.3g} "
+                        f"({li.stability['status']})" if li.stability else ""))
+    if info.get("stability_bound") is not None:
+        lines.append(f"  global amplification {info.stability_amplification:.3g}: "
+                     f"||z - z_true|| <= {info.stability_bound:.3g} for every z_true within "
+                     f"the noise")
     return "\n".join(lines)
 
 
@@ -103,7 +109,7 @@ def _cmd_invert(args):
         opts["negative_slope"] = args.slope
     inv = Inverter(layers, method=args.method, tol=args.tol, noise=args.noise,
                    noise_std=args.noise_std, lp=args.lp, milp_time_limit=args.milp_time_limit,
-                   **opts)
+                   stability=args.stability or False, **opts)
     with quiet_stdout():  # HiGHS may print a banner on fd 1; keep stdout clean
         res = inv.invert(x, workers=args.workers)
     results = res.results if res.batch else [res]
@@ -170,6 +176,9 @@ def register(subparsers):
                    help="'always': solve every layer's LP even when its rank makes it trivial")
     p.add_argument("--milp-time-limit", type=_finite("--milp-time-limit", True), default=60.0,
                    help="seconds per MILP")
+    p.add_argument("--stability", type=_finite("--stability", True), default=None,
+                   metavar="SECONDS", help="also bound each layer's global error amplification "
+                   "(inverse Lipschitz constant), SECONDS of search per layer")
     p.add_argument("--json", action="store_true", help="print z and the info as JSON")
     p.add_argument("-o", "--save", help="write z to this .npy file")
     p.set_defaults(func=_cmd_invert)

@@ -37,6 +37,7 @@ from .lp import LayerLP, Poly, solve_point
 from .noise import DELTA, MAX_DENSE, NoiseLevel, error_bound, robust_sigma
 from .polish import gauss_newton
 from .sparse import cgls
+from .stability import layer_stability, stability_time_limit
 from .result import (APPROXIMATE, EXACT, FAILED, INFEASIBLE, JOINT, InvertResult, LayerInfo, make_result)
 from .._validate import _as_numeric_array
 from ..errors import InvalidInputError
@@ -91,6 +92,12 @@ class Inverter:
         comparison; see ``benchmarks/invert_bench.py``).
     bounds : bool
         Compute ``error_bound`` (a few small factorisations per layer).
+    stability : bool or float
+        Also report each layer's global error amplification (``LayerInfo.stability``) and
+        ``stability_bound`` (:mod:`dsssolver.invert.stability`): a branch-and-bound over
+        the layer's cells, run once per layer and kept for later outputs.  True gives each
+        layer 30 s; a number is the seconds per layer.  Off by default (it can be slow for
+        wide layers; a stopped search still gives a proved, weaker bound).
 
     Notes
     -----
@@ -100,7 +107,7 @@ class Inverter:
 
     def __init__(self, layers, *, last_activation="relu", negative_slope=0.1, method="exact",
                  tol=1e-9, noise=None, noise_std=None, lp="auto", milp_time_limit=60.0,
-                 lei_thresholds=False, bounds=True):
+                 lei_thresholds=False, bounds=True, stability=False):
         if method not in METHODS:
             raise InvalidInputError(f"method must be one of {METHODS}, got {method!r}")
         if lp not in ("auto", "always"):
@@ -113,6 +120,7 @@ class Inverter:
         if method == "exact" and (noise is not None or noise_std is not None):
             raise InvalidInputError("method='exact' takes no noise; use 'linf', 'l1' or 'l2'")
         self.noise = None if noise is None else _positive(noise, "noise")
+        self.stability_limit = stability_time_limit(stability)
         self.noise_std = None if noise_std is None else _positive(noise_std, "noise_std")
         _positive(milp_time_limit, "milp_time_limit", allow_zero=False)
         _positive(negative_slope, "negative_slope", allow_zero=False)
@@ -122,13 +130,14 @@ class Inverter:
             raise InvalidInputError(str(exc)) from None
         self.options = dict(method=method, tol=tol, noise=noise, noise_std=noise_std, lp=lp,
                             milp_time_limit=milp_time_limit, lei_thresholds=lei_thresholds,
-                            bounds=bounds)
+                            bounds=bounds, stability=stability)
         self.method, self.tol, self.lp = method, tol, lp
         self.milp_time_limit = milp_time_limit
         self.lei_thresholds, self.bounds = bool(lei_thresholds), bool(bounds)
         self._lps = {}
         self._dense_cache = {}
         self._transposes = {}
+        self._stability = {}
 
     def _dense(self, k):
         """Layer k's weight as a dense array (None for a sparse layer too large for it)."""
@@ -138,6 +147,26 @@ class Inverter:
             big = isinstance(layer.W, SparseMatrix) and m * n > MAX_DENSE
             self._dense_cache[k] = None if big else layer.dense()
         return self._dense_cache[k]
+
+    def _layer_stability(self, k):
+        """Layer k's global amplification bound (computed once; None for a too-large layer)."""
+        if k not in self._stability:
+            A, layer = self._dense(k), self.net.layers[k]
+            self._stability[k] = None if A is None else layer_stability(
+                A, layer.b, layer.activation, layer.negative_slope,
+                time_limit=self.stability_limit)
+        return self._stability[k]
+
+    def _stability_report(self, infos, r, x, level):
+        """Per-layer global bounds into ``infos``; ``(product, bound)`` for the result."""
+        amp = 1.0
+        for info in infos:
+            st = self._layer_stability(info.layer - 1)
+            info.stability = None if st is None else dict(st)
+            amp *= math.inf if st is None else st["amplification"]
+        # + a relative 1e-12 of ||x||: G(z) is evaluated in floating point
+        slack = float(np.linalg.norm(r)) + level.l2 + 1e-12 * float(np.linalg.norm(x))
+        return amp, amp * slack
 
     def _lp(self, k, kind):
         key = (k, kind)
@@ -422,9 +451,10 @@ class Inverter:
                               else "") + f"; residual within the {level.source} noise level")
         if status == EXACT and res > self.tol:
             status, message = FAILED, f"residual {res:.3g} above tol {self.tol:g}"
+        stab = None if self.stability_limit is None else self._stability_report(infos, r, x, level)
         return make_result(z, status, message, res, unique, self.method, infos,
                            time.perf_counter() - t0, sum(i.lp_seconds for i in infos), joint,
-                           level.inf, level.source, bound, amp)
+                           level.inf, level.source, bound, amp, stab)
 
     def _best_effort(self, x, infos, why, t0):
         """x has no exact preimage: the l_2 answer with an estimated noise level."""
@@ -495,7 +525,7 @@ class Inverter:
 
 def invert(layers, x, *, method="exact", last_activation="relu", negative_slope=0.1,
            tol=1e-9, noise=None, noise_std=None, lp="auto", milp_time_limit=60.0,
-           workers=1, client=None, bounds=True):
+           workers=1, client=None, bounds=True, stability=False):
     """Find the latent code z with ``G(z) = x`` (or the best z for a noisy x).
 
     Parameters
@@ -531,6 +561,9 @@ def invert(layers, x, *, method="exact", last_activation="relu", negative_slope=
         Run a batch on a Dask cluster.
     bounds : bool
         Compute ``error_bound`` and the per-layer amplification.
+    stability : bool or float
+        Also compute each layer's global error amplification (``LayerInfo.stability``) and
+        ``stability_bound`` on ``||z - z_true||`` from it (see :class:`Inverter`).
 
     Returns
     -------
@@ -561,5 +594,6 @@ def invert(layers, x, *, method="exact", last_activation="relu", negative_slope=
     """
     return Inverter(layers, last_activation=last_activation, negative_slope=negative_slope,
                     method=method, tol=tol, noise=noise, noise_std=noise_std, lp=lp,
-                    milp_time_limit=milp_time_limit, bounds=bounds).invert(
+                    milp_time_limit=milp_time_limit, bounds=bounds,
+                    stability=stability).invert(
         x, workers=workers, client=client)

@@ -60,6 +60,13 @@ class LayerInfo:
         ``1 / sigma_min`` of the rows surely active here: how much this layer's local inverse
         can amplify an error in its output (a per-layer local bound, not Puthawala et al.'s
         global Theorem 3 constant).  ``inf`` when those rows do not have full rank.
+    stability : dict or None
+        With ``invert(..., stability=...)``: the layer's *global* amplification, valid for
+        every pair of inputs ``u, u'``: ``||u - u'|| <= stability["amplification"] *
+        ||f(u) - f(u')||`` (``sqrt(2) / S_lower`` with ``S_lower`` a proved lower bound on
+        ``min over cells sigma_min(W_A)``), and ``stability["theorem3"]``, Puthawala et
+        al.'s Theorem 3 factor ``sqrt(2m) / S_lower``; also ``status``, ``S_lower``,
+        ``S_upper``, ``seconds``, ``message``.  See :mod:`dsssolver.invert.stability`.
     """
 
     layer: int
@@ -74,6 +81,7 @@ class LayerInfo:
     objective: float | None = None
     threshold: float | None = None
     amplification: float | None = None
+    stability: dict | None = None
 
 
 @dataclass
@@ -141,6 +149,15 @@ class InvertResult(dict):
         for "estimated".
     amplification : float
         Product over layers of :attr:`LayerInfo.amplification`.
+    stability_amplification : float or None
+        With ``stability=...``: the product over layers of ``LayerInfo.stability
+        ["amplification"]``, so ``||z - z'|| <= stability_amplification * ||G(z) - G(z')||``
+        for *every* pair of codes (``inf`` where a layer's bound is 0).  None when not asked.
+    stability_bound : float or None
+        ``stability_amplification * (||G(z) - x||_2 + noise_l2)``: a bound on
+        ``||z - z_true||_2`` for every ``z_true`` with ``||G(z_true) - x||_2 <= noise_l2``
+        (``noise_l2`` the l_2 size of the noise level, 0 for exact inversion), whatever z the
+        method found.  Compare it with the observed error and with ``error_bound``.
     layers : list of LayerInfo
         Latent side first.
     joint : JointInfo or None
@@ -208,11 +225,17 @@ class InvertResult(dict):
 
 def make_result(z, status, message, residual, unique, method, layers, seconds, lp_seconds,
                 joint=None, noise=None, noise_source="exact", error_bound=float("inf"),
-                amplification=float("inf")):
-    """One output's :class:`InvertResult` (keyword order fixed here, once)."""
+                amplification=float("inf"), stability=None):
+    """One output's :class:`InvertResult` (keyword order fixed here, once).
+
+    ``stability`` is ``(stability_amplification, stability_bound)`` or None.
+    """
+    stab_amp, stab_bound = (None, None) if stability is None else map(float, stability)
     return InvertResult(z=z, status=status, success=status in _SUCCESS, message=message,
                         residual=float(residual), unique=unique, method=method, noise=noise,
                         noise_source=noise_source, error_bound=float(error_bound),
-                        amplification=float(amplification), layers=list(layers),
+                        amplification=float(amplification),
+                        stability_amplification=stab_amp, stability_bound=stab_bound,
+                        layers=list(layers),
                         joint=joint, seconds=float(seconds), lp_seconds=float(lp_seconds),
                         batch=False)
