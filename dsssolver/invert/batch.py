@@ -1,12 +1,15 @@
 """Batches in parallel (local processes or a Dask cluster) and BLAS threads kept at one.
 
 Per output the work is small (a 500 x 100 LP, 100 x 100 factorisations), so parallelism
-pays across outputs, not inside one: each worker process inverts a contiguous chunk of the
-batch with its own HiGHS models (built once per worker).  A multi-threaded BLAS on such
-small matrices costs far more in synchronisation than it gains (a batch of 300 codes on
-20-100-500 took 167 s instead of 7.5 s on the loaded 2-core machine here), so
-:func:`single_blas_thread` caps BLAS at one thread (``threadpoolctl``) around the
-library's dense algebra, and restores the user's setting afterwards.
+pays across outputs, not inside one.  :func:`run_processes` forks ``workers - 1`` children
+(they inherit the batch: nothing is pickled to them, and each builds its HiGHS models once);
+the calling process works too, with its warm models, and every process draws small chunks
+from one shared counter, so the batch ends within one chunk of the ideal.
+
+A multi-threaded BLAS on such small matrices costs far more in synchronisation than it
+gains (a batch of 300 codes on 20-100-500 took 167 s instead of 7.5 s on the loaded 2-core
+machine here), so :func:`single_blas_thread` caps BLAS at one thread (``threadpoolctl``)
+around the library's dense algebra, and restores the user's setting afterwards.
 
 Examples
 --------
@@ -19,11 +22,16 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import time
+import traceback
+from queue import Empty
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["single_blas_thread", "chunks", "run_processes", "run_dask"]
+from ..errors import DSSError
+
+__all__ = ["single_blas_thread", "chunks", "run_processes", "run_dask", "WorkerError"]
 
 _CONTROLLER = None
 
@@ -41,31 +49,102 @@ def chunks(k, parts):
     return [c for c in np.array_split(np.arange(k), max(1, min(parts, k))) if len(c)]
 
 
-_WORKER = None
+#: chunks per process: small enough that the last chunk finishes soon after the others
+#: (1,000 codes on 20-100-500 over 2 processes: chunks of ~16 codes, ~80 ms each)
+CHUNKS_PER_PROCESS = 32
 
 
-def _init(factory, net, options):
-    global _WORKER
+class WorkerError(DSSError, RuntimeError):
+    """A worker process failed (its traceback is in the message) or died."""
+
+
+def _take(counter):
+    """The next chunk's index from the shared counter (every process draws from it)."""
+    with counter.get_lock():
+        i = counter.value
+        counter.value += 1
+    return i
+
+
+def _drain(inverter, X, parts, counter, sink):
+    """Invert chunks until none is left; ``sink(i, results)`` receives each."""
+    while (i := _take(counter)) < len(parts):
+        sink(i, inverter._invert_rows(X[parts[i]]))
+
+
+def _child(factory, net, options, X, parts, counter, queue):
     import highspy
 
     highspy.Highs.resetGlobalScheduler(True)  # no HiGHS thread state inherited through fork
-    _WORKER = factory(net, **options)
+    t0 = time.process_time()
+    try:
+        _drain(factory(net, **options), X, parts, counter, lambda i, r: queue.put((i, r)))
+    except BaseException:  # the parent raises it; a child has no one else to tell
+        queue.put(("error", traceback.format_exc()))
+        return
+    queue.put(("done", time.process_time() - t0))
 
 
-def _run(X):
-    return _WORKER._invert_rows(X)
+def run_processes(inverter, X, workers):
+    """Invert the rows of X over ``workers`` processes, this one included; results in order.
 
+    ``workers - 1`` children are started (forked where possible: they inherit X and the
+    network, nothing is pickled to them) and build their own HiGHS models once; this
+    process keeps using ``inverter``'s warm models.  All draw small chunks from one
+    shared counter, so a slow chunk delays no one.  Each child sends its chunks' results
+    as they finish, and at the end its CPU seconds.
 
-def run_processes(factory, net, options, X, workers):
-    """Invert the rows of X over ``workers`` local processes; results in row order.
-
-    ``factory(net, **options)`` builds the inverter in each worker (its ``_invert_rows``
-    inverts a chunk)."""
+    Returns
+    -------
+    results : list of InvertResult
+    stats : dict
+        ``processes``, ``chunks``, ``cpu_seconds`` (per process, this one first) and
+        ``wall_seconds``: ``sum(cpu) / max(cpu)`` is the speed-up the batch would see with
+        one idle core per process.
+    """
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    parts = chunks(len(X), workers * 4)  # a few chunks per worker evens out slow codes
-    with ctx.Pool(workers, initializer=_init, initargs=(factory, net, options)) as pool:
-        out = pool.map(_run, [X[c] for c in parts], chunksize=1)
-    return [r for part in out for r in part]
+    t0, c0 = time.perf_counter(), time.process_time()
+    parts = chunks(len(X), workers * CHUNKS_PER_PROCESS)
+    counter, queue = ctx.Value("l", 0), ctx.Queue()
+    args = (type(inverter), inverter.net, inverter.options, X, parts, counter, queue)
+    kids = [ctx.Process(target=_child, args=args, daemon=True) for _ in range(workers - 1)]
+    out = [None] * len(parts)
+    try:
+        for p in kids:
+            p.start()
+        _drain(inverter, X, parts, counter, out.__setitem__)
+        own = time.process_time() - c0
+        cpu = _collect(queue, kids, out)
+    finally:
+        for p in kids:
+            if p.is_alive():
+                p.terminate()
+            p.join()
+    stats = {"processes": workers, "chunks": len(parts), "cpu_seconds": [own] + cpu,
+             "wall_seconds": time.perf_counter() - t0}
+    return [r for part in out for r in part], stats
+
+
+def _collect(queue, kids, out):
+    """The children's chunks into ``out``; returns their CPU seconds.  A child that failed
+    or died raises :class:`WorkerError`."""
+    cpu = []
+    while len(cpu) < len(kids):
+        try:
+            key, val = queue.get(timeout=1.0)
+        except Empty:
+            dead = [p for p in kids if p.exitcode not in (None, 0)]
+            if dead:
+                raise WorkerError(f"a worker process died (exit code {dead[0].exitcode})") \
+                    from None
+            continue
+        if key == "error":
+            raise WorkerError(f"a worker process failed:\n{val}")
+        if key == "done":
+            cpu.append(val)
+        else:
+            out[key] = val
+    return cpu
 
 
 def _dask_task(factory, net, options, X):
