@@ -45,3 +45,24 @@ def test_sparse_path_inverts_exactly_and_noisy(small_generator, monkeypatch):
         res = dss.invert(layers, x + sigma * rng.normal(size=x.shape), method="l2",
                          noise_std=sigma)
         assert res.success and np.linalg.norm(res.z - z) / np.linalg.norm(z) < 1e-2
+
+
+def test_dense_layer_between_cgls_and_the_first_layer_stays_exact(monkeypatch):
+    # A dense layer below a CGLS layer inherits CGLS's ~1e-11 errors: its zero entries come
+    # out as +-1e-11, and the first layer must not read those as active rows (it did, and
+    # called every exact x infeasible: the DCGAN generators' Linear -> ConvT -> ConvT case).
+    monkeypatch.setattr(layerwise, "MAX_DENSE", 0)
+    rng = np.random.default_rng(4)
+    W1 = rng.normal(size=(24, 6)) / np.sqrt(6)
+    W2 = rng.normal(size=(64, 24)) / np.sqrt(24)          # 24 -> 4x4x4
+    Wt, _ = conv_transpose2d(rng.normal(size=(4, 4, 4, 4)) / 4, None, (4, 4, 4), stride=2,
+                             padding=1)                   # 4x4x4 -> 4x8x8 = 256
+    layers = [(W1, None), (W2, None), (Wt, None)]
+    G = as_network(layers, "linear")
+    inv = Inverter(layers, last_activation="linear")
+    for _ in range(5):
+        z = rng.normal(size=6)
+        res = inv.invert(G.forward(z))
+        assert res.status == "exact", res.message
+        assert np.allclose(res.z, z, atol=1e-8) and res.residual < 1e-9
+        assert res.unique is None  # no exact evidence through a CGLS layer

@@ -195,7 +195,7 @@ class Inverter:
         ----------
         x : array_like
         workers : int
-            Local processes for a batch (1: in this process).
+            Processes for a batch, this one included (1: no other process).
         client : dask.distributed.Client, optional
             Run a batch on this Dask cluster instead.
 
@@ -209,13 +209,19 @@ class Inverter:
         if x.ndim == 1:
             with _batch.single_blas_thread():
                 return self._invert_one(x)
+        t0, c0 = time.perf_counter(), time.process_time()
         if client is not None:
             results = _batch.run_dask(client, Inverter, self.net, self.options, x)
+            stats = {"processes": None, "dask": True}
         elif workers > 1 and len(x) > 1:
-            results = _batch.run_processes(Inverter, self.net, self.options, x, int(workers))
+            results, stats = _batch.run_processes(self, x, int(min(workers, len(x))))
         else:
             results = self._invert_rows(x)
-        return InvertResult.batch_of(results, self.net.latent_dim)
+            stats = {"processes": 1, "chunks": 1, "cpu_seconds": [time.process_time() - c0]}
+        stats["wall_seconds"] = time.perf_counter() - t0
+        out = InvertResult.batch_of(results, self.net.latent_dim)
+        out.parallel = stats
+        return out
 
     def _invert_rows(self, X):
         with _batch.single_blas_thread():
@@ -234,13 +240,20 @@ class Inverter:
     def _layer_residual(self, k, u, y):
         return _rel(self.net.layers[k](u) - y, y)
 
-    def _exact_layer(self, k, y):
+    def _exact_layer(self, k, y, tau=0.0):
         """The preimage of y under layer k: ``(u, info, poly, is_point)``; ``is_point`` is the
-        float decision (the exact evidence goes into ``info.unique``)."""
+        float decision (the exact evidence goes into ``info.unique``).
+
+        ``tau``: entries of y at or below it are not read as active.  It is 0 unless a CGLS
+        layer above left y with errors of order 1e-11: then an entry that is truly 0 can
+        come out positive, and read as an active row (an equation the true point breaks)
+        it makes the layer infeasible.  Not reading a row as active is always safe: off the
+        active set the row stays as ``w_i u + b_i <= y_i``, which the true point meets.
+        """
         A = self._dense(k)
         if A is None:
             return self._big_layer(k, y, True)
-        c, I = self._targets(k, y, 0.0)
+        c, I = self._targets(k, y, tau)
         poly = Poly.of_layer(A, c, I, k > 0)
         info = LayerInfo(k + 1, "ok", active=int(I.sum()))
         u = solve_point(poly) if self.lp == "auto" else None
@@ -266,6 +279,7 @@ class Inverter:
             # layer y is a float solution, so only entries clearly above round-off count
             # (a subset of the truly active rows: full rank on it proves full rank).
             thr = 0.0 if k == len(self.net.layers) - 1 else 1e-9 * max(np.abs(y).max(), 1e-300)
+            thr = max(thr, tau)
             _, J = self._targets(k, y, thr)
             info.evidence = rank_evidence(A, J) or self._cone(A, poly, J, u, k > 0)
             info.unique = True if info.evidence is not None else None
@@ -287,8 +301,7 @@ class Inverter:
         """
         layer = self.net.layers[k]
         if exact and k < len(self.net.layers) - 1:
-            # y is itself a CGLS answer: entries within its precision of 0 are not signal
-            tau = 1e-7 * max(np.abs(y).max(), 1e-300)
+            tau = _cgls_floor(y)
         c, I = self._targets(k, y, tau)
         if k not in self._transposes:
             self._transposes[k] = layer.W.T
@@ -478,8 +491,9 @@ class Inverter:
             return self._best_effort(x, [], f"x[{i}] = {x[i]:.6g} < 0 cannot be a ReLU output",
                                      t0)
         infos, y, unique, message, joint = [], x, True, "", None
+        below_cgls = False  # y carries a CGLS layer's errors (~1e-11), not round-off
         for k in reversed(range(L)):
-            u, info, poly, point = self._exact_layer(k, y)
+            u, info, poly, point = self._exact_layer(k, y, _cgls_floor(y) if below_cgls else 0.0)
             infos.append(info)
             if info.status == "error":
                 return self._failed(infos[::-1], f"layer {k + 1}: {info.message}", t0,
@@ -489,7 +503,7 @@ class Inverter:
                                          f"layer {k + 1} has no preimage ({info.message})", t0)
             if point == "big":
                 unique = False if unique is False else None
-                y = u
+                y, below_cgls = u, True
                 continue
             if point is not True and k > 0:
                 from .joint import joint_invert
@@ -521,6 +535,11 @@ class Inverter:
         else:
             message = "z is a preimage; a single point not proven exactly at every layer"
         return self._finish(y, x, infos, NoiseLevel.exact(), EXACT, message, unique, None, t0)
+
+
+def _cgls_floor(y):
+    """Entries of a hidden y from (or below) a CGLS layer within its precision of 0: not signal."""
+    return 1e-7 * max(np.abs(y).max(), 1e-300)
 
 
 def invert(layers, x, *, method="exact", last_activation="relu", negative_slope=0.1,
@@ -556,7 +575,8 @@ def invert(layers, x, *, method="exact", last_activation="relu", negative_slope=
         See :class:`Inverter`.
     milp_time_limit : float
     workers : int
-        Local processes for a batch.
+        Processes for a batch, this one included (the batch result's ``parallel`` says
+        how it went: processes, chunks, CPU seconds per process).
     client : dask.distributed.Client, optional
         Run a batch on a Dask cluster.
     bounds : bool
