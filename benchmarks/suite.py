@@ -11,7 +11,7 @@ SUITE = {
                 "about": "dss.certify against brute force, big-M MILPs and data-depth"},
     "threshold": {"script": "threshold.py", "out": "threshold{q}.json",
                   "about": "the injectivity threshold of random layers, m*(W) per trial"},
-    "invert": {"script": "invert_bench.py", "out": None,
+    "invert": {"script": "invert_bench.py", "out": "invert_bench{q}.json",
                "about": "LP inversion of generators against gradient descent"},
     "networks": {"script": "networks_bench.py", "out": None,
                  "about": "networks layer by layer and end to end; [B; -DB; M] layers up to n = 1000"},
