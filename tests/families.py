@@ -7,7 +7,15 @@ families return ``int64`` arrays (exact, with many dependent row subsets),
 Gaussian ones ``float64``.
 
 ``bias`` is one of ``"zero"`` (all zeros), ``"int"`` (uniform integers in
-``{-2, ..., 2}``) or ``"gauss"`` (standard normal floats).
+``{-2, ..., 2}``), ``"gauss"`` (standard normal floats) or ``"positive"``
+(``|N(0, 1)| / 2``: every row's bias >= 0, so a layer is injective only if the
+search proves it for its own rows).
+
+:func:`all_families` mixes every family; most of its layers are decided
+before the branch-and-bound (a rank defect, antiparallel pairs, the dive).
+:func:`hard_families` gives layers that make the search itself work:
+Gaussian ones near the injectivity threshold and integer ones made of a few
+parallel classes.
 
 >>> import numpy as np
 >>> W, b = gaussian(np.random.default_rng(0), 3, c=2.0)
@@ -35,7 +43,10 @@ __all__ = [
     "b_negdb",
     "b_negdb_m",
     "shuffle_rows",
+    "near_threshold",
+    "parallel_classes",
     "all_families",
+    "hard_families",
 ]
 
 BIASES = ("zero", "int", "gauss")
@@ -49,6 +60,8 @@ def make_bias(rng, m, bias="int"):
         return rng.integers(-2, 3, size=m).astype(np.int64)
     if bias == "gauss":
         return rng.standard_normal(m)
+    if bias == "positive":
+        return np.abs(rng.standard_normal(m)) * 0.5
     raise ValueError(f"unknown bias kind {bias!r}")
 
 
@@ -159,6 +172,25 @@ def b_negdb_m(rng, n, extra=2, bias="int"):
     return shuffle_rows(rng, W, _bias_like(rng, W, bias))
 
 
+def near_threshold(rng, n, m, bias="zero"):
+    """Gaussian weights with ``m`` rows near the injectivity threshold (``c = m / n`` about 4-5
+    for ``n = 3, 4``), where both answers occur and a proof needs the branch-and-bound."""
+    W = rng.standard_normal((m, n))
+    return W, _bias_like(rng, W, bias)
+
+
+def parallel_classes(rng, n, m, k=None, bias="int"):
+    """Integer rows ``s w``, ``w`` one of ``k`` (default ``n + 1 .. 2n + 1``) base directions and
+    ``s`` in ``{-3, ..., 3}`` other than 0: few parallel classes, each with rows of both signs,
+    so flats are large and many dependencies are pairs."""
+    k = int(rng.integers(n + 1, 2 * n + 2)) if k is None else k
+    base = rng.integers(-2, 3, size=(k, n)).astype(np.int64)
+    base[np.all(base == 0, axis=1), 0] = 1
+    scale = rng.integers(1, 4, size=(m, 1)) * rng.choice([-1, 1], size=(m, 1))
+    W = (base[rng.integers(0, k, size=m)] * scale).astype(np.int64)
+    return W, _bias_like(rng, W, bias)
+
+
 def all_families(rng, n, m_max=10, biases=("zero", "int")):
     """Yield ``(name, W, b)``: one instance of every family for each bias kind.
 
@@ -197,3 +229,21 @@ def all_families(rng, n, m_max=10, biases=("zero", "int")):
         if 2 * n + 1 <= m_max:
             extra = int(rng.integers(1, m_max - 2 * n + 1))
             yield f"b_negdb_m/{bias}", *b_negdb_m(rng, n, extra=extra, bias=bias)
+
+
+def hard_families(rng, n, m_max=14, biases=("zero", "positive", "gauss")):
+    """Yield ``(name, W, b)``: layers that reach the branch-and-bound, one of each kind per bias.
+
+    ``near_threshold`` layers have ``m`` between ``4n`` and ``min(5n, m_max)`` rows; the
+    ``parallel_classes`` ones ``2n .. m_max`` rows with integer (or zero) biases.
+
+    >>> names = [name for name, W, b in hard_families(np.random.default_rng(0), 3)]
+    >>> names[:2]
+    ['near_threshold/zero', 'parallel_classes/zero']
+    """
+    for bias in biases:
+        m = int(rng.integers(min(4 * n, m_max), min(5 * n, m_max) + 1))
+        yield f"near_threshold/{bias}", *near_threshold(rng, n, m, bias=bias)
+        pbias = "zero" if bias == "zero" else "int"
+        m = int(rng.integers(min(2 * n, m_max), m_max + 1))
+        yield f"parallel_classes/{pbias}", *parallel_classes(rng, n, m, bias=pbias)

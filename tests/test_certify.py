@@ -1,7 +1,9 @@
 """The certifier against the brute-force reference, its evidence, limits and bad input."""
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -11,12 +13,18 @@ from hypothesis import strategies as st
 
 import dsssolver as dss
 from dsssolver.testing.reference import reference_by_cells, reference_certify
-from families import all_families, b_negdb, b_negdb_m, gaussian
+from families import all_families, b_negdb, b_negdb_m, gaussian, hard_families
+
+_search = sys.modules["dsssolver.certify.search"]  # the module (dss.certify is the function)
 
 
-def _decide(W, b=None, **kw):
-    """certify, then every piece of evidence is re-checked, also through its JSON form."""
-    res = dss.certify(W, b, **kw)
+def _decide(W, b=None, *, quick=True, **kw):
+    """certify, then every piece of evidence is re-checked, also through its JSON form.
+
+    ``quick=False`` switches the quick paths off (antiparallel pairs, the Lemma 1 pre-test,
+    the dive): every layer of rank n is then decided by the branch-and-bound itself."""
+    with quick_paths(quick):
+        res = dss.certify(W, b, **kw)
     assert res.status in ("injective", "not_injective"), res.summary()
     assert res.checked
     assert dss.check(res, W, b)
@@ -31,7 +39,42 @@ def _decide(W, b=None, **kw):
     return res
 
 
+@contextlib.contextmanager
+def quick_paths(on):
+    """Switch certify's quick paths on or off (a private switch of the search, for tests)."""
+    before = _search._Run.quick_paths
+    _search._Run.quick_paths = on
+    try:
+        yield
+    finally:
+        _search._Run.quick_paths = before
+
+
+def both_ways(W, b):
+    """The layer decided by the whole pipeline and by the branch-and-bound alone; they agree."""
+    full = _decide(W, b, workers=1)
+    bare = _decide(W, b, workers=1, quick=False)
+    assert full.status == bare.status, (W.tolist(), b.tolist())
+    return full, bare
+
+
+def reaches_corank_2(res, n):
+    """Whether the branch-and-bound ran (nodes > 0) and processed a node of corank >= 2."""
+    by_rank = res.stats.get("nodes_by_rank", [])
+    return res.stats["nodes"] > 0 and sum(by_rank[:n - 1]) > 0
+
+
+def branches_below_root(res, n):
+    """Whether it processed a node of corank >= 2 below the root (needs n >= 3)."""
+    return sum(res.stats.get("nodes_by_rank", [])[1:n - 1]) > 0
+
+
 # ------------------------------------------------------------------ agreement
+# Every agreement layer is decided twice, through the whole pipeline and by the branch-and-bound
+# alone (quick paths off), and both answers are compared with a brute-force reference.  The main
+# family (all_families) is mostly decided by the quick paths; the hard families (near-threshold
+# Gaussian layers, integer layers of a few parallel classes) need the search in both modes.
+# test_share_reaching_the_search asserts how many layers reach a node of corank >= 2.
 def _family_cases(seed, n, count, m_max):
     rng = np.random.default_rng(seed)
     out = []
@@ -41,27 +84,89 @@ def _family_cases(seed, n, count, m_max):
     return out[:count]
 
 
+def _hard_cases(seed, n, rounds, m_max, kinds):
+    rng = np.random.default_rng(seed)
+    return [(name, W, b) for _ in range(rounds) for name, W, b in hard_families(rng, n, m_max)
+            if name.split("/")[0] in kinds]
+
+
 CASES = []
 for _n, _count, _mmax in [(1, 120, 6), (2, 300, 8), (3, 300, 10), (4, 220, 11), (5, 120, 12)]:
     CASES += [(f"n{_n}-{k}", *c) for k, c in enumerate(_family_cases(100 + _n, _n, _count, _mmax))]
+HARD_CASES = []
+_BOTH, _PARALLEL = ("near_threshold", "parallel_classes"), ("parallel_classes",)
+for _n, _rounds, _mmax, _kinds in [(3, 30, 14, _BOTH), (4, 2, 16, _BOTH), (4, 10, 14, _PARALLEL),
+                                   (5, 20, 14, _PARALLEL)]:
+    HARD_CASES += [(f"hard n{_n} m<={_mmax}-{k}", *c)
+                   for k, c in enumerate(_hard_cases(200 + _n + _mmax, _n, _rounds, _mmax, _kinds))]
 # mix sizes and families across the chunks
 CASES = [CASES[i] for i in np.random.default_rng(0).permutation(len(CASES))]
+HARD_CASES = [HARD_CASES[i] for i in np.random.default_rng(1).permutation(len(HARD_CASES))]
+
+
+def _reference(name, W, b):
+    """The LP-free reference (exact Fourier-Motzkin over every cell) where it is fast enough,
+    else the flats + LP one."""
+    m, n = W.shape
+    if m <= 14 and (n <= 3 or name.startswith("parallel_classes")):
+        return reference_by_cells(W, b)
+    return reference_certify(W, b)
+
+
+_RUNS = {}
+
+
+def _agreement_run(label, name, W, b, hard):
+    """Both ways of deciding the layer, each compared with the reference (once per session)."""
+    if label not in _RUNS:
+        full, bare = both_ways(W, b)
+        ref = _reference(name, W, b) if hard else reference_certify(W, b)
+        assert full.status == ref.status, (label, name, W.tolist(), b.tolist())
+        _RUNS[label] = (full, bare)
+    return _RUNS[label]
 
 
 @pytest.mark.parametrize("chunk", range(10))
 def test_agrees_with_reference_on_families(chunk):
-    """>= 1000 instances over n = 1..5 and every family, with zero, integer and Gaussian biases."""
+    """>= 1000 instances over n = 1..5 and every family, with zero, integer and Gaussian biases,
+    plus the hard families; each decided both ways."""
     seen = {"injective": 0, "not_injective": 0}
     for label, name, W, b in CASES[chunk::10]:
-        res = _decide(W, b)
-        ref = reference_certify(W, b)
-        assert res.status == ref.status, (label, name, W.tolist(), b.tolist())
-        seen[res.status] += 1
+        seen[_agreement_run(label, name, W, b, False)[0].status] += 1
+    for label, name, W, b in HARD_CASES[chunk::10]:
+        seen[_agreement_run(label, name, W, b, True)[0].status] += 1
     assert seen["injective"] > 0 and seen["not_injective"] > 0
 
 
 def test_case_count():
-    assert len(CASES) >= 1000
+    assert len(CASES) >= 1000 and len(HARD_CASES) >= 200
+    assert {name.split("/")[0] for _, name, _, _ in HARD_CASES} == {"near_threshold",
+                                                                     "parallel_classes"}
+
+
+def test_share_reaching_the_search():
+    """At least 40% of the agreement layers reach the branch-and-bound at corank >= 2.
+
+    Counted over every layer of the agreement test (the main family and the hard ones), in the
+    run with the quick paths off; the hard families alone must also branch below the root
+    (a node of corank >= 2 other than the root) in 40% of their layers.  Reuses the agreement
+    test's runs when they were made in this session."""
+    deep = {"family": 0, "hard": 0}
+    below_root = pipeline = 0
+    for group, cases in (("family", CASES), ("hard", HARD_CASES)):
+        for label, name, W, b in cases:
+            full, bare = _agreement_run(label, name, W, b, group == "hard")
+            n = W.shape[1]
+            deep[group] += reaches_corank_2(bare, n)
+            pipeline += reaches_corank_2(full, n)
+            if group == "hard":
+                below_root += branches_below_root(bare, n)
+    total = len(CASES) + len(HARD_CASES)
+    summary = (f"search alone reached corank >= 2 in {deep['family']} of {len(CASES)} family layers "
+               f"and {deep['hard']} of {len(HARD_CASES)} hard ones (below the root: {below_root}); "
+               f"the whole pipeline in {pipeline} of {total}")
+    assert deep["family"] + deep["hard"] >= 0.4 * total, summary
+    assert below_root >= 0.4 * len(HARD_CASES), summary
 
 
 def test_expansive_gaussian_layers_agree():
@@ -73,9 +178,9 @@ def test_expansive_gaussian_layers_agree():
         m = int(rng.integers(3 * n, 6 * n))
         W = rng.standard_normal((m, n))
         b = rng.standard_normal(m) * 0.3 if rng.random() < 0.5 else None
-        res = _decide(W, b)
-        assert res.status == reference_certify(W, b).status
-        statuses.add(res.status)
+        full, _ = both_ways(W, b)
+        assert full.status == reference_certify(W, b).status
+        statuses.add(full.status)
     assert statuses == {"injective", "not_injective"}
 
 
@@ -145,7 +250,7 @@ def _layers(draw):
 @given(_layers())
 def test_property_matches_reference(layer):
     W, b = layer
-    assert _decide(W, b).status == reference_certify(W, b).status
+    assert both_ways(W, b)[0].status == reference_certify(W, b).status
 
 
 @settings(max_examples=60, deadline=None)

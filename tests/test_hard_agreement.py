@@ -5,21 +5,16 @@ pairs): the family test in test_certify.py reaches the search in about 1% of its
 layers here are near the injectivity threshold (Gaussian, n = 3, m = 13, 14, i.e. c = m/n = 4.3, 4.7,
 with zero or positive biases), two thirds of them injective by the reference's verdict, so the
 search has to prove them and branches at corank >= 2.  The test asserts that at least 40% of its
-cases do.
+cases do, through the whole pipeline; each layer is also decided by the branch-and-bound alone
+(quick paths off, as in test_certify.py, where the share over all agreement layers is asserted).
 """
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-import dsssolver as dss
 from dsssolver.testing.reference import reference_by_cells, reference_certify
-
-
-def _deep(res, n):
-    """Whether the search processed a node of corank >= 2 below the root."""
-    by_rank = res.stats.get("nodes_by_rank", [])
-    return sum(by_rank[1:n - 1]) > 0
+from test_certify import both_ways, branches_below_root
 
 
 def _reference(W, b):
@@ -50,10 +45,9 @@ def test_near_threshold_layers_reach_the_search_and_agree():
     cases = _near_threshold(21)
     deep = 0
     for label, W, b, ref in cases:
-        res = dss.certify(W, b, workers=1)
-        assert res.checked and res.status == ref, label
-        assert dss.check(res, W, b)
-        deep += _deep(res, W.shape[1])
+        res, _ = both_ways(W, b)  # both checked, and equal
+        assert res.status == ref, label
+        deep += branches_below_root(res, W.shape[1])
     assert deep >= 0.4 * len(cases), f"only {deep} of {len(cases)} cases reached corank >= 2"
 
 
@@ -65,5 +59,5 @@ def test_larger_near_threshold_layers_agree(n, c):
     for _ in range(3):
         W = rng.standard_normal((c * n, n))
         b = rng.standard_normal(c * n) * 0.3
-        res = dss.certify(W, b, workers=1)
-        assert res.checked and res.status == reference_certify(W, b).status
+        res, _ = both_ways(W, b)
+        assert res.status == reference_certify(W, b).status

@@ -128,7 +128,7 @@ def certify(W, b=None, *, domain=None, time_limit=None, node_limit=None, progres
 
 def _certify(W, b, domain, limits, workers, sublayers, client):
     """:func:`certify` after the validation: the quick paths, then one :class:`_Run`."""
-    if domain is None and W.shape[0] >= 2 * W.shape[1]:
+    if _Run.quick_paths and domain is None and W.shape[0] >= 2 * W.shape[1]:
         # antiparallel pairs spanning R^n: a proof at once
         from .structured import pair_result
         quick = pair_result(W, b)
@@ -218,6 +218,10 @@ class _Run:
     split_after = 1.0  # seconds of sequential search before worker processes are started
     pretest_nodes = 200  # node budget of the Lemma 1 pre-test
     dive_grow = 0.25  # share of the corank the dive adds per LP (0: one row, Chinneck's original)
+    # Private, for the tests: False skips every quick path (antiparallel pairs, the Lemma 1
+    # pre-test, the dive), so that the branch-and-bound itself decides each layer that has
+    # rank n and is compared with the references (tests/test_certify.py).
+    quick_paths = True
 
     def __init__(self, W, b, limits, workers=1, client=None, domain=None):
         self.limits, self.workers, self.client = limits, workers, client
@@ -249,13 +253,16 @@ class _Run:
         if rank < n:
             v = [Fraction(x) for x in layer.M.null_basis(range(layer.m))[0]]
             return Witness(*layer.witness_along(v), f"rank W = {rank} < n = {n}")
-        self.tree = Tree(layer, self.limits, antiparallel_dependencies(layer))
-        pre = self._lemma1_pretest()
-        if pre is not None:
-            return pre
-        found = dive(self.tree, grow=self.dive_grow)
-        if found is not None:
-            return found
+        if not self.quick_paths:
+            self.tree = Tree(layer, self.limits)
+        else:
+            self.tree = Tree(layer, self.limits, antiparallel_dependencies(layer))
+            pre = self._lemma1_pretest()
+            if pre is not None:
+                return pre
+            found = dive(self.tree, grow=self.dive_grow)
+            if found is not None:
+                return found
         found = self.tree.dfs([Node.root(layer.M)],
                               split_after=self.split_after if self.workers > 1 else None)
         if isinstance(found, Split):
