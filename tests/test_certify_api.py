@@ -2,8 +2,8 @@
 Ctrl-C anywhere, argument messages, keyword-only options, JSON-safe statistics."""
 from __future__ import annotations
 
+import importlib
 import json
-import sys
 from fractions import Fraction
 
 import numpy as np
@@ -58,7 +58,7 @@ def test_bad_options_name_the_argument(kw, name):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_the_node_limit_is_exact_and_global(workers, monkeypatch):
-    monkeypatch.setattr(sys.modules["dsssolver.certify.search"]._Run, "split_after", 0.0)
+    monkeypatch.setattr(importlib.import_module("dsssolver.certify.search")._Run, "split_after", 0.0)
     res = dss.certify(_hard(), node_limit=300, workers=workers)
     assert res.status == "unknown"
     assert res.stats["nodes"] == 300 and res.stats["reason"] == "node limit 300 reached"
@@ -66,14 +66,14 @@ def test_the_node_limit_is_exact_and_global(workers, monkeypatch):
 
 
 def test_the_time_limit_is_reported_as_given(monkeypatch):
-    monkeypatch.setattr(sys.modules["dsssolver.certify.search"]._Run, "split_after", 0.0)
+    monkeypatch.setattr(importlib.import_module("dsssolver.certify.search")._Run, "split_after", 0.0)
     res = dss.certify(_hard(), time_limit=1, workers=2)
     assert res.status == "unknown" and res.stats["reason"] == "time limit 1 s reached"
     assert 1 <= res.stats["seconds"] < 10
 
 
 def test_ctrl_c_during_the_final_check_gives_unknown_with_statistics(monkeypatch):
-    check_module = sys.modules["dsssolver.verify.check"]
+    check_module = importlib.import_module("dsssolver.verify.check")
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -87,7 +87,7 @@ def test_ctrl_c_during_the_final_check_gives_unknown_with_statistics(monkeypatch
 
 @pytest.mark.parametrize("where", ["ExactLayer", "DomainRows", "as_layer"])
 def test_ctrl_c_at_start_up_gives_unknown(where, monkeypatch):
-    search = sys.modules["dsssolver.certify.search"]
+    search = importlib.import_module("dsssolver.certify.search")
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -102,7 +102,7 @@ def test_ctrl_c_at_start_up_gives_unknown(where, monkeypatch):
 
 
 def test_statistics_are_json_safe_numbers(monkeypatch):
-    monkeypatch.setattr(sys.modules["dsssolver.certify.search"]._Run, "split_after", 0.0)
+    monkeypatch.setattr(importlib.import_module("dsssolver.certify.search")._Run, "split_after", 0.0)
     for res in (dss.certify(dss_examples("gaussian_56x8")),
                 dss.certify(_hard(), node_limit=50, workers=2)):
         doc = json.loads(json.dumps(res.to_json()))

@@ -113,6 +113,36 @@ def test_console_script_is_installed():
     assert r.returncode == 0 and r.stdout.startswith("injective")
 
 
+_INTERRUPTED_IMPORT = """
+import sys
+
+class Interrupt:  # Ctrl-C while the sub-commands import numpy (dss's start-up)
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy":
+            raise KeyboardInterrupt
+
+sys.meta_path.insert(0, Interrupt())
+from dsssolver.cli.main import main  # must not import numpy itself: this is outside main's care
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_during_start_up_is_one_line_and_exit_3(tmp_path):
+    """Start-up (the heavy imports) happens inside main, so Ctrl-C there is caught like later:
+    one line, exit 3 (unknown), no traceback; 130 is never an exit status of dss."""
+    for args in (["certify", EXAMPLES / "lemma1_counterexample.npz"], ["--version"], []):
+        r = subprocess.run([sys.executable, "-c", _INTERRUPTED_IMPORT, *map(str, args)],
+                           capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "PYTHONPATH": str(EXAMPLES.parent.parent)})
+        assert r.returncode == 3, (args, r.stdout, r.stderr)
+        assert r.stderr.strip() == "unknown: interrupted" and r.stdout == "", (args, r.stderr)
+    r = subprocess.run([sys.executable, "-c", "import sys, dsssolver.cli.main; "
+                        "print(sorted({'numpy', 'highspy', 'flint'} & set(sys.modules)))"],
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(EXAMPLES.parent.parent)})
+    assert r.stdout.strip() == "[]", r.stdout + r.stderr
+
+
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT")
 def test_ctrl_c_returns_unknown_with_stats(tmp_path):
     import signal

@@ -1,6 +1,7 @@
 """certify on a restricted domain (x >= 0, or A x <= c) against the LP-free brute force."""
 from __future__ import annotations
 
+import importlib
 import json
 from fractions import Fraction
 
@@ -153,9 +154,7 @@ def test_domain_must_be_full_dimensional_and_well_formed():
 
 
 def test_worker_processes_on_a_domain(monkeypatch):
-    import sys
-
-    monkeypatch.setattr(sys.modules["dsssolver.certify.search"]._Run, "split_after", 0.0)
+    monkeypatch.setattr(importlib.import_module("dsssolver.certify.search")._Run, "split_after", 0.0)
     rng = np.random.default_rng(8)
     for _ in range(3):
         W = rng.standard_normal((9, 3))

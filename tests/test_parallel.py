@@ -1,8 +1,8 @@
 """Parallel search: local worker processes and a Dask cluster give the same checked verdicts."""
 from __future__ import annotations
 
+import importlib
 import json
-import sys
 
 import numpy as np
 import pytest
@@ -16,7 +16,7 @@ CASES = [(6, 7, 11), (6, 5, 12), (5, 6, 13), (7, 7, 14)]
 @pytest.fixture
 def eager_split(monkeypatch):
     """Workers from the first node and tiny time slices, so tasks are re-split many times."""
-    monkeypatch.setattr(sys.modules["dsssolver.certify.search"]._Run, "split_after", 0.0)
+    monkeypatch.setattr(importlib.import_module("dsssolver.certify.search")._Run, "split_after", 0.0)
     monkeypatch.setattr(parallel, "TIME_SLICE", 0.02)
 
 
