@@ -72,3 +72,29 @@ def test_the_unbroken_search_agrees_with_the_reference(seed):
     for W, b in _layers(60, seed):
         res = dss.certify(W, b)
         assert res.checked and res.status == reference_by_cells(W, b).status
+
+
+def test_every_quick_verdict_goes_through_the_public_checker(monkeypatch):
+    """The antiparallel-pairs proof and the end-to-end network verdicts are returned only after
+    the checker's entry points accepted them: with a checker that rejects everything, certify
+    falls back to the search (whose proof is rejected too: "unknown") and decide_end_to_end
+    answers "unknown"."""
+    from dsssolver.netmodel import as_layers
+    from dsssolver.networks import end_to_end
+
+    W = np.vstack([np.eye(3), -2 * np.eye(3)])
+    assert dss.certify(W).stats.get("path") == "antiparallel pairs"
+    calls = []
+
+    def reject(evidence, W, b=None, **kw):
+        calls.append(evidence.status)
+        return dss.CheckResult(False, "rejected by the test")
+
+    monkeypatch.setattr(verify_check, "check", reject)
+    res = dss.certify(W, workers=1)
+    assert res.status == "unknown" and not res.checked and calls[0] == "injective"
+
+    monkeypatch.setattr(end_to_end, "check_network", lambda *a, **k: (False, "rejected by the test"))
+    for net in ([W, np.eye(6)], [np.array([[1.0], [2.0]]), np.eye(2)]):
+        res = dss.decide_end_to_end(as_layers(net))
+        assert res.status == "unknown" and "rejected by the test" in res.message

@@ -3,9 +3,10 @@
 Before any exact conversion of the whole matrix, :func:`pair_result` looks for
 antiparallel pairs (:mod:`dsssolver.exact.pairs`); when ``n`` of them have
 independent directions, they and a minor are a complete proof, checked by
-:func:`dsssolver.verify.pairs.check_pair_proof` in about the time of one
-modular determinant.  An ``[B; -DB; M]`` layer with n = 1000 is proven this
-way in a few seconds, where the general search is out of reach.
+:func:`dsssolver.verify.check` (whose exact path for this shape,
+:mod:`dsssolver.verify.pairs`, takes about the time of one modular
+determinant).  An ``[B; -DB; M]`` layer with n = 1000 is proven this way in
+a few seconds, where the general search is out of reach.
 
 Examples
 --------
@@ -21,7 +22,6 @@ import time
 
 from ..exact.pairs import pair_proof
 from ..verify.evidence import CertifyResult, Proof
-from ..verify.pairs import check_pair_proof
 
 __all__ = ["pair_result"]
 
@@ -34,17 +34,18 @@ def pair_result(W, b):
     if found is None:
         return None
     minor, deps = found
-    t1 = time.perf_counter()
-    verdict = check_pair_proof(minor, deps, W, b)
-    if verdict is None or not verdict[0]:
-        return None  # rows only nearly antiparallel (e.g. float-built [B; -DB]): the search decides
-    t2 = time.perf_counter()
     res = CertifyResult(
         "injective",
         f"Proof: {n} antiparallel row pairs whose directions span R^n, and a nonsingular minor "
         "(the structure of Corollary 2, Puthawala et al. 2022).",
-        (m, n), proof=Proof(list(minor), list(deps)),
-        stats={"nodes": 0, "lps": 0, "seconds": t2 - t0, "check_seconds": t2 - t1,
-               "pairs": len(deps), "path": "antiparallel pairs"},
-        checked=True)
+        (m, n), proof=Proof(list(minor), list(deps)))
+    from ..verify.check import check  # looked up at each call, as in .results (tests spy on it)
+
+    t1 = time.perf_counter()
+    if not check(res, W, b):  # the independent checker, on the evidence alone
+        return None  # rows only nearly antiparallel (e.g. float-built [B; -DB]): the search decides
+    t2 = time.perf_counter()
+    res.stats = {"nodes": 0, "lps": 0, "seconds": t2 - t0, "check_seconds": t2 - t1,
+                 "pairs": len(deps), "path": "antiparallel pairs"}
+    res.checked = True
     return res

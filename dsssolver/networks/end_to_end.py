@@ -24,8 +24,10 @@ Each leaf is closed by one of four exact certificates:
 
 A leaf whose LP finds ``z1_j != z2_j`` gives a candidate pair, made exact from
 the LP's tight constraints and accepted only if ``N(z1) == N(z2)`` holds in
-rational arithmetic.  The checker
-(:func:`dsssolver.verify.end_to_end.check_end_to_end`) re-derives every
+rational arithmetic.  Both verdicts are re-checked through the network
+checker's entry point, :func:`dsssolver.verify.network.check_network`: a
+witness by running the network exactly, a certificate by
+:func:`dsssolver.verify.end_to_end.check_end_to_end`, which re-derives every
 constraint from the network and the path, verifies each certificate exactly,
 and that every inner node splits a neuron whose pre-activation is affine.
 
@@ -55,13 +57,14 @@ import sys
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import flint
 import highspy
 import numpy as np
 
-from ..verify.end_to_end import check_end_to_end, constraint_row, domain_rows, homogeneous
-from ..verify.network import forward_exact, in_domain
+from ..verify.end_to_end import constraint_row, domain_rows, homogeneous
+from ..verify.network import NETWORK_FORMAT, check_network, domain_to_json, forward_exact, in_domain
 
 __all__ = ["decide_end_to_end", "EndToEndResult"]
 
@@ -75,7 +78,24 @@ _TOL = 1e-7
 
 @dataclass
 class EndToEndResult:
-    """Outcome of :func:`decide_end_to_end` (``status``, ``message``, ``witness`` or ``certificate``)."""
+    """Outcome of :func:`decide_end_to_end`.
+
+    Attributes
+    ----------
+    status : {"injective", "not_injective", "unknown"}
+    message : str
+        How the verdict was reached, or why there is none.
+    witness : tuple of two lists of Fraction, or None
+        For "not_injective": two different network inputs with the same output.
+    certificate : dict or None
+        For "injective": the pattern-tree certificate (checked by
+        :func:`dsssolver.verify.end_to_end.check_end_to_end`).
+    stats : dict
+        ``nodes``, ``leaves``, ``lps``, ``seconds``, ``leaves_<kind>`` per closing
+        certificate, ``check_seconds``, and ``reason`` for "unknown".
+    checked : bool
+        Whether the verdict passed :func:`dsssolver.verify.network.check_network`.
+    """
 
     status: str
     message: str
@@ -95,7 +115,8 @@ class _Found(Exception):
         self.pair = (z1, z2)
 
 
-def decide_end_to_end(layers, *, domain=None, time_limit=None, node_limit=None, progress=False):
+def decide_end_to_end(layers: list, *, domain: Any = None, time_limit: float | None = None,
+                      node_limit: int | None = None, progress: bool = False) -> EndToEndResult:
     """Decide exactly whether a small chain network is injective on its input domain.
 
     Parameters
@@ -126,10 +147,13 @@ def decide_end_to_end(layers, *, domain=None, time_limit=None, node_limit=None, 
     try:
         tree = search.run()
     except _Found as f:
-        z1, z2 = f.pair
+        t1 = time.perf_counter()
+        ok, msg = _check(layers, domain, witness=f.pair)
+        st = search.stats(t0, check_seconds=time.perf_counter() - t1)
+        if not ok:  # cannot happen unless there is a bug; never return unchecked evidence
+            return EndToEndResult(UNKNOWN, f"the witness failed the exact check ({msg})", stats=st)
         return EndToEndResult(NOT_INJECTIVE, "two different inputs with the same output, found on a pair "
-                              "of activation patterns", witness=(z1, z2), stats=search.stats(t0),
-                              checked=True)
+                              "of activation patterns", witness=f.pair, stats=st, checked=True)
     except _Limit as lim:
         return EndToEndResult(UNKNOWN, str(lim), stats=search.stats(t0, reason=str(lim)))
     if search.undecided:
@@ -139,13 +163,26 @@ def decide_end_to_end(layers, *, domain=None, time_limit=None, node_limit=None, 
     cert = {"kind": "pattern-tree", "version": 2, "homogeneous": homog,
             "interior": [_fs(v) for v in search.interior], "tree": tree}
     t1 = time.perf_counter()
-    ok, msg = check_end_to_end(cert, layers, domain)
+    ok, msg = _check(layers, domain, certificate=cert)
     st = search.stats(t0, check_seconds=time.perf_counter() - t1)
     if not ok:
         return EndToEndResult(UNKNOWN, f"the certificate failed the exact check ({msg})", stats=st)
     where = "on the whole (conical) domain, by homogeneity" if homog else "on the given domain"
     return EndToEndResult(INJECTIVE, f"{st['leaves']} leaves closed exactly, {where}", certificate=cert,
                           stats=st, checked=True)
+
+
+def _check(layers, domain, *, witness=None, certificate=None):
+    """``(ok, message)`` of :func:`~dsssolver.verify.network.check_network` (the checker's one
+    entry point) on the network evidence for ``layers`` that the witness or certificate makes."""
+    doc = {"format": NETWORK_FORMAT, "version": 1, "domain": domain_to_json(domain),
+           "layers": [{} for _ in layers]}
+    if witness is not None:
+        doc.update(status=NOT_INJECTIVE, argument="witness",
+                   witness=[[_fs(v) for v in z] for z in witness])
+    else:
+        doc.update(status=INJECTIVE, argument="end_to_end", prefix=len(layers), end_to_end=certificate)
+    return check_network(doc, layers, domain=domain, explain=True)
 
 
 class _Tree:
