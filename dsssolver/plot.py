@@ -14,7 +14,10 @@ verdict in the title is the exact one of :func:`dsssolver.certify`.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validate import as_layer
 from .errors import InvalidInputError
@@ -33,7 +36,8 @@ def _pyplot():
     return plt
 
 
-def plot_layer(W, b=None, *, ax=None, result=None, labels=True):
+def plot_layer(W: ArrayLike, b: ArrayLike | None = None, *, ax: Any = None,
+               result: Any = None, labels: bool = True) -> Any:
     """Draw the arrangement of a layer with n = 2 (plane) or n = 3 (sphere, b = 0).
 
     Parameters

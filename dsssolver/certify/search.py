@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import time
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validate import as_layer
 from ..errors import InvalidInputError
-from ..verify.evidence import Dependency, Proof
+from ..verify.evidence import CertifyResult, Dependency, Proof
 from .certificates import ExactLayer
 from .domain import DomainRows
 from .limits import LimitReached, Limits
@@ -41,8 +43,10 @@ from .tree import Tree
 __all__ = ["certify"]
 
 
-def certify(W, b=None, *, domain=None, time_limit=None, node_limit=None, progress=False,
-            workers=None, sublayers="auto", client=None):
+def certify(W: ArrayLike | Any, b: ArrayLike | None = None, *, domain: Any = None,
+            time_limit: float | None = None, node_limit: int | None = None,
+            progress: bool | float = False, workers: int | None = None,
+            sublayers: bool | str = "auto", client: Any = None) -> CertifyResult:
     """Decide exactly whether ``x -> ReLU(W x + b)`` is injective, with evidence.
 
     Parameters

@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,9 @@ from .structure import StridedConv, as_conv, certify_conv_pairs
 __all__ = ["injective_dcgan", "to_torch", "certify_network_pairs"]
 
 
-def injective_dcgan(*, latent=256, ngf=64, channels=3, out_size=64, s2=0.5, std=0.02, seed=0):
+def injective_dcgan(*, latent: int = 256, ngf: int = 64, channels: int = 3, out_size: int = 64,
+                    s2: float = 0.5, std: float = 0.02,
+                    seed: int = 0) -> list[tuple[StridedConv, str]]:
     """A DCGAN-style generator with [C; -s^2 C] filters, as ``[(StridedConv, activation)]``.
 
     Parameters
@@ -85,7 +88,8 @@ def to_torch(generator):
     return torch.nn.Sequential(*mods)
 
 
-def certify_network_pairs(network, input_shape=None, *, progress=False, **options):
+def certify_network_pairs(network: Any, input_shape: tuple[int, ...] | None = None, *,
+                          progress: bool = False, **options: Any) -> list[ConvCertifyResult]:
     """Certify every ReLU convolution of a generator through :func:`certify_conv_pairs`.
 
     Parameters

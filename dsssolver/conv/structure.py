@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -155,8 +156,9 @@ def as_conv(layer, input_shape=None):
                        name == "ConvTranspose2d")
 
 
-def certify_conv_pairs(layer, *, input_shape=None, method="auto", dense_limit=2048,
-                       certificate_limit=0, primes=PRIMES):
+def certify_conv_pairs(layer: Any, *, input_shape: tuple[int, ...] | None = None,
+                       method: str = "auto", dense_limit: int = 2048, certificate_limit: int = 0,
+                       primes: tuple[int, ...] = PRIMES) -> ConvCertifyResult:
     """Certify a convolution with [C; -s^2 C] filters: exact pairs plus an exact rank.
 
     Parameters

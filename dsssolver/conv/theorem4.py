@@ -90,8 +90,9 @@ def reduced_layer(layer, box):
     return W.toarray(), b
 
 
-def certify_conv(layer, *, box="auto", max_dim=64, full_limit=0, time_limit=None,
-                 node_limit=None):
+def certify_conv(layer: ConvLayer, *, box: str | tuple[int, ...] = "auto", max_dim: int = 64,
+                 full_limit: int = 0, time_limit: float | None = None,
+                 node_limit: int | None = None) -> ConvCertifyResult:
     """Certify a convolutional ReLU layer through seed Theorem 4.
 
     The reduced layer of a box ``P`` (see the module docstring for the exact
@@ -177,7 +178,7 @@ def certify_conv(layer, *, box="auto", max_dim=64, full_limit=0, time_limit=None
         stats={"seconds": time.perf_counter() - t0})
 
 
-def check_conv(result, layer):
+def check_conv(result: ConvCertifyResult, layer: ConvLayer) -> bool:
     """Re-check the evidence of a :class:`ConvCertifyResult` for ``layer`` exactly.
 
     "theorem4": the box fits (``O <= P <= N``) and the reduced layer's evidence

@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import batch as _batch
 from .exact import cone_evidence, rank_evidence
@@ -542,9 +544,11 @@ def _cgls_floor(y):
     return 1e-7 * max(np.abs(y).max(), 1e-300)
 
 
-def invert(layers, x, *, method="exact", last_activation="relu", negative_slope=0.1,
-           tol=1e-9, noise=None, noise_std=None, lp="auto", milp_time_limit=60.0,
-           workers=1, client=None, bounds=True, stability=False):
+def invert(layers: Any, x: ArrayLike, *, method: str = "exact", last_activation: str = "relu",
+           negative_slope: float = 0.1, tol: float = 1e-9, noise: float | str | None = None,
+           noise_std: float | None = None, lp: str = "auto", milp_time_limit: float | None = 60.0,
+           workers: int = 1, client: Any = None, bounds: bool = True,
+           stability: bool = False) -> InvertResult:
     """Find the latent code z with ``G(z) = x`` (or the best z for a noisy x).
 
     Parameters

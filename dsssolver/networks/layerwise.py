@@ -31,6 +31,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import flint
 import numpy as np
@@ -55,10 +56,27 @@ _CERTIFY_HAS_DOMAIN = "domain" in inspect.signature(certify).parameters
 class LayerVerdict:
     """The verdict on one layer, on the set its inputs come from.
 
-    ``evidence`` is the layer's JSON evidence (``dsssolver-evidence`` for a ReLU
-    layer, a full-column-rank minor for a LeakyReLU/linear layer); ``witness``
-    two inputs *of this layer* (in its domain) with the same output, when
-    found.
+    Attributes
+    ----------
+    index : int or str
+        The layer's position (1-based) in a chain, or its node name in a graph.
+    shape : tuple of int
+        ``(m, n)`` of the layer's weight matrix.
+    activation : str
+        "relu", "leaky_relu" or "linear".
+    domain : None, "nonnegative" or (A, c)
+        The set the layer's inputs come from.
+    status : {"injective", "not_injective", "unknown"}
+        The verdict on that set.
+    message : str
+        How the verdict was reached.
+    evidence : dict or None
+        The layer's JSON evidence (``dsssolver-evidence`` for a ReLU layer, a
+        full-column-rank minor for a LeakyReLU/linear layer).
+    witness : tuple of two lists of Fraction, or None
+        Two inputs *of this layer* (in its domain) with the same output, when found.
+    seconds : float
+        Time spent on the layer.
     """
 
     index: object
@@ -92,6 +110,14 @@ class NetworkResult:
         The end-to-end decision, when one was run.
     domain : object
         The input domain the verdict is about.
+    argument : str
+        What the evidence argues: "layerwise" (every layer injective on its inputs),
+        "end_to_end" (the first ``prefix`` layers end to end, the rest layerwise),
+        "witness", or "" (unknown).
+    prefix : int
+        For "end_to_end": how many leading layers the end-to-end certificate covers.
+    graph : bool
+        Whether the network was given as a graph of layers (not a chain).
     stats : dict
     checked : bool
         Whether the evidence passed :func:`dsssolver.verify.network.check_network`.
@@ -271,8 +297,10 @@ def _independent_rows_exact(W):
 
 
 # ------------------------------------------------------------------ networks
-def certify_network(net, *, domain=None, box=None, last_activation=None, negative_slope=0.01,
-                    time_limit=None, end_to_end=True, node_limit=None, progress=False):
+def certify_network(net: Any, *, domain: Any = None, box: Any = None,
+                    last_activation: str | None = None, negative_slope: float = 0.01,
+                    time_limit: float | None = None, end_to_end: bool = True,
+                    node_limit: int | None = None, progress: bool = False) -> NetworkResult:
     """Decide whether a ReLU network is injective, layer by layer and, if needed, end to end.
 
     Parameters

@@ -69,6 +69,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validate import as_layer
 from ..certify.lp import StrictLP
@@ -105,7 +106,7 @@ def sigma_min(A, n=None):
     return float(np.linalg.svd(A, compute_uv=False)[n - 1])
 
 
-def amplification_bound(W_active):
+def amplification_bound(W_active: ArrayLike) -> float:
     """Local error amplification of inverting a layer on a known active set.
 
     If ``y = ReLU(W x + b)`` and ``y' = ReLU(W x' + b)`` have the same active
@@ -170,6 +171,8 @@ class InverseLipschitzResult:
         That cell's active rows (zero rows with ``b_i >= 0`` included).
     cell_certified : bool
         Whether ``point`` passed the exact rational check of the cell.
+    shape : tuple of int
+        ``(m, n)`` of the layer.
     injective : bool or None
         False when the best cell's active rows are exactly rank-deficient;
         otherwise None (use :func:`dsssolver.certify` for an exact verdict).
@@ -203,7 +206,9 @@ class InverseLipschitzResult:
         return math.inf if self.lower_bound <= 0 else math.sqrt(2.0) / self.lower_bound
 
 
-def inverse_lipschitz(W, b=None, *, tol=1e-6, time_limit=None, node_limit=None, progress=False):
+def inverse_lipschitz(W: ArrayLike, b: ArrayLike | None = None, *, tol: float = 1e-6,
+                      time_limit: float | None = None, node_limit: int | None = None,
+                      progress: bool | float = False) -> InverseLipschitzResult:
     """The seed's inverse Lipschitz constant ``C(W) = (2m)^(-1/2) min_x sigma_min(W_{A(x)})``.
 
     Computed by a branch-and-bound over the cells of the hyperplane arrangement

@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validate import as_layer
 from ..errors import InvalidInputError
@@ -124,8 +125,10 @@ def pair_ratio(W, x, y, b=None):
     return math.sqrt(num / den)
 
 
-def lipschitz_estimate(W, b=None, *, restarts=32, iterations=300, seed=0, time_limit=None,
-                       tol=1e-6, cells=None):
+def lipschitz_estimate(W: ArrayLike, b: ArrayLike | None = None, *, restarts: int = 32,
+                       iterations: int = 300, seed: int = 0, time_limit: float | None = None,
+                       tol: float = 1e-6,
+                       cells: InverseLipschitzResult | None = None) -> LipschitzEstimate:
     """Bracket the true inverse Lipschitz constant ``L = inf ||f(x) - f(y)|| / ||x - y||``.
 
     Parameters

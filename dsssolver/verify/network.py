@@ -46,6 +46,7 @@ Examples
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -193,7 +194,8 @@ def _check_rank(doc, layer):
 
 
 # ------------------------------------------------------------------ the network
-def check_network(evidence, net, *, domain=None, explain=False):
+def check_network(evidence: Any, net: Any, *, domain: Any = None,
+                  explain: bool = False) -> bool | tuple[bool, str]:
     """Re-check network evidence exactly.
 
     Parameters
