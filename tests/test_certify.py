@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
-import sys
 from fractions import Fraction
 
 import numpy as np
@@ -15,7 +15,7 @@ import dsssolver as dss
 from dsssolver.testing.reference import reference_by_cells, reference_certify
 from families import all_families, b_negdb, b_negdb_m, gaussian, hard_families
 
-_search = sys.modules["dsssolver.certify.search"]  # the module (dss.certify is the function)
+_search = importlib.import_module("dsssolver.certify.search")  # the module (dss.certify is the function)
 
 
 def _decide(W, b=None, *, quick=True, **kw):
@@ -364,10 +364,13 @@ def test_lemma1_sufficient_half_as_pretest():
     res = _decide(W, b)
     assert res.status == "injective" and "Lemma 1" in res.message
     assert all(b[i] >= 0 for d in res.proof.dependencies for i in d.rows)
-    # when the pre-test fails, the full search still decides (the counterexample of MATH.md 2)
-    res = _decide(np.array([[1.0], [-1.0], [2.0], [-3.0]]), np.array([1.0, -1.0, -1.0, 3.0]))
-    assert res.status == reference_certify(np.array([[1.0], [-1.0], [2.0], [-3.0]]),
-                                           np.array([1.0, -1.0, -1.0, 3.0])).status
+    # when the pre-test fails, the full search still decides: the four rows with b >= 0 are not
+    # injective alone (at b = 0), the layer is
+    W = np.array([[-2, 1], [2, -2], [1, -2], [0, 1], [-1, 1], [0, 0]])
+    b = np.array([-2, -2, 1, 0, 1, 2])
+    res = _decide(W, b)
+    assert res.stats["pretest"] == "lemma1 on 4 rows with b >= 0: not_injective"
+    assert res.status == reference_by_cells(W, b).status == "injective"
 
 
 def test_hints_steer_but_never_pass_a_wrong_proof():
@@ -409,9 +412,8 @@ def test_torch_linear_layer_is_accepted():
 
 def test_worker_processes_give_the_same_verdicts(monkeypatch):
     """workers=2 shares the open nodes of the search among two processes at once."""
-    import sys
 
-    monkeypatch.setattr(sys.modules["dsssolver.certify.search"]._Run, "split_after", 0.0)
+    monkeypatch.setattr(importlib.import_module("dsssolver.certify.search")._Run, "split_after", 0.0)
     rng = np.random.default_rng(11)
     for n, c in [(6, 7), (6, 5), (5, 6)]:
         W = rng.standard_normal((c * n, n))

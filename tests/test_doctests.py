@@ -33,3 +33,11 @@ def test_docstring_examples(name):
 def test_package_docstring():
     result = doctest.testmod(dsssolver)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_test_helpers_docstrings():
+    """The examples of the tests' own layer families (tests/families.py) run too."""
+    import families
+
+    result = doctest.testmod(families)
+    assert result.attempted >= 3 and result.failed == 0

@@ -112,10 +112,16 @@ def test_rational_simplex_on_a_cell_too_thin_for_floats():
     assert kind == "infeasible" and _check_strict(R, kind, cert)
 
 
-@pytest.mark.parametrize("bad", [[], [[]]])
-def test_rational_simplex_degenerate_inputs(bad):
-    if bad == []:
-        assert strict_system(bad)[0] == "feasible"
-    else:
-        kind, cert = strict_system([[-1]])  # 0 * s - s < 0: b = -1 always negative
-        assert kind == "feasible"
+@pytest.mark.parametrize("rows, kind", [
+    ([], "feasible"),         # no constraint at all
+    ([[]], "infeasible"),     # a row without even a bias: 0 < 0
+    ([[-1]], "feasible"),     # no variable, b = -1: always negative
+    ([[0]], "infeasible"),    # b = 0
+    ([[1]], "infeasible"),    # b = 1
+])
+def test_rational_simplex_degenerate_inputs(rows, kind):
+    got, cert = strict_system(rows)
+    assert got == kind
+    if kind == "infeasible":  # the multipliers are an exact certificate
+        assert all(y >= 0 for y in cert.values()) and any(cert.values())
+        assert sum((y * (rows[i][-1] if rows[i] else 0) for i, y in cert.items()), Fraction(0)) >= 0
