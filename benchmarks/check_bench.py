@@ -6,17 +6,24 @@
 
 Each check runs ``--repeats`` times, interleaved, and the medians of wall-clock and CPU time
 (``time.process_time``) are written to ``benchmarks/results/check_bench.json`` with a bar plot.
-CPU time is the fairer number on a shared machine.
+CPU time is the fairer number on a shared machine.  The command line is timed too: ``dss check``
+(as ``python -m dsssolver check``, start-up and file reading included) on the same two proofs,
+the Gaussian one with ``--no-hints``; its wall and CPU time (of the child process) are under
+``"cli"``.
 
     python benchmarks/check_bench.py [--repeats 5]
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -63,7 +70,7 @@ def main():
     }
     # the same [B; -DB; M] proof through the general search over flats, not the pair fast path
     cases["bdbm_125x50 general path"] = (r1.to_json(), W1, None, False)
-    check_module = sys.modules["dsssolver.verify.check"]
+    check_module = importlib.import_module("dsssolver.verify.check")
     pair_path = check_module._pair_shape
     runs = {k: {"wall": [], "cpu": [], "nodes": None} for k in cases}
     for _ in range(args.repeats):
@@ -75,17 +82,19 @@ def main():
             runs[name]["cpu"].append(time.process_time() - c)
             runs[name]["nodes"] = out.stats.get("nodes")
             assert out, (name, out.message)
-    summary = {k: {"median_wall_s": statistics.median(v["wall"]),
-                   "median_cpu_s": statistics.median(v["cpu"]), "nodes": v["nodes"],
-                   "wall_s": v["wall"], "cpu_s": v["cpu"]} for k, v in runs.items()}
-    for k, v in summary.items():
-        print(f"{k:26s} wall {v['median_wall_s']:.3f} s  cpu {v['median_cpu_s']:.3f} s  "
+    check_module._pair_shape = pair_path
+    summary = _summary(runs)
+    cli = _summary(_time_cli({"dss check bdbm_125x50": (r1, W1, None, []),
+                              "dss check gaussian_56x8 --no-hints": (r2, W2, b2, ["--no-hints"])},
+                             args.repeats))
+    for k, v in {**summary, **cli}.items():
+        print(f"{k:34s} wall {v['median_wall_s']:.3f} s  cpu {v['median_cpu_s']:.3f} s  "
               f"nodes {v['nodes']}")
     out_dir = os.path.join(HERE, "results")
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "check_bench.json"), "w") as fh:
         json.dump({"machine": _machine.machine_facts(hashes, ("python-flint",)),
-                   "repeats": args.repeats, "results": summary}, fh, indent=1)
+                   "repeats": args.repeats, "results": summary, "cli": cli}, fh, indent=1)
     try:
         import matplotlib
 
@@ -106,6 +115,35 @@ def main():
     ax.legend()
     fig.tight_layout()
     fig.savefig(os.path.join(out_dir, "check_bench.png"), dpi=120)
+
+
+def _summary(runs):
+    return {k: {"median_wall_s": statistics.median(v["wall"]),
+                "median_cpu_s": statistics.median(v["cpu"]), "nodes": v["nodes"],
+                "wall_s": v["wall"], "cpu_s": v["cpu"]} for k, v in runs.items()}
+
+
+def _time_cli(cases, repeats):
+    """Wall and child CPU seconds of ``python -m dsssolver check`` on each case, interleaved."""
+    runs = {k: {"wall": [], "cpu": [], "nodes": None} for k in cases}
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {}
+        for k, (res, W, b, extra) in cases.items():
+            layer, ev = os.path.join(tmp, f"{len(files)}.npz"), os.path.join(tmp, f"{len(files)}.json")
+            np.savez(layer, **({"W": W} if b is None else {"W": W, "b": b}))
+            with open(ev, "w") as fh:
+                json.dump(res.to_json(), fh)
+            files[k] = [sys.executable, "-m", "dsssolver", "check", layer, ev, *extra]
+        for _ in range(repeats):
+            for k, cmd in files.items():
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                w = time.perf_counter()
+                r = subprocess.run(cmd, capture_output=True, text=True, cwd=os.path.dirname(HERE))
+                runs[k]["wall"].append(time.perf_counter() - w)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                runs[k]["cpu"].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+                assert r.returncode == 0 and r.stdout.startswith("valid"), (k, r.stdout, r.stderr)
+    return runs
 
 
 if __name__ == "__main__":
