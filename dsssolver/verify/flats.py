@@ -114,6 +114,10 @@ class _Search:
     def __init__(self, rows, n, dep_masks, hints, deadline, budget):
         self.rows, self.n, self.m = rows, n, len(rows)
         self.deps = list(dep_masks)
+        # the same masks as rows of 64-bit words, so that one node scans them all in numpy
+        self.words = max(1, (self.m + 63) // 64)
+        self.Dw = np.array([self._words(dm) for dm in self.deps], dtype=np.uint64).reshape(
+            len(self.deps), self.words)
         self.hints = hints or {}
         self.deadline = deadline
         self.budget = budget
@@ -125,11 +129,13 @@ class _Search:
     def run(self):
         zero = sum(1 << i for i, r in enumerate(self.rows) if not any(r))
         X = nullspace([], self.n)
-        stack = [((), X, self._quotient_mod_p(X), zero, 0)]
+        # each node carries the dependencies disjoint from its parent's flat: a child's flat is
+        # larger, so only those can be disjoint from it
+        stack = [((), X, self._quotient_mod_p(X), zero, 0, np.arange(len(self.deps)))]
         while stack:
-            basis, X, Pp, F, E = stack.pop()
+            basis, X, Pp, F, E, idx = stack.pop()
             self._tick()
-            children = self._expand(basis, X, Pp, F, E, X.ncols())
+            children = self._expand(basis, X, Pp, F, E, X.ncols(), idx)
             if children is None:
                 return Cover(list(basis), self.stats)
             stack.extend(children)
@@ -142,6 +148,17 @@ class _Search:
             raise _OverBudget
         if self.deadline is not None and st["nodes"] % 16 == 0 and time.perf_counter() > self.deadline:
             raise CheckTimeout("time limit reached during the exact proof check")
+
+    def _words(self, mask):
+        return np.frombuffer(mask.to_bytes(8 * self.words, "little"), dtype=np.uint64)
+
+    def _candidates(self, F, E, idx):
+        """The dependencies among ``idx`` disjoint from ``F``, and their free-row counts."""
+        sub = self.Dw[idx]
+        keep = ~(sub & self._words(F)).any(axis=1)
+        idx, sub = idx[keep], sub[keep]
+        free = np.bitwise_count(sub & ~self._words(E)).sum(axis=1, dtype=np.int64)
+        return idx, free
 
     def _quotient_mod_p(self, X):
         """All rows in quotient coordinates ``R X`` modulo the prime (m x d)."""
@@ -163,30 +180,30 @@ class _Search:
                 out |= 1 << i
         return out
 
-    def _expand(self, basis, X, Pp, F, E, d):
+    def _expand(self, basis, X, Pp, F, E, d, idx):
         """Children of a node ([] if it is empty), or None if ``F`` meets every dependency."""
-        cand = [((dm & ~E).bit_count(), k) for k, dm in enumerate(self.deps) if not dm & F]
-        if not cand:
+        idx, free = self._candidates(F, E, idx)
+        if not idx.size:
             return None
-        if min(cand)[0] == 0:
+        if free.min() == 0:
             return []  # a dependency inside E
         branch = self._hinted(X, Pp, F, E, d)
         if branch is _CLOSED:
             return []
-        cand.sort()
+        order = idx[np.lexsort((idx, free))].tolist()  # fewest free rows first, then position
         pack, taken = [], 0
-        for _, k in cand:
-            free = self.deps[k] & ~E
-            if not free & taken:
+        for k in order:
+            free_k = self.deps[k] & ~E
+            if not free_k & taken:
                 pack.append(k)
-                taken |= free
+                taken |= free_k
                 if len(pack) == d:
                     break
         # our own packing first; where a hint names the branch, only if it is cheap to test
         limit = MAX_TRANSVERSALS if branch is None else _CHEAP_TRANSVERSALS
         if len(pack) == d and self._closes(X, Pp, E, pack, d, limit):
             return []
-        return self._children(basis, F, E, cand[0][1] if branch is None else branch)
+        return self._children(basis, F, E, order[0] if branch is None else branch, idx)
 
     def _hinted(self, X, Pp, F, E, d):
         """The hinted dependency to branch on, :data:`_CLOSED` if a hinted packing closes the
@@ -233,7 +250,7 @@ class _Search:
         self.stats["closed_by_packing"] += total > 0
         return total > 0
 
-    def _children(self, basis, F, E, k):
+    def _children(self, basis, F, E, k, idx):
         if k is _CLOSED:
             return []
         excl = E
@@ -245,7 +262,7 @@ class _Search:
                 Pp = self._quotient_mod_p(X)
                 G = self._flat(X, Pp)
                 if not G & excl:
-                    out.append((child, X, Pp, G, excl))
+                    out.append((child, X, Pp, G, excl, idx))
             excl |= 1 << s
         out.reverse()  # visit in ascending row order
         return out
@@ -287,28 +304,39 @@ def _bits(mask):
 
 
 def _merge_parallel(part, Pp, exact, p):
-    """One row per line through the origin: rows whose quotient vectors agree modulo p after
-    scaling the first non-zero entry to 1 are candidates, and every merge is confirmed exactly."""
+    """One row per line through the origin: rows whose quotient vectors are parallel modulo p
+    are candidates, and every merge is confirmed exactly."""
     if len(part) < 2:
         return list(part)
     V = Pp[part]
+    s = len(part)
     lead = np.argmax(V != 0, axis=1)
-    # a row that is zero mod p (not over Q) gets key 0; merges are confirmed exactly anyway
-    inv = np.array([pow(int(x), -1, p) if x else 0 for x in V[np.arange(len(part)), lead]],
-                   dtype=np.int64)
-    keys = ((V * inv[:, None]) % p).tobytes()
-    width = V.shape[1] * 8
-    groups = {}
-    out = []
-    for k, i in enumerate(part):
-        key = keys[k * width:(k + 1) * width]
-        rep = groups.get(key)
-        if rep is None:
-            groups[key] = i
-        elif _parallel(exact(rep), exact(i)):
+    L = V[np.arange(s), lead]
+    # X[i, j] = u_i[l_i] * u_j - u_j[l_i] * u_i, zero iff u_j is parallel to u_i (mod p);
+    # both products are below 2**62
+    M = V[:, lead].T
+    X = (L[:, None, None] * V[None, :, :] - M[:, :, None] * V[:, None, :]) % p
+    par = ~X.any(axis=2) & _upper(s)
+    if not par.any():  # the usual case: no two rows parallel even modulo p
+        return list(part)
+    out, kept = [], []
+    for k in range(s):
+        if any(par[r, k] and _parallel(exact(part[r]), exact(part[k])) for r in kept):
             continue
-        out.append(i)
+        kept.append(k)
+        out.append(part[k])
     return out
+
+
+_UPPER = {}
+
+
+def _upper(s):
+    """The strictly upper triangular s x s boolean mask (pairs i < j)."""
+    U = _UPPER.get(s)
+    if U is None:
+        U = _UPPER[s] = np.triu(np.ones((s, s), dtype=bool), 1)
+    return U
 
 
 def _parallel(u, v):
