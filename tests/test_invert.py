@@ -39,8 +39,11 @@ def test_known_codes_recovered_exactly(dims, bias, lp):
         assert [li.layer for li in info.layers] == list(range(1, len(dims)))
         if info.status == "exact":
             assert all(li.unique for li in info.layers)
-            assert all(check_layer_evidence(np.asarray(W), li.evidence)
-                       for (W, _), li in zip(layers, info.layers))
+            ys = [zh]
+            for layer in G.layers:
+                ys.append(layer(ys[-1]))
+            assert all(check_layer_evidence(np.asarray(W), li.evidence, y=y)
+                       for (W, _), li, y in zip(layers, info.layers, ys[1:]))
         if lp == "always" and info.status == "exact":
             assert all(li.lp_seconds > 0 for li in info.layers)
 

@@ -96,14 +96,25 @@ def test_uniqueness_evidence_is_exact_and_rechecked():
     G = as_network(L)
     kinds = set()
     for _ in range(12):
-        res = dss.invert(L, G.forward(rng.normal(size=4)))
+        x = G.forward(rng.normal(size=4))
+        res = dss.invert(L, x)
         if res.unique is True:
-            for (W, _), li in zip(L, res.layers):
-                assert li.unique is True and check_layer_evidence(W, li.evidence)
-                kinds.add(li.evidence["kind"])
-                bad = dict(li.evidence, rows=li.evidence["rows"][:2])  # too few rows
-                assert not check_layer_evidence(W, bad)
+            ys = outputs(G, res.z)[:-1] + [x]  # each layer's output (the last: the data)
+            for (W, _), li, y in zip(L, res.layers, ys):
+                ev = li.evidence
+                assert li.unique is True and check_layer_evidence(W, ev, y=y)
+                kinds.add(ev["kind"])
+                assert not check_layer_evidence(W, dict(ev, rows=ev["rows"][:2]))  # too few
+                off = int(np.flatnonzero(y <= 0)[0])  # an inactive row read as active
+                assert not check_layer_evidence(W, dict(ev, rows=ev["rows"] + [off]), y=y)
     assert "exact_rank" in kinds
+
+
+def outputs(G, z):
+    out = [np.asarray(z, dtype=np.float64)]
+    for layer in G.layers:
+        out.append(layer(out[-1]))
+    return out[1:]
 
 
 def test_cone_evidence_nonnegativity():

@@ -183,8 +183,12 @@ def _positive_left_kernel(M):
     return None if y is None else y / y.sum()
 
 
-def check_layer_evidence(A, evidence):
+def check_layer_evidence(A, evidence, *, y=None):
     """Re-check a layer's uniqueness evidence in exact arithmetic (nothing from the search).
+
+    With ``y`` (the ReLU layer's output) the rows the evidence reads as active must be
+    active in y (``y_i > 0``: each is then an equation every preimage meets) and its tight
+    inequality rows inactive (``y_i <= 0``); without it only the algebra is checked.
 
     ``"exact_rank"``: the listed rows of ``A`` have rank n, by fraction-free elimination over
     the integers (no primes).  ``"exact_cone"``: ``A_in`` (the inactive rows' block) must be
@@ -200,6 +204,9 @@ def check_layer_evidence(A, evidence):
     idx = rows + [int(i) for i in evidence.get("tight_rows", [])]
     if idx and (min(idx) < 0 or max(idx) >= len(A)) or any(
             not 0 <= int(j) < n for j in evidence.get("zero_coords", [])):
+        return False
+    if y is not None and not _reads_y(np.asarray(y, dtype=np.float64), rows,
+                                      evidence.get("tight_rows", [])):
         return False
     if evidence.get("kind") == "exact_rank":
         return evidence.get("rank") == n and len(rows) >= n and \
@@ -219,3 +226,10 @@ def check_layer_evidence(A, evidence):
     vi = [int(f * den) for f in v]  # B^T y scaled to integers: same span
     r = flint.fmpz_mat(E).rank() if E else 0
     return flint.fmpz_mat(E + [vi]).rank() == r
+
+
+def _reads_y(y, rows, tight):
+    """Active rows positive in y, tight (inactive) rows not: the evidence is about this y."""
+    tight = [int(i) for i in tight]
+    return len(y) > max(rows + tight, default=-1) and all(y[i] > 0 for i in rows) and \
+        all(y[i] <= 0 for i in tight)
