@@ -360,3 +360,17 @@ def test_uniqueness_milp_bounds_contain_the_known_preimage():
     assert xlo[0][0] < 1.0 < xhi[0][0] and np.all(xlo[1] <= h) and np.all(h <= xhi[1])
     p = layers[0].pre(z)
     assert np.all(pre[0][0] < p) and np.all(p < pre[0][1])
+
+
+def test_joint_milp_with_coefficients_highs_refuses_fails_cleanly():
+    # scaled up, the joint toy's big-M (from a box imposed on an unbounded LP) reaches 1e15,
+    # where HiGHS drops the row and PuLP then raised IndexError out of dss.invert
+    s1, s2 = 1e3, 1e6
+    layers = [(np.array([[1.0], [-1.0]]) * s1, None),
+              (np.array([[1.0, 1.0], [-1.0, 1.0]]) * s2, np.array([0.0, -0.5 * s1 * s2]))]
+    res = dss.invert(layers, as_network(layers).forward(np.array([1.0])))
+    assert res.status == "failed" and not res.success and np.isnan(res.z).all()
+    assert "HiGHS's limit" in res.message and res.joint.status == "error"
+    small = [(W / s, None if b is None else b / (s1 * s2)) for (W, b), s in zip(layers, (s1, s2))]
+    ok = dss.invert(small, as_network(small).forward(np.array([1.0])))  # the same net, unscaled
+    assert ok.status == "joint" and abs(ok.z[0] - 1) < 1e-12

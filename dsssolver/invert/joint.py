@@ -37,6 +37,9 @@ from .result import JointInfo
 from ..layers import _csr_of
 
 _BOX = 1e3  # fallback box half-width, relative to the data scale, when an LP is unbounded
+#: HiGHS refuses matrix entries at or above 1e15 (its large_matrix_value) and drops the row;
+#: PuLP does not notice, solves the rest and then fails reading the missing row's value
+_MAX_COEF = 1e15
 
 
 def _dense_csr(A):
@@ -194,6 +197,11 @@ def _polished(dense, biases, poly, pattern, z0, tol):
     return z, pz
 
 
+def _largest_coefficient(prob):
+    """The largest |coefficient| of any constraint of ``prob``."""
+    return max((abs(v) for c in prob.constraints.values() for v in c.values()), default=0.0)
+
+
 def _solve(prob, time_limit, presolve="off", feas_tol=1e-9):
     t = time.perf_counter()
     prob.solve(_solver(time_limit, presolve, feas_tol))
@@ -245,6 +253,13 @@ def _joint_invert(layers, dense, poly, tol, time_limit):
     rep["boxed"] = bnds[3]
     prob, zv, pattern, nbin = _build(dense, biases, poly, bnds)
     rep["binaries"] = nbin
+    big = _largest_coefficient(prob)
+    if big >= _MAX_COEF:
+        rep["message"] = (f"joint MILP not solved: a coefficient of {big:.3g} (big-M from the "
+                          f"LP bounds{', inside an imposed box' if bnds[3] else ''}, or a "
+                          f"weight) is at or above HiGHS's limit {_MAX_COEF:g}")
+        rep["seconds"] = time.perf_counter() - t0
+        return None, rep
     st, h, secs = _solve(prob, time_limit)
     rep["milp_status"], rep["milp_seconds"] = st, secs
     if st == "Infeasible":
@@ -289,6 +304,10 @@ def _decide_unique(layers, dense, biases, poly, bnds, z, tol, time_limit, rep, w
         prob += q <= float(span[i]) * (1 - s)
         terms += [p, q]
     prob.setObjective(pulp.lpSum(terms))
+    if _largest_coefficient(prob) >= _MAX_COEF:
+        rep["message"] = ("joint MILP: solved; uniqueness not decided (a coefficient of the "
+                          f"uniqueness MILP is at or above HiGHS's limit {_MAX_COEF:g})")
+        return
     dtol = 1e-6 * max(1.0, np.abs(z).max()) * len(z)
     # "the only preimage" rests on a MILP optimum, so two solver set-ups (presolve off,
     # then on) must both find nothing farther than dtol; a far point is believed only
