@@ -464,7 +464,7 @@ class Inverter:
                 message = (f"{self.method} at every layer"
                            + (" then Gauss-Newton on ||G(z) - x||_2" if self.method == "l2"
                               else "") + f"; residual within the {level.source} noise level")
-        if status == EXACT and res > self.tol:
+        if status in (EXACT, JOINT) and res > self.tol:
             status, message = FAILED, f"residual {res:.3g} above tol {self.tol:g}"
         stab = None if self.stability_limit is None else self._stability_report(infos, r, x, level)
         return make_result(z, status, message, res, unique, self.method, infos,
