@@ -266,3 +266,54 @@ def test_progress_lines_on_stderr(capsys):
     inverse_lipschitz(W, progress=1e-9, node_limit=3)
     err = capsys.readouterr().err
     assert "dss stability:" in err and "nodes" in err
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_stopped_search_brackets_the_brute_force_value(n):
+    """A node limit returns [lower_bound, min_sigma] around the true S, never a guess."""
+    rng = np.random.default_rng([88, n])
+    layers = list(all_families(rng, n, m_max=8))
+    W, _ = gaussian(rng, n, m=min(10, 3 * n + 1))
+    layers.append(("gaussian", np.round(W * 64) / 64, None))
+    for name, W, b in layers:
+        ref = reference_min_sigma(W, b).min_sigma
+        for lim in (1, 3, 10):
+            res = inverse_lipschitz(W, b, node_limit=lim)
+            assert res.lower_bound <= ref + 1e-9 * max(1.0, ref), (name, lim, res)
+            if res.active:  # a cell was found: a real one, so at or above the minimum
+                assert res.min_sigma >= ref - 1e-9 * max(1.0, ref), (name, lim, res)
+            if res.status == "unknown":
+                assert "limit" in res.message
+
+
+def test_stopped_search_interval_grows_to_the_answer():
+    # Gaussian 40 x 4: the lower bound of a stopped search is positive well before the end,
+    # never above S, and only grows with the node limit (best bound first)
+    W = np.random.default_rng([0, 4]).standard_normal((40, 4))
+    full = inverse_lipschitz(W)
+    lowers = []
+    for lim in (50, 150, 200, full.stats["nodes"] // 1):
+        res = inverse_lipschitz(W, node_limit=lim)
+        assert res.lower_bound <= full.min_sigma * (1 + 1e-9) and res.min_sigma >= full.min_sigma
+        assert res.gap == pytest.approx((res.min_sigma - res.lower_bound) / res.min_sigma)
+        lowers.append(res.lower_bound)
+    assert lowers == sorted(lowers) and lowers[-2] > 0.5 * full.min_sigma
+
+
+def test_time_limit_on_a_larger_gaussian_layer_gives_a_proved_interval():
+    W = np.random.default_rng([0, 7]).standard_normal((70, 7))
+    res = inverse_lipschitz(W, time_limit=3.0)
+    assert res.status == "unknown" and "time limit" in res.message
+    assert 0 <= res.lower_bound <= res.min_sigma and res.cell_certified
+    assert res.gap == pytest.approx((res.min_sigma - res.lower_bound) / res.min_sigma)
+    # the cell is real: its sigma_min is an upper bound on S
+    assert sigma_min(W[list(res.active)], 7) == pytest.approx(res.min_sigma, rel=1e-12)
+
+
+def test_cover_branching_finds_rank_deficient_cells():
+    # three rows in the plane, n = 2, one pointing between the others' negatives: every cell
+    # but few has two active rows; the cell where only row 2 is active is rank-deficient
+    W = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0], [2.0, 1.0]])
+    res = inverse_lipschitz(W)
+    assert res.injective is False and res.min_sigma == 0.0 and res.lower_bound == 0.0
+    assert reference_min_sigma(W).min_sigma < 1e-12
