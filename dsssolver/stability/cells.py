@@ -47,7 +47,9 @@ the search a first incumbent comes from random points and a descent over
 neighbouring cells (no LPs).  Measured on Gaussian 70 x 7 (load about 7 on
 2 cores): the former depth-first order stopped at 100 s with the bracket
 [0, 1.38]; this order with the cover branching at 45 s with [0.84, 1.39].
-From n = 8 (m = 10 n) 45 s still end with a lower bound of 0.  Two devices raise bounds without branching: at each
+From n = 8 (m = 10 n) 45 s still end with a lower bound of 0.
+
+Two devices raise bounds without branching: at each
 node the three such rows that are positive at its point are probed (one LP
 each: if the row cannot be negative in the node's cone it is forced active),
 and every empty sign pattern found leaves a clause (its Farkas support,
