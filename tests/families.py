@@ -231,10 +231,10 @@ def all_families(rng, n, m_max=10, biases=("zero", "int")):
             yield f"b_negdb_m/{bias}", *b_negdb_m(rng, n, extra=extra, bias=bias)
 
 
-def hard_families(rng, n, m_max=14, biases=("zero", "positive", "gauss")):
+def hard_families(rng, n, m_max=14, biases=("zero", "positive", "gauss"), c=(4, 5)):
     """Yield ``(name, W, b)``: layers that reach the branch-and-bound, one of each kind per bias.
 
-    ``near_threshold`` layers have ``m`` between ``4n`` and ``min(5n, m_max)`` rows; the
+    ``near_threshold`` layers have ``m`` between ``c[0] n`` and ``min(c[1] n, m_max)`` rows; the
     ``parallel_classes`` ones ``2n .. m_max`` rows with integer (or zero) biases.
 
     >>> names = [name for name, W, b in hard_families(np.random.default_rng(0), 3)]
@@ -242,7 +242,7 @@ def hard_families(rng, n, m_max=14, biases=("zero", "positive", "gauss")):
     ['near_threshold/zero', 'parallel_classes/zero']
     """
     for bias in biases:
-        m = int(rng.integers(min(4 * n, m_max), min(5 * n, m_max) + 1))
+        m = int(rng.integers(min(c[0] * n, m_max), min(c[1] * n, m_max) + 1))
         yield f"near_threshold/{bias}", *near_threshold(rng, n, m, bias=bias)
         pbias = "zero" if bias == "zero" else "int"
         m = int(rng.integers(min(2 * n, m_max), m_max + 1))
