@@ -14,6 +14,7 @@ FLINT before they are needed.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import types
 from typing import Any
@@ -50,9 +51,12 @@ def _export(name: str) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
+    if name in _EXPORTS:
+        value = _export(name)
+    elif not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        value = importlib.import_module(f"{__name__}.{name}")  # a subpackage: dss.stability, ...
+    else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = _export(name)
     globals()[name] = value
     return value
 

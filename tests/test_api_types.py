@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import inspect
+import os
+import subprocess
+import sys
 import typing
 from pathlib import Path
 
@@ -54,3 +57,20 @@ def test_result_classes_document_their_attributes(cls):
     fields = [f for f in getattr(cls, "__dataclass_fields__", {}) if not f.startswith("_")]
     undocumented = sorted(set(fields) - _documented(doc))
     assert not undocumented, f"{cls.__name__}: fields missing from Attributes: {undocumented}"
+
+
+def test_lazy_package_keeps_names_and_subpackages():
+    """In a fresh interpreter: ``import dsssolver`` loads nothing heavy, yet every public name
+    and every subpackage (``dss.stability``, ``dss.layers``, ...) is reachable, and ``certify``
+    and ``invert`` stay the functions after their subpackages' modules are imported."""
+    code = ("import sys, dsssolver as dss\n"
+            "assert not {'numpy', 'highspy', 'flint'} & set(sys.modules), sys.modules.keys()\n"
+            "import dsssolver.certify.search, dsssolver.invert.layerwise\n"
+            "assert callable(dss.certify) and callable(dss.invert)\n"
+            "assert dss.stability.network_lipschitz and dss.layers.as_network and dss.testing\n"
+            "assert all(hasattr(dss, n) for n in dss.__all__)\n"
+            "print('ok')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env={**os.environ,
+                            "PYTHONPATH": str(Path(dss.__file__).parent.parent)})
+    assert r.stdout.strip() == "ok", r.stderr
