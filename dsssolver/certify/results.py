@@ -56,7 +56,7 @@ def witness_result(layer, x1, x2, why, stats):
     return res
 
 
-def proof_result(layer, used, hints, limits, stats):
+def proof_result(layer, used, hints, limits, stats, workers=1):
     """Check the proof made of the dependencies ``used``; a checked "injective" result or
     "unknown".  ``stats`` is a callable giving the statistics (with ``check_seconds``)."""
     from ..verify.check import check
@@ -76,7 +76,8 @@ def proof_result(layer, used, hints, limits, stats):
     try:
         # the independent checker (dsssolver.verify) gets the evidence alone: nothing of the
         # search (its matroid, caches or transversal answers) is handed over
-        ok, msg = check(res, layer.Wq, layer.bq, domain=checker_domain(layer), time_limit=left)
+        ok, msg = check(res, layer.Wq, layer.bq, domain=checker_domain(layer), time_limit=left,
+                        workers=workers)
     except CheckTimeout:
         reason = f"time limit {limits.time_limit} s reached during the exact proof check"
         return unknown_result((layer.m, layer.n), reason, stats(), layer.domain)

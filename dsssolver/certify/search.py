@@ -242,8 +242,9 @@ class _Run:
                 return found  # the pre-test's proof, checked
             if self.tree.unknown_reason is not None:
                 return self._unknown(self.tree.unknown_reason)
+            # the check runs on this machine: at most its cores, also when a cluster searched
             return proof_result(self.layer, self.tree.used, self.tree.hints, self.limits,
-                                self._stats)
+                                self._stats, workers=min(self.workers, local_cores()))
         except LimitReached as lim:
             return self._unknown(str(lim))
         except KeyboardInterrupt:
@@ -309,7 +310,8 @@ class _Run:
                f"{'dependency' if len(deps) == 1 else 'dependencies'}.")
         out = checked_proof_result(layer, Proof(minor, deps), why, self._stats())
         # the independent checker, on the evidence alone (before out is handed back as checked)
-        if not check(out, layer.Wq, layer.bq, domain=checker_domain(layer)):
+        if not check(out, layer.Wq, layer.bq, domain=checker_domain(layer),
+                     workers=min(self.workers, local_cores())):
             return None
         return out
 

@@ -18,7 +18,7 @@ def run(args):
     evidence = load_json(args.evidence)
     try:
         res = check(evidence, W, b, domain=domain, time_limit=args.time_limit,
-                    hints=args.hints)
+                    hints=args.hints, workers=args.workers)
     except CheckTimeout:
         print(f"unknown: the check did not finish within {args.time_limit:g} s")
         return 3
@@ -39,4 +39,6 @@ def register(sub):
                    help="ignore the evidence's hints and search afresh")
     k.add_argument("--domain", default=None,
                    help="'nonnegative', or an .npz with arrays A and c for {x : A x <= c}")
+    k.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="processes for a long check (default: every core; 1 = this process)")
     k.set_defaults(func=run)

@@ -14,12 +14,15 @@ nothing is shared with the search.
 """
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import lcm
 from typing import Any
+
+import numpy as np
 
 from .._validate import as_layer, as_time_limit
 from ..errors import CheckTimeout, InvalidInputError
@@ -65,7 +68,7 @@ class CheckResult:
 
 
 def check(evidence: CertifyResult | dict, W: Any, b: Any = None, *, domain: Any = None,
-          time_limit: float | None = None, hints: bool = True,
+          time_limit: float | None = None, hints: bool = True, workers: int | None = None,
           explain: bool | None = None) -> CheckResult:
     """Re-check injectivity evidence exactly, with no LP solver and nothing from the search.
 
@@ -83,6 +86,10 @@ def check(evidence: CertifyResult | dict, W: Any, b: Any = None, *, domain: Any 
         Use the proof's hints (default).  Hints can only speed a check up: a wrong hint is
         ignored, and work beyond a budget proportional to the evidence size restarts the check
         without them.
+    workers : int, optional
+        Processes for a long proof check (default: every core this process may use).  A check
+        still running after half a second deals its open nodes to forked processes; each
+        is this checker, nothing else.  1 keeps it in this process.
     explain : bool, optional
         Deprecated and ignored: the result always carries its message.
 
@@ -117,6 +124,7 @@ def check(evidence: CertifyResult | dict, W: Any, b: Any = None, *, domain: Any 
     time_limit = as_time_limit(time_limit)
     if not isinstance(hints, bool):
         raise InvalidInputError(f"hints must be True or False, got {hints!r}")
+    workers = _workers(workers)
     deadline = None if time_limit is None else t0 + time_limit
     W, b = as_layer(W, b)
     domain = as_domain(domain, W.shape[1])
@@ -129,7 +137,7 @@ def check(evidence: CertifyResult | dict, W: Any, b: Any = None, *, domain: Any 
         evidence = CertifyResult.from_json(evidence.to_json(), max_bits=_max_bits(W, b, domain))
     out = _pair_shape(evidence, W, b, domain)
     if out is None:
-        out = _check(evidence, _Layer(W, b, domain), deadline, hints)
+        out = _check(evidence, _Layer(W, b, domain), deadline, hints, workers)
     out.stats["seconds"] = time.perf_counter() - t0
     return out
 
@@ -160,7 +168,18 @@ def _bits(v):
     return abs(q.numerator).bit_length() + q.denominator.bit_length()
 
 
-def _check(ev, layer, deadline, hints):
+def _workers(workers):
+    if workers is None:
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            return os.cpu_count() or 1
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise InvalidInputError(f"workers must be a positive integer or None, got {workers!r}")
+    return int(workers)
+
+
+def _check(ev, layer, deadline, hints, workers=1):
     m, n = layer.m, layer.n
     if tuple(ev.shape) != (m, n):
         return CheckResult(False, f"the evidence is for shape {tuple(ev.shape)}, the layer is {(m, n)}")
@@ -174,7 +193,8 @@ def _check(ev, layer, deadline, hints):
     if ev.status == INJECTIVE:
         if ev.proof is None:
             return CheckResult(False, "status 'injective' without a proof")
-        return check_proof(ev.proof, layer, ev.domain, deadline=deadline, hints=hints)
+        return check_proof(ev.proof, layer, ev.domain, deadline=deadline, hints=hints,
+                           workers=workers)
     return CheckResult(False, "status 'unknown' carries no evidence")
 
 
@@ -235,7 +255,7 @@ def _over_common_denominator(x):
     return [q.numerator * (D // q.denominator) for q in x], D
 
 
-def check_proof(proof, layer, domain=None, *, deadline=None, hints=True):
+def check_proof(proof, layer, domain=None, *, deadline=None, hints=True, workers=1):
     """Check a :class:`~dsssolver.verify.evidence.Proof` against a :class:`_Layer`."""
     m, n = layer.m, layer.n
     minor = list(proof.minor)
@@ -256,7 +276,7 @@ def check_proof(proof, layer, domain=None, *, deadline=None, hints=True):
         if deadline is not None and k % 64 == 63 and time.perf_counter() > deadline:
             raise CheckTimeout("time limit reached while checking the dependencies")
     cover = find_hitting_flat(layer.rows, n, masks, hints=proof.hints if hints else None,
-                              deadline=deadline)
+                              deadline=deadline, workers=workers)
     if cover.flat is not None:
         return CheckResult(False, f"the flat spanned by rows {cover.flat} has rank < n and meets "
                            "every dependency", cover.stats)

@@ -59,8 +59,9 @@ class Cover:
         Rows spanning a flat of rank <= n - 1 that meets every dependency, or None if none exists.
     stats : dict
         ``nodes`` visited, ``closed_by_packing``, ``transversals`` tested, ``hints_used``,
-        ``hints_rejected``, and ``hints_abandoned`` (True if the hinted search ran out of its
-        budget and the check was redone without hints).
+        ``hints_rejected``, ``parallel_tasks`` (open nodes dealt to other processes), and
+        ``hints_abandoned`` (True if the hinted search ran out of its budget and the check was
+        redone without hints).
     """
 
     flat: list | None
@@ -71,7 +72,7 @@ class _OverBudget(Exception):
     pass
 
 
-def find_hitting_flat(rows, n, dep_masks, *, hints=None, deadline=None):
+def find_hitting_flat(rows, n, dep_masks, *, hints=None, deadline=None, workers=1):
     """Search for a flat of rank <= n - 1 meeting every dependency; see the module docstring.
 
     Parameters
@@ -85,6 +86,11 @@ def find_hitting_flat(rows, n, dep_masks, *, hints=None, deadline=None):
         Flat mask -> dependency position (branch on it) or list of positions (they close it).
     deadline : float, optional
         A ``time.perf_counter()`` value; :class:`CheckTimeout` is raised once it passes.
+    workers : int
+        Processes for a search that is still open after :data:`SPLIT_AFTER` seconds: its open
+        nodes are dealt to forked processes (each a copy of this search; nothing comes back
+        but a flat or "none", and the counts).  Where forking is not possible (no ``fork``,
+        or inside a daemonic process) the search stays in this process.
 
     Returns
     -------
@@ -94,12 +100,12 @@ def find_hitting_flat(rows, n, dep_masks, *, hints=None, deadline=None):
         budget = _Budget(nodes=2 * len(hints) + 2 * len(rows) + 256,
                          transversals=MAX_TRANSVERSALS + 4096 * (len(hints) + len(dep_masks)))
         try:
-            out = _Search(rows, n, dep_masks, hints, deadline, budget).run()
+            out = _Search(rows, n, dep_masks, hints, deadline, budget, workers).run()
             out.stats["hints_abandoned"] = False
             return out
         except _OverBudget:
             pass
-    out = _Search(rows, n, dep_masks, None, deadline, None).run()
+    out = _Search(rows, n, dep_masks, None, deadline, None, workers).run()
     out.stats["hints_abandoned"] = bool(hints)
     return out
 
@@ -111,7 +117,7 @@ class _Budget:
 
 
 class _Search:
-    def __init__(self, rows, n, dep_masks, hints, deadline, budget):
+    def __init__(self, rows, n, dep_masks, hints, deadline, budget, workers=1):
         self.rows, self.n, self.m = rows, n, len(rows)
         self.deps = list(dep_masks)
         # the same masks as rows of 64-bit words, so that one node scans them all in numpy
@@ -124,7 +130,8 @@ class _Search:
         self.prime = random_prime()
         self.Rp = np.array([[v % self.prime for v in r] for r in rows], dtype=np.int64)
         self.stats = {"nodes": 0, "closed_by_packing": 0, "transversals": 0, "hints_used": 0,
-                      "hints_rejected": 0}
+                      "hints_rejected": 0, "parallel_tasks": 0}
+        self.workers = workers
 
     def run(self):
         zero = sum(1 << i for i, r in enumerate(self.rows) if not any(r))
@@ -132,14 +139,32 @@ class _Search:
         # each node carries the dependencies disjoint from its parent's flat: a child's flat is
         # larger, so only those can be disjoint from it
         stack = [((), X, self._quotient_mod_p(X), zero, 0, np.arange(len(self.deps)))]
+        split_at = time.perf_counter() + SPLIT_AFTER if self.workers > 1 else None
+        found = self._dfs(stack, split_at)
+        if found is None and stack:
+            found = _in_processes(self, stack)
+        return Cover(found, self.stats)
+
+    def _dfs(self, stack, split_at=None):
+        """Depth-first from ``stack``: the basis of a flat meeting every dependency, or None
+        (the stack is exhausted, or ``split_at`` passed with nodes still open)."""
         while stack:
+            if split_at is not None and self.stats["nodes"] % 16 == 0 and time.perf_counter() > split_at:
+                return None
             basis, X, Pp, F, E, idx = stack.pop()
             self._tick()
             children = self._expand(basis, X, Pp, F, E, X.ncols(), idx)
             if children is None:
-                return Cover(list(basis), self.stats)
+                return list(basis)
             stack.extend(children)
-        return Cover(None, self.stats)
+        return None
+
+    def _node(self, basis, E, idx):
+        """A node rebuilt from what a task carries (flint matrices are not sent between
+        processes; the flat is recomputed from its basis)."""
+        X = nullspace([self.rows[i] for i in basis], self.n)
+        Pp = self._quotient_mod_p(X)
+        return basis, X, Pp, self._flat(X, Pp), E, idx
 
     def _tick(self):
         st = self.stats
@@ -266,6 +291,59 @@ class _Search:
             excl |= 1 << s
         out.reverse()  # visit in ascending row order
         return out
+
+
+#: Seconds a search runs in one process before its open nodes go to other processes.
+SPLIT_AFTER = 0.5
+
+_ACTIVE = None  # the search a forked task process works for (inherited through fork)
+
+
+def _in_processes(search, stack):
+    """Finish the open nodes of ``search`` in ``search.workers`` forked processes.
+
+    Returns a flat's basis or None; adds the tasks' counts to ``search.stats``.  Each task
+    runs with this process's budget and deadline, so hinted work is bounded by ``workers``
+    times the budget, and a task that exceeds it abandons the hinted search as a whole.
+    """
+    global _ACTIVE
+    import multiprocessing as mp
+
+    if "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
+        return search._dfs(stack)
+    # biggest subtrees (lowest rank, i.e. most columns in X) first, so no process idles at the end
+    tasks = sorted(((b, E, idx) for b, X, _, _, E, idx in stack), key=lambda t: len(t[0]))
+    _ACTIVE = search
+    search.stats["parallel_tasks"] += len(tasks)
+    try:
+        with mp.get_context("fork").Pool(min(search.workers, len(tasks))) as pool:
+            for kind, value, stats in pool.imap_unordered(_task, tasks):
+                for key, v in stats.items():
+                    search.stats[key] += v
+                if kind == "flat":
+                    return value
+                if kind == "budget":
+                    raise _OverBudget
+                if kind == "timeout":
+                    raise CheckTimeout(value)
+    finally:
+        _ACTIVE = None
+    return None
+
+
+def _task(task):
+    """One open node's subtree, in a forked process: ``(kind, value, counts)``."""
+    search = _ACTIVE
+    before = dict(search.stats)
+    try:
+        found = search._dfs([search._node(*task)])
+        kind, value = ("flat", found) if found is not None else ("none", None)
+    except _OverBudget:
+        kind, value = "budget", None
+    except CheckTimeout as e:
+        kind, value = "timeout", str(e)
+    # the counts this task added (each process starts from the parent's counts at the fork)
+    return kind, value, {k: search.stats[k] - before[k] for k in search.stats}
 
 
 def matmul_mod(A, B, p):
