@@ -64,6 +64,7 @@ def run_layer(kind, W, time_limit, rng):
         "kind": kind, "m": m, "n": n,
         "status": cells.status, "message": cells.message,
         "S": cells.min_sigma, "S_lower": cells.lower_bound, "gap": cells.gap,
+        "S_interval": [cells.lower_bound, cells.min_sigma],
         "seed_C": cells.value, "seed_C_lower": cells.lower_bound / math.sqrt(2 * m),
         "L_lower": est.lower, "L_upper": est.upper, "L_upper_source": est.stats["source"],
         "naive_sampled": naive_sample(W, rng),
@@ -95,7 +96,13 @@ def plot(rows, path):
         ax.semilogy([r["n"] for r in done], [r["seed_C"] for r in done], "o", color="C0",
                     label="seed C(W) = S/sqrt(2m)")
         ax.semilogy([r["n"] for r in cut], [r["seed_C"] for r in cut], "o", mfc="none", color="C0",
-                    label="S_best/sqrt(2m), search cut by the limit (not a bound)")
+                    label="S_best/sqrt(2m), search cut by the limit (an upper bound)")
+        for r in cut:  # the proved interval of C(W) when the limit stopped the search
+            lo = r["seed_C_lower"] if r["seed_C_lower"] > 0 else r["seed_C"] * 1e-2
+            ax.vlines(r["n"], lo, r["seed_C"], color="C0", lw=2, alpha=0.5,
+                      linestyles="-" if r["seed_C_lower"] > 0 else ":")
+        ax.plot([], [], color="C0", lw=2, alpha=0.5,
+                label="proved interval of C(W) at the limit (dotted: lower bound 0)")
         pos = [r for r in rs if r["L_lower"] > 0]
         ax.semilogy([r["n"] for r in pos], [r["L_lower"] for r in pos], "s-", color="C1",
                     label="proved lower bound S_lb/sqrt(2) (0 at a limit: not drawn)")
@@ -123,6 +130,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small n only, for a smoke run")
     ap.add_argument("--time-limit", type=float, default=30.0, help="seconds per layer")
+    ap.add_argument("--gaussian", type=int, nargs="*", default=None,
+                    help="the n of the Gaussian layers (default 4..12)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--plot-only", action="store_true", help="redraw the PNG from the JSON")
     args = ap.parse_args()
@@ -136,6 +145,8 @@ def main():
     rng = np.random.default_rng(args.seed)
     ns_c = [2, 3, 4] if args.quick else [2, 4, 6, 8, 10, 12]
     ns_g = [4, 5] if args.quick else list(range(4, 13))
+    if args.gaussian is not None:
+        ns_g = args.gaussian
     rows = []
     for n in ns_c:
         rows.append(run_layer("b_negdb", b_negdb(rng, n), args.time_limit, rng))

@@ -158,7 +158,8 @@ def as_conv(layer, input_shape=None):
 
 def certify_conv_pairs(layer: Any, *, input_shape: tuple[int, ...] | None = None,
                        method: str = "auto", dense_limit: int = 2048, certificate_limit: int = 0,
-                       primes: tuple[int, ...] = PRIMES) -> ConvCertifyResult:
+                       primes: tuple[int, ...] = PRIMES,
+                       independent_check: bool = False) -> ConvCertifyResult:
     """Certify a convolution with [C; -s^2 C] filters: exact pairs plus an exact rank.
 
     Parameters
@@ -179,6 +180,11 @@ def certify_conv_pairs(layer: Any, *, input_shape: tuple[int, ...] | None = None
     primes : sequence of int
         Primes tried in turn (below 2^20); a prime may fail to show a true full
         rank, never the converse.
+    independent_check : bool
+        For a ``ConvTranspose2d``: have :func:`dsssolver.verify.conv.check_conv_pairs`
+        re-verify the pairs and the rank of the C part with its own index code and
+        arithmetic (a random prime, FLINT), at any size; its verdict is in
+        ``result.stats["checker"]`` and a rejection makes the answer "unknown".
 
     Returns
     -------
@@ -234,8 +240,27 @@ def certify_conv_pairs(layer: Any, *, input_shape: tuple[int, ...] | None = None
         res.full = _checked_proof(layer, C, found, stats["prime"])
         if res.full is None:  # cannot happen if the argument is right; say so rather than hide it
             return unknown("the pair proof was rejected by the exact checker")
+    if independent_check:
+        stats["checker"] = _independent_check(layer, found)
+        if stats["checker"]["ok"] is False:
+            return unknown("the independent checker rejected the pair argument: "
+                           + stats["checker"]["message"])
     stats["seconds"] = time.perf_counter() - t0
     return res
+
+
+def _independent_check(layer, found):
+    """The pair argument re-verified by ``verify/conv.py`` (transposed convolutions only)."""
+    from ..verify.conv import check_conv_pairs
+
+    if not (isinstance(layer, StridedConv) and layer.transposed and layer.output_padding == 0):
+        return {"ok": None, "message": "the independent checker takes ConvTranspose2d layers "
+                "(no output padding) only", "seconds": 0.0}
+    claim = {"pairs": [[i, j, f"{lam.numerator}/{lam.denominator}"] for i, j, lam in found.pairs]}
+    out = check_conv_pairs(layer.weight, layer.bias, layer.input_shape, layer.stride,
+                           layer.padding, claim)
+    return {"ok": bool(out.ok), "message": out.message, "seconds": out.stats["seconds"],
+            "rank_method": out.stats.get("rank_method"), "prime": out.stats.get("prime")}
 
 
 def _channels(layer, idx):
