@@ -5,7 +5,8 @@ The claim: the chain network ``N`` has no collision ``N(z1) = N(z2)``,
 ``u = (z1, z2)`` in R^(2n); every constraint is a row ``g . u <= h``.
 
 * Domain rows, for each copy ``c`` of the input: ``"dom.c.k"`` (row ``k`` of
-  ``A z_c <= c``, or ``-z_ck <= 0`` for "nonnegative"), and, when the
+  ``A z_c <= c``, or ``-z_ck <= 0`` for "nonnegative"; a zero row of ``A`` with
+  ``c_k >= 0`` holds everywhere and gives no row), and, when the
   certificate says ``"homogeneous": true``, ``"box.c.j.p"`` / ``"box.c.j.m"``
   (``+-z_cj <= 1``).  ``homogeneous`` is accepted only if every bias is 0 and
   the domain is a cone (R^n, ``x >= 0`` or ``A x <= 0``): then a collision
@@ -89,7 +90,10 @@ def domain_rows(domain, n, homog):
             A, cc = domain
             A = A.tolist() if hasattr(A, "tolist") else A
             for k, (a, ck) in enumerate(zip(A, _flat(cc))):
-                rows.append((f"dom.{c}.{k}", _place([Fraction(v) for v in a], c, n), Fraction(ck)))
+                a, ck = [Fraction(v) for v in a], Fraction(ck)
+                if not any(a) and ck >= 0:
+                    continue  # 0 <= c holds everywhere: no row (it would have no strict interior)
+                rows.append((f"dom.{c}.{k}", _place(a, c, n), ck))
         if homog:
             for j in range(n):
                 e = [Fraction(int(k == j)) for k in range(n)]
