@@ -9,9 +9,16 @@ module, so both see the same exact numbers.
 
 Values are kept exact: integer and :class:`fractions.Fraction` entries stay as
 they are, a float is the dyadic rational it stores.  A torch ``BatchNorm1d`` in
-eval mode is folded into the neighbouring affine map in float64 (its scale
-``gamma / sqrt(var + eps)`` is irrational in general), so what is certified is
-the folded float64 network.
+eval mode, ``y = (x - mean) / sqrt(var + eps) * gamma + beta``, is folded into
+the neighbouring affine map in exact rationals: every parameter is the rational
+its float stores (``eps`` the float64 ``mod.eps``), and the only rounding is the
+square root ``r = sqrt(var + eps)``, exact when ``var + eps`` is the square of a
+rational and otherwise the float64 square root (relative error below 2^-52).
+So the verdict is about the network whose BatchNorm divides by that ``r``.
+Folding exactly keeps what injectivity depends on: a BatchNorm before a ReLU
+scales rows by positive (or negative) numbers, so exactly antiparallel rows stay
+exactly antiparallel and their proof still applies, which a float64 fold
+(rounding every product) would break.
 
 Examples
 --------
@@ -22,6 +29,7 @@ Examples
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -166,8 +174,8 @@ def _from_torch(module, input_shape=None):
                 raise InvalidInputError(f"{where}: BatchNorm must be in eval mode (call net.eval())")
             scale, shift = _batchnorm(mod)
             if layers and layers[-1][2] == "linear" and pending is None:
-                L = layers[-1]  # fold into the affine map just before
-                L[0], L[1] = scale[:, None] * L[0], scale * L[1] + shift
+                L = layers[-1]  # fold into the affine map just before, exactly
+                L[0], L[1] = scale[:, None] * _exact(L[0]), scale * _exact(L[1]) + shift
             elif pending is None:
                 pending = (scale, shift)
             else:
@@ -189,17 +197,39 @@ def _from_torch(module, input_shape=None):
 def _with_pending(L, pending):
     if pending is not None:  # W (s x + t) + b = (W diag s) x + (W t + b)
         scale, shift = pending
-        L[1] = L[0] @ shift + L[1]
-        L[0] = L[0] * scale[None, :]
+        W = _exact(L[0])
+        L[1] = W.dot(shift) + _exact(L[1])
+        L[0] = W * scale[None, :]
     return L
 
 
 def _batchnorm(mod):
-    var, mean = _np(mod.running_var), _np(mod.running_mean)
-    gamma = _np(mod.weight) if mod.affine else np.ones_like(var)
-    beta = _np(mod.bias) if mod.affine else np.zeros_like(var)
-    scale = gamma / np.sqrt(var + mod.eps)
+    """``(scale, shift)`` of an eval-mode BatchNorm, object arrays of Fraction (see the module notes)."""
+    var, mean = _exact(_np(mod.running_var)), _exact(_np(mod.running_mean))
+    gamma = _exact(_np(mod.weight)) if mod.affine else np.full(len(var), Fraction(1), dtype=object)
+    beta = _exact(_np(mod.bias)) if mod.affine else np.full(len(var), Fraction(0), dtype=object)
+    eps = Fraction(float(mod.eps))
+    scale = np.array([g / _sqrt_q(v + eps) for g, v in zip(gamma, var)], dtype=object)
     return scale, beta - scale * mean
+
+
+def _exact(A):
+    """An object array of :class:`Fraction` equal to the float array ``A`` entry by entry."""
+    return np.frompyfunc(Fraction, 1, 1)(np.asarray(A, dtype=np.float64)).astype(object)
+
+
+def _sqrt_q(q):
+    """``sqrt(q)`` exactly when ``q`` is the square of a rational, else its float64 square root.
+
+    >>> _sqrt_q(Fraction(9, 4)), _sqrt_q(Fraction(2)) == Fraction(math.sqrt(2))
+    (Fraction(3, 2), True)
+    """
+    if q <= 0:
+        raise InvalidInputError(f"BatchNorm: running_var + eps must be > 0, got {float(q)}")
+    p, d = math.isqrt(q.numerator), math.isqrt(q.denominator)
+    if p * p == q.numerator and d * d == q.denominator:
+        return Fraction(p, d)
+    return Fraction(math.sqrt(q.numerator / q.denominator))
 
 
 def _conv_hook(mod, shape, where):

@@ -244,6 +244,35 @@ def test_torch_sequential_with_batchnorm():
         certify_network(net)
 
 
+def test_batchnorm_is_folded_exactly():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1)
+    B = torch.randn(3, 3, dtype=torch.float64).float()
+    net = torch.nn.Sequential(torch.nn.Linear(3, 6), torch.nn.BatchNorm1d(6, eps=0.0), torch.nn.ReLU())
+    with torch.no_grad():
+        net[0].weight.copy_(torch.cat([B, -B]))
+        net[0].bias.zero_()
+        net[1].running_mean.uniform_(-1, 0)  # with beta >= 0: every folded bias >= 0
+        net[1].running_var.copy_(torch.tensor([0.25, 4.0, 1.0, 0.0625, 2.25, 9.0]))  # rational squares
+        net[1].weight.uniform_(0.5, 2)
+        net[1].bias.uniform_(0, 1)
+    net.eval()
+    (layer,) = as_layers(net)
+    q = lambda t: [Fraction(v) for v in t.detach().double().numpy().ravel().tolist()]  # noqa: E731
+    W, b, mean, var, gamma, beta = (q(t) for t in (net[0].weight, net[0].bias, net[1].running_mean,
+                                                    net[1].running_var, net[1].weight, net[1].bias))
+    roots = [Fraction(1, 2), Fraction(2), Fraction(1), Fraction(1, 4), Fraction(3, 2), Fraction(3)]
+    assert [r * r for r in roots] == var
+    x = [Fraction(1, 3), Fraction(-2), Fraction(5, 7)]
+    pre = [sum(W[3 * i + j] * x[j] for j in range(3)) + b[i] for i in range(6)]
+    expected = [max(Fraction(0), (p - m) / r * g + be)
+                for p, m, r, g, be in zip(pre, mean, roots, gamma, beta)]
+    assert forward_exact([layer], x) == expected  # exact, not close
+    # rows scaled by positive rationals stay exactly antiparallel: the pair proof still applies
+    res = certify_layer(layer)
+    assert res.status == "injective" and "antiparallel" in res.message
+
+
 # ------------------------------------------------------------------ end to end
 def _random_1d_net(rng, widths, bias):
     layers = []
