@@ -121,7 +121,11 @@ def nonsingular_minor(M):
 
 def checker_domain(layer):
     """The domain as the checker's ``domain=`` argument: None, "nonnegative" or (A, c)."""
-    D = layer.domain
+    return checker_domain_of(layer.domain)
+
+
+def checker_domain_of(D):
+    """A DomainRows (or None) as the checker's ``domain=`` argument."""
     if D is None:
         return None
     return "nonnegative" if D.name == "nonnegative" else (D.Aq, D.cq)

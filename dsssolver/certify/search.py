@@ -132,10 +132,10 @@ def certify(W: ArrayLike | Any, b: ArrayLike | None = None, *, domain: Any = Non
 
 def _certify(W, b, domain, limits, workers, sublayers, client):
     """:func:`certify` after the validation: the quick paths, then one :class:`_Run`."""
-    if _Run.quick_paths and domain is None and W.shape[0] >= 2 * W.shape[1]:
-        # antiparallel pairs spanning R^n: a proof at once
+    if _Run.quick_paths and (W.shape[0] >= 2 * W.shape[1] or domain is not None):
+        # antiparallel pairs (and on x >= 0 rows positive there) spanning R^n: a proof at once
         from .structured import pair_result
-        quick = pair_result(W, b)
+        quick = pair_result(W, b, domain)
         if quick is not None:
             return quick
     client, owned = _dask_client(client)
@@ -146,9 +146,11 @@ def _certify(W, b, domain, limits, workers, sublayers, client):
         workers = local_cores() if workers is None else int(workers)
 
         def solve(Ws, bs, left):
-            return _Run(Ws, bs, Limits(left, limits.node_limit, progress), workers, client).run()
-        if domain is None and use_sublayers(*W.shape, sublayers):
-            return certify_by_sublayers(W, b, solve, time_limit=limits.time_limit, progress=progress)
+            return _Run(Ws, bs, Limits(left, limits.node_limit, progress), workers, client,
+                        domain).run()
+        if use_sublayers(*W.shape, sublayers):
+            return certify_by_sublayers(W, b, solve, time_limit=limits.time_limit, progress=progress,
+                                        domain=domain)
         return _Run(W, b, limits, workers, client, domain).run()
     finally:
         if owned is not None:

@@ -22,30 +22,40 @@ import time
 
 from ..exact.pairs import pair_proof
 from ..verify.evidence import CertifyResult, Proof
+from .results import checker_domain_of, evidence_domain
 
 __all__ = ["pair_result"]
 
 
-def pair_result(W, b):
-    """An "injective" :class:`CertifyResult` from antiparallel pairs, or None if they do not suffice."""
+def pair_result(W, b, domain=None):
+    """An "injective" :class:`CertifyResult` from antiparallel pairs, or None if they do not suffice.
+
+    ``domain`` (a :class:`~dsssolver.certify.domain.DomainRows` or None): pairs prove injectivity
+    on R^n, hence on any domain; on ``x >= 0`` single rows ``w_i >= 0``, ``b_i >= 0`` count too
+    (:func:`dsssolver.exact.pairs.antiparallel_pairs`).  The evidence records the domain.
+    """
     t0 = time.perf_counter()
     m, n = W.shape
-    found = pair_proof(W, b)
+    orthant = domain is not None and domain.name == "nonnegative"
+    found = pair_proof(W, b, nonnegative=orthant)
     if found is None:
         return None
     minor, deps = found
+    singles = sum(len(d.rows) == 1 for d in deps)
+    parts = [f"{n - singles} antiparallel row pairs"] if n > singles else []
+    parts += [f"{singles} rows positive on x >= 0"] if singles else []
+    what = " and ".join(parts) + " whose directions span R^n"
     res = CertifyResult(
         "injective",
-        f"Proof: {n} antiparallel row pairs whose directions span R^n, and a nonsingular minor "
-        "(the structure of Corollary 2, Puthawala et al. 2022).",
-        (m, n), proof=Proof(list(minor), list(deps)))
+        f"Proof: {what}, and a nonsingular minor (the structure of Corollary 2, Puthawala et al. "
+        "2022).", (m, n), proof=Proof(list(minor), list(deps)), domain=evidence_domain(domain))
     from ..verify.check import check  # looked up at each call, as in .results (tests spy on it)
 
     t1 = time.perf_counter()
-    if not check(res, W, b):  # the independent checker, on the evidence alone
+    if not check(res, W, b, domain=checker_domain_of(domain)):  # the independent checker
         return None  # rows only nearly antiparallel (e.g. float-built [B; -DB]): the search decides
     t2 = time.perf_counter()
     res.stats = {"nodes": 0, "lps": 0, "seconds": t2 - t0, "check_seconds": t2 - t1,
-                 "pairs": len(deps), "path": "antiparallel pairs"}
+                 "pairs": len(deps) - singles, "positive_rows": singles, "path": "antiparallel pairs"}
     res.checked = True
     return res

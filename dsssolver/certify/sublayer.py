@@ -46,6 +46,7 @@ from ..verify.evidence import CertifyResult, Proof
 from ..exact.matroid import RowMatroid
 from .certificates import ExactLayer
 from .pool import bits, mask
+from .results import checker_domain_of, evidence_domain
 
 __all__ = ["spread_rows", "use_sublayers", "certify_by_sublayers"]
 
@@ -123,7 +124,7 @@ def spread_rows(A, k, among=None, start=()):
     return out
 
 
-def certify_by_sublayers(W, b, solve, *, size=None, time_limit=None, progress=False):
+def certify_by_sublayers(W, b, solve, *, size=None, time_limit=None, progress=False, domain=None):
     """Decide a layer through sub-layers of its rows; evidence is checked on the whole layer.
 
     Parameters
@@ -142,6 +143,10 @@ def certify_by_sublayers(W, b, solve, *, size=None, time_limit=None, progress=Fa
         Seconds for everything, shared by the rounds.
     progress : bool
         One line on stderr per round.
+    domain : DomainRows, optional
+        The inputs (``solve`` searches the sub-layers on the same domain): a
+        proof on D for some rows is one on D for the layer, and a witness is
+        re-checked on D for the whole layer.
 
     Returns
     -------
@@ -197,10 +202,10 @@ def certify_by_sublayers(W, b, solve, *, size=None, time_limit=None, progress=Fa
         if sub.status == "unknown":
             return finish(_relabel(sub, m, n), len(R))
         if sub.status == "injective":
-            out = _lift_proof(sub, R, M, W, b, left())
+            out = _lift_proof(sub, R, M, W, b, left(), domain)
             return finish(out, len(R))
         layer = layer or ExactLayer(W, b)
-        out, spoilers = _lift_witness(sub, R, layer, W, b)
+        out, spoilers = _lift_witness(sub, R, layer, W, b, domain)
         if out is not None:
             return finish(out, len(R))
         # row generation: the rows that are active at the sub-layer's witness point
@@ -231,13 +236,14 @@ def _relabel(res, m, n):
     return res
 
 
-def _lift_proof(sub, R, M, W, b, seconds_left):
+def _lift_proof(sub, R, M, W, b, seconds_left, domain=None):
     """The sub-layer's proof in the row numbering of the whole layer, checked on the whole layer
     (within ``seconds_left``, if not None)."""
     from ..errors import CheckTimeout
     from ..verify.evidence import Dependency
 
-    deps = [Dependency(tuple(R[i] for i in d.rows), d.multipliers) for d in sub.proof.dependencies]
+    deps = [Dependency(tuple(R[i] for i in d.rows), d.multipliers, d.domain_rows, d.domain_multipliers)
+            for d in sub.proof.dependencies]
     minor = [R[i] for i in sub.proof.minor]
     hints = {}
     for F, h in (sub.proof.hints or {}).items():
@@ -248,12 +254,13 @@ def _lift_proof(sub, R, M, W, b, seconds_left):
     msg = (f"Proof on a sub-layer of {len(R)} of the {m} rows (a proof for some rows is one for the "
            f"layer): a nonsingular minor and {len(deps)} dependencies that no flat of rank < n "
            "meets all of.")
-    out = CertifyResult("injective", msg, (m, n), proof=Proof(minor, deps, hints))
+    out = CertifyResult("injective", msg, (m, n), proof=Proof(minor, deps, hints),
+                        domain=evidence_domain(domain))
     # the independent checker on the whole layer, as a user would run it, within the time limit
     try:
         if seconds_left is not None and seconds_left <= 0:
             raise CheckTimeout("no time left")
-        ok, why = check(out, W, b, time_limit=seconds_left)  # a CheckResult unpacks to (ok, why)
+        ok, why = check(out, W, b, domain=checker_domain_of(domain), time_limit=seconds_left)
     except CheckTimeout:
         reason = "time limit reached during the exact check of the lifted sub-layer proof"
         return CertifyResult("unknown", f"Undecided: {reason}.", (m, n), stats={"reason": reason})
@@ -267,7 +274,7 @@ def _lift_proof(sub, R, M, W, b, seconds_left):
     return out
 
 
-def _lift_witness(sub, R, layer, W, b):
+def _lift_witness(sub, R, layer, W, b, domain=None):
     """``(result, None)`` if the sub-layer's witness point gives one for the layer, else
     ``(None, rows)``: the rows outside ``R`` active there, which restore full rank."""
     m, n = layer.m, layer.n
@@ -275,8 +282,8 @@ def _lift_witness(sub, R, layer, W, b):
     for pair in _candidate_pairs(layer, x1, x2):
         res = CertifyResult("not_injective", f"Witness found on a sub-layer of {len(R)} of the "
                             f"{m} rows, re-checked on all rows.", (m, n), witness=tuple(pair),
-                            stats=dict(sub.stats))
-        if check(res, W, b):  # the independent checker, on the whole layer
+                            stats=dict(sub.stats), domain=evidence_domain(domain))
+        if check(res, W, b, domain=checker_domain_of(domain)):  # the independent checker, all rows
             res.checked = True
             return res, None
     inR = set(R)

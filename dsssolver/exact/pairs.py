@@ -77,13 +77,19 @@ def parallel_classes(W):
     return classes
 
 
-def antiparallel_pairs(W, b=None, *, classes=None):
+def antiparallel_pairs(W, b=None, *, classes=None, nonnegative=False):
     """Dependencies on two antiparallel rows, one per class that has both orientations.
 
     For each class, a pair ``(i, j)`` with ``w_j = -c w_i`` and ``c b_i + b_j >= 0``
     (exact in the stored rationals, assuming the rows are exactly
     antiparallel; the checker confirms that) is returned as a
     :class:`~dsssolver.verify.evidence.Dependency` with multipliers ``(c, 1)``.
+
+    With ``nonnegative=True`` (inputs ``x >= 0``) a class without such a pair
+    may give a dependency on one row: ``w_i >= 0`` entrywise with ``b_i >= 0``
+    is positive on the interior of ``x >= 0``, which the domain rows
+    ``-x_k <= 0`` show with multipliers ``u_k = w_ik`` (``w_i + sum u_k (-e_k) = 0``,
+    ``b_i - 0 >= 0``: ``docs/evidence.md``).
 
     Returns
     -------
@@ -94,9 +100,21 @@ def antiparallel_pairs(W, b=None, *, classes=None):
     out = []
     for cl in parallel_classes(A) if classes is None else classes:
         dep = _best_pair(A, b, cl)
+        if dep is None and nonnegative:
+            dep = _positive_row(A, b, cl)
         if dep is not None:
             out.append((cl, dep))
     return out
+
+
+def _positive_row(A, b, cl, limit=64):
+    """A dependency on one row ``w_i >= 0`` with ``b_i >= 0``, and the domain rows of ``x >= 0``."""
+    for i in (cl.positive + cl.negative)[:limit]:
+        row = [_fr(v) for v in A[i]]
+        if all(v >= 0 for v in row) and _fr(b[i]) >= 0:
+            ks = [k for k, v in enumerate(row) if v > 0]
+            return Dependency((i,), (Fraction(1),), tuple(ks), tuple(row[k] for k in ks))
+    return None
 
 
 def _best_pair(A, b, cl, limit=64):
@@ -113,16 +131,17 @@ def _fr(v):
     return Fraction(v.item() if hasattr(v, "item") else v)
 
 
-def pair_proof(W, b=None):
+def pair_proof(W, b=None, *, nonnegative=False):
     """A proof of the pair shape, ``(minor, dependencies)``, or None when pairs do not span R^n.
 
     The minor takes the first row of ``n`` pairs whose directions look
     independent in floating point (a greedy Gram-Schmidt); the exact checker
-    decides.
+    decides.  ``nonnegative=True``: a proof on ``x >= 0``, where single rows
+    ``w_i >= 0``, ``b_i >= 0`` count as well (see :func:`antiparallel_pairs`).
     """
     A = np.asarray(W)
     n = A.shape[1]
-    found = antiparallel_pairs(A, b)
+    found = antiparallel_pairs(A, b, nonnegative=nonnegative)
     if len(found) < n:
         return None
     if len(found) > n:

@@ -37,7 +37,6 @@ import flint
 import numpy as np
 
 from ..certify import certify
-from ..certify.structured import pair_result
 from ..errors import InvalidInputError
 try:  # the shared status constants (PROTOCOL); plain strings until they land
     from ..verify.evidence import INJECTIVE, NOT_INJECTIVE, UNKNOWN
@@ -197,12 +196,6 @@ def certify_layer(layer, domain=None, *, time_limit=None):
 def _certify_relu(layer, domain, time_limit):
     W, b = layer.W, layer.b
     kw = {"time_limit": time_limit} if time_limit else {}
-    if domain is not None and W.shape[0] >= 2 * W.shape[1]:
-        # antiparallel pairs spanning R^n prove the layer on all of R^n, hence on any domain
-        quick = pair_result(W, b)
-        if quick is not None:
-            return LayerVerdict(None, W.shape, "relu", domain, INJECTIVE,
-                                quick.message + " (on all of R^n)", quick.to_json())
     if domain is None or _CERTIFY_HAS_DOMAIN:
         res = certify(W, b, domain=domain, **kw) if domain is not None else certify(W, b, **kw)
         wit = res.witness if res.status == NOT_INJECTIVE else None
@@ -310,7 +303,8 @@ def certify_network(net: Any, *, domain: Any = None, box: Any = None,
         with activation "relu", "leaky_relu" or "linear", or dicts with keys
         ``W, b, activation, negative_slope``.  A torch ``nn.Sequential`` of
         Linear, ReLU, LeakyReLU, Identity, Flatten and BatchNorm1d (eval mode,
-        folded in float64 into the affine map); convolutions through
+        folded exactly into the affine map, up to a float64 square root: see
+        :mod:`dsssolver.netmodel`); convolutions through
         :mod:`dsssolver.conv` where available.  A ``networkx.DiGraph`` of layers
         for networks that branch and concatenate (see
         :func:`dsssolver.netmodel.as_graph`).
@@ -357,7 +351,7 @@ def certify_network(net: Any, *, domain: Any = None, box: Any = None,
     if box is not None:
         if domain is not None:
             raise InvalidInputError("give either domain or box, not both")
-        domain = _box_domain(box)
+        domain = box_domain(box)
     if time_limit is not None and not time_limit > 0:
         raise InvalidInputError(f"time_limit must be positive, got {time_limit!r}")
     if is_graph(net):
@@ -379,7 +373,8 @@ def certify_network(net: Any, *, domain: Any = None, box: Any = None,
     return res
 
 
-def _box_domain(box):
+def box_domain(box):
+    """The box ``lo <= x <= hi`` as an exact polyhedron ``(A, c)``; it must be full-dimensional."""
     try:
         lo, hi = (np.asarray(v, dtype=object).ravel().tolist() for v in box)
     except (TypeError, ValueError):

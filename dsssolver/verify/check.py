@@ -143,14 +143,26 @@ def check(evidence: CertifyResult | dict, W: Any, b: Any = None, *, domain: Any 
 
 
 def _pair_shape(ev, W, b, domain):
-    """The fast exact path for proofs made of n antiparallel pairs (:mod:`.pairs`), or None."""
-    if ev.status != INJECTIVE or ev.proof is None or domain is not None or ev.domain is not None \
-            or tuple(ev.shape) != W.shape:
+    """The fast exact path for proofs made of n antiparallel pairs (:mod:`.pairs`), or None.
+
+    On a domain only when the evidence is for the same domain; on ``x >= 0`` (``A = -I``,
+    ``c = 0``, checked here, not taken from the name) single rows positive there count too.
+    Anything else goes to the general check (which also refuses another domain's evidence).
+    """
+    if ev.status != INJECTIVE or ev.proof is None or tuple(ev.shape) != W.shape \
+            or not _same_domain(ev.domain, domain):
         return None
-    quick = check_pair_proof(ev.proof.minor, ev.proof.dependencies, W, b)
+    quick = check_pair_proof(ev.proof.minor, ev.proof.dependencies, W, b,
+                             nonnegative=domain is not None and _is_orthant(domain, W.shape[1]))
     if quick is None:
         return None
     return CheckResult(quick[0], quick[1], {"pair_shape": True})
+
+
+def _is_orthant(domain, n):
+    """Is the domain exactly ``-x <= 0`` (rows ``-e_k`` in order, ``c = 0``)?"""
+    return len(domain.A) == n and all(v == 0 for v in domain.c) and all(
+        domain.A[k][j] == (-1 if j == k else 0) for k in range(n) for j in range(n))
 
 
 def _max_bits(W, b, domain):

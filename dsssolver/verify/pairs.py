@@ -122,7 +122,7 @@ def _gcd_list(vals):
     return g
 
 
-def check_pair_proof(minor, deps, W, b):
+def check_pair_proof(minor, deps, W, b, *, nonnegative=False):
     """Check a proof made of ``n`` antiparallel pairs and a minor taking one row of each.
 
     Parameters
@@ -132,6 +132,11 @@ def check_pair_proof(minor, deps, W, b):
     deps : sequence of ``(rows, multipliers)`` pairs (or objects with those attributes)
     W, b : array_like
         The layer; floats are read as the exact rationals they store.
+    nonnegative : bool
+        The proof is about inputs ``x >= 0`` (a full-dimensional domain): a
+        dependency may then be one row ``i`` with ``y > 0`` and domain rows
+        ``k`` of ``-x_k <= 0`` with ``u_k > 0``, valid iff ``y w_i = sum u_k e_k``
+        and ``y b_i >= 0`` exactly.  A flat meeting it holds row ``i``.
 
     Returns
     -------
@@ -142,34 +147,69 @@ def check_pair_proof(minor, deps, W, b):
     W = np.asarray(W)
     m, n = W.shape
     minor = [int(i) for i in minor]
-    pairs = {}
+    by_row = {}
     for d in deps:
-        rows, ys = (d.rows, d.multipliers) if hasattr(d, "rows") else d
-        if len(rows) == 2:
+        rows, ys = (d.rows, d.multipliers) if hasattr(d, "rows") else d[:2]
+        dom = (getattr(d, "domain_rows", ()), getattr(d, "domain_multipliers", ()))
+        if len(rows) == 2 and not dom[0] or len(rows) == 1 and nonnegative and dom[0]:
             for r in rows:
-                pairs.setdefault(int(r), (tuple(int(i) for i in rows), tuple(ys)))
-    chosen = [pairs.get(i) for i in minor]
+                by_row.setdefault(int(r), (tuple(int(i) for i in rows), tuple(ys), dom))
+    chosen = [by_row.get(i) for i in minor]
     if len(minor) != n or None in chosen or len({c[0] for c in chosen}) != n \
             or not all(0 <= i < m for i in minor):
         return None
     rows = [r for c in chosen for r in c[0]]
-    if len(set(rows)) != 2 * n or not all(0 <= r < m for r in rows):
+    if len(set(rows)) != len(rows) or not all(0 <= r < m for r in rows):
         return None
     P, t = primitive_rows(W, rows)
     bq = [Fraction(v) if not isinstance(v, Fraction) else v for v in np.asarray(b).tolist()]
-    for k, ((i, j), (yi, yj)) in enumerate(chosen):
-        yi, yj = Fraction(yi), Fraction(yj)
-        if yi <= 0 or yj <= 0:
-            return False, f"pair {k} (rows {i}, {j}): multipliers must be positive"
-        Pi, Pj = P[2 * k], P[2 * k + 1]
-        if not np.array_equal(Pi, -Pj) or yi * t[2 * k] != yj * t[2 * k + 1]:
-            return False, f"pair {k}: y_i w_i + y_j w_j is not 0 (rows {i}, {j})"
-        if yi * bq[i] + yj * bq[j] < 0:
-            return False, f"pair {k}: y_i b_i + y_j b_j < 0 (rows {i}, {j})"
-    minor_rows = [P[2 * k] if chosen[k][0][0] == i else P[2 * k + 1] for k, i in enumerate(minor)]
+    at, minor_rows = 0, []
+    for k, (dep_rows, ys, dom) in enumerate(chosen):
+        ys = [Fraction(y) for y in ys]
+        if len(ys) != len(dep_rows) or any(y <= 0 for y in ys):
+            return False, f"dependency {k} (rows {dep_rows}): multipliers must be positive"
+        why = _pair(dep_rows, ys, P[at:at + 2], t[at:at + 2], bq) if len(dep_rows) == 2 else \
+            _positive_row(dep_rows[0], ys[0], dom, W, bq, n)
+        if why:
+            return False, f"dependency {k}: {why}"
+        minor_rows.append(P[at] if dep_rows[0] == minor[k] else P[at + 1])
+        at += len(dep_rows)
     if not _nonsingular(np.array(minor_rows)):
         return False, "the minor is singular"
-    return True, f"minor nonsingular; {n} antiparallel pairs, one minor row in each"
+    singles = sum(len(c[0]) == 1 for c in chosen)
+    parts = [f"{n - singles} antiparallel pairs"] if n > singles else []
+    parts += [f"{singles} rows positive on x >= 0"] if singles else []
+    return True, f"minor nonsingular; {' and '.join(parts)}, one minor row in each"
+
+
+def _pair(rows, ys, P, t, bq):
+    """Why ``y_i w_i + y_j w_j = 0``, ``y_i b_i + y_j b_j >= 0`` fails ('' if it holds)."""
+    (i, j), (yi, yj) = rows, ys
+    if not np.array_equal(P[0], -P[1]) or yi * t[0] != yj * t[1]:
+        return f"y_i w_i + y_j w_j is not 0 (rows {i}, {j})"
+    if yi * bq[i] + yj * bq[j] < 0:
+        return f"y_i b_i + y_j b_j < 0 (rows {i}, {j})"
+    return ""
+
+
+def _positive_row(i, y, dom, W, bq, n):
+    """Why ``y w_i + sum u_k (-e_k) = 0``, ``y b_i >= 0`` (the domain x >= 0) fails ('' if it holds)."""
+    ks, us = dom
+    try:
+        us = [Fraction(u) for u in us]
+        ks = [int(k) for k in ks]
+    except (TypeError, ValueError):
+        return "domain multipliers must be rationals on domain rows"
+    if len(ks) != len(us) or len(set(ks)) != len(ks) or any(u <= 0 for u in us) \
+            or not all(0 <= k < n for k in ks):
+        return "domain multipliers must be positive, one for each distinct domain row"
+    u = dict(zip(ks, us))
+    row = [Fraction(v) if not isinstance(v, Fraction) else v for v in W[i].tolist()]
+    if any(y * row[k] != u.get(k, 0) for k in range(n)):
+        return f"y w_{i} is not the sum of the domain multipliers' unit vectors"
+    if y * bq[i] < 0:
+        return f"y b_{i} < 0"
+    return ""
 
 
 def _nonsingular(A):
