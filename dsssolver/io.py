@@ -16,7 +16,7 @@ import numpy as np
 from ._validate import as_layer
 from .errors import EvidenceError, InvalidInputError
 
-__all__ = ["load_array", "load_layer", "load_json", "load_domain"]
+__all__ = ["load_array", "load_layer", "load_json", "load_domain", "load_network"]
 
 
 def _check_path(path):
@@ -156,3 +156,68 @@ def load_domain(spec, n):
             raise InvalidInputError(f"{spec}: needs arrays 'A' and 'c' (found {data.files})")
         A, c = _member(data, spec, "A"), _member(data, spec, "c")
     return as_domain((A, c), n, name=f"{spec}: domain")
+
+
+def load_network(path):
+    """A network from a file: an ``.npz`` as a list of layer dicts, or a torch module.
+
+    The ``.npz`` holds ``W0, b0, W1, b1, ...`` (``b_k`` optional, 0 by default), an
+    optional string array ``activations`` (one per layer: "relu", "leaky_relu",
+    "linear"; ReLU when absent) and an optional ``negative_slopes``.  A ``.pt`` /
+    ``.pth`` file is a whole torch module saved with ``torch.save(net, path)``; it is
+    unpickled (``torch.load(weights_only=False)``), so read only files you trust.
+
+    Raises
+    ------
+    InvalidInputError
+        Missing or unreadable file, no ``W0``, a gap in the numbering, a wrong
+        ``activations`` length, or a torch file that is not a module.
+    """
+    if str(path).endswith((".pt", ".pth")):
+        return _load_torch_module(path)
+    data = _open(path)
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise InvalidInputError(f"{path}: a network file must be an .npz with arrays W0, b0, W1, ...")
+    with data:
+        files = set(data.files)
+        count = 0
+        while f"W{count}" in files:
+            count += 1
+        if count == 0:
+            raise InvalidInputError(f"{path}: no array named 'W0' (found {sorted(files)}); a network "
+                                    "file holds W0, b0, W1, b1, ...")
+        known = {f"W{k}" for k in range(count)} | {f"b{k}" for k in range(count)} | \
+            {"activations", "negative_slopes"}
+        extra = sorted(files - known)
+        if extra:
+            raise InvalidInputError(f"{path}: unexpected arrays {extra} (layers must be numbered "
+                                    f"W0..W{count - 1} without gaps)")
+        acts = _member(data, path, "activations").tolist() if "activations" in files else \
+            ["relu"] * count
+        slopes = _member(data, path, "negative_slopes").tolist() if "negative_slopes" in files else \
+            [0.01] * count
+        if not isinstance(acts, list) or len(acts) != count or not all(isinstance(a, str) for a in acts):
+            raise InvalidInputError(f"{path}: 'activations' must hold {count} string(s), one per layer")
+        if not isinstance(slopes, list) or len(slopes) != count:
+            raise InvalidInputError(f"{path}: 'negative_slopes' must hold {count} number(s), one per layer")
+        return [{"W": _member(data, path, f"W{k}"),
+                 "b": _member(data, path, f"b{k}") if f"b{k}" in files else None,
+                 "activation": acts[k], "negative_slope": slopes[k]} for k in range(count)]
+
+
+def _load_torch_module(path):
+    _check_path(path)
+    try:
+        import torch
+    except ImportError:
+        raise InvalidInputError(f"{path}: reading a torch file needs torch (pip install torch), or "
+                                "save the network as an .npz with W0, b0, W1, b1, ...") from None
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001  (unpickling raises anything; one line for the user)
+        raise InvalidInputError(f"{path}: cannot read as a torch file ({type(exc).__name__}: "
+                                f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    if not isinstance(obj, torch.nn.Module):
+        raise InvalidInputError(f"{path}: holds a {type(obj).__name__}, not a torch module (a "
+                                "state_dict has no layer order: save the nn.Sequential itself)")
+    return obj.eval()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 
 __all__ = ["UsageError", "Parser", "quiet_stdout", "check_output_path"]
@@ -14,6 +15,12 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # values like -1/2 or -1e-3 are numbers, not options (argparse knows only -1 and -0.5), so
+        # that "--box -1/2 1/2" reads; argparse keeps this pattern in an attribute of the parser
+        self._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d+/\d+$|^-\d*\.?\d+e[-+]?\d+$")
+
     def error(self, message):  # one line, exit 2, like every other input error
         raise UsageError(message)
 

@@ -18,7 +18,7 @@ from ..errors import DSSError
 __all__ = ["main", "EXIT_BAD_INPUT", "EXIT_UNKNOWN"]
 
 #: The sub-command modules, each with ``register(subparsers)``; the order is the help's order.
-COMMANDS = ("certify", "check", "invert", "bench")
+COMMANDS = ("certify", "network", "check", "invert", "bench")
 EXIT_BAD_INPUT = 2
 EXIT_UNKNOWN = 3
 
@@ -47,8 +47,8 @@ def main(argv=None):
         argv = sys.argv[1:] if argv is None else list(argv)
         if not argv:
             parser.print_usage(sys.stderr)
-            print("dss: error: a command is required (certify, check, invert or bench); see "
-                  "dss --help", file=sys.stderr)
+            print("dss: error: a command is required (certify, certify-network, check, invert or "
+                  "bench); see dss --help", file=sys.stderr)
             return EXIT_BAD_INPUT
         args = parser.parse_args(argv)
         return args.func(args)

@@ -1,0 +1,117 @@
+"""``dss certify-network net.npz``: decide whether a whole ReLU network is injective, with evidence.
+
+The network file is an ``.npz`` with arrays ``W0, b0, W1, b1, ...`` (layer ``k``
+computes ``act(W_k x + b_k)``; a missing ``b_k`` is 0), an optional string array
+``activations`` ("relu", "leaky_relu" or "linear" per layer; default ReLU
+everywhere) and an optional ``negative_slopes`` (per layer, for "leaky_relu"); or
+a torch ``nn.Sequential`` saved whole with ``torch.save(net, "net.pt")`` (``.pt`` /
+``.pth``, read with ``torch.load(weights_only=False)``: only for files you trust).
+
+Exit status: 0 injective, 1 not injective, 2 bad input, 3 unknown (a limit or Ctrl-C).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from fractions import Fraction
+
+from ..errors import InvalidInputError
+from ..io import load_domain, load_network
+from ..netmodel import ACTIVATIONS, as_layers
+from ..verify.evidence import INJECTIVE, NOT_INJECTIVE
+from ._common import check_output_path, quiet_stdout
+
+__all__ = ["register", "read_network", "cli_domain"]
+
+EXIT = {INJECTIVE: 0, NOT_INJECTIVE: 1}
+EXIT_UNKNOWN = 3
+
+
+def read_network(path, last_activation=None, negative_slope=0.01):
+    """The layers of a network file (see the module docstring), with one-line errors."""
+    net = load_network(path)
+    try:
+        return as_layers(net, last_activation=last_activation, negative_slope=negative_slope)
+    except InvalidInputError as exc:
+        msg = str(exc)
+        if not str(path).endswith((".pt", ".pth")):  # name the arrays: layer k is W{k-1}, b{k-1}
+            msg = re.sub(r"\blayer (\d+)", lambda m: f"layer {m[1]} (W{int(m[1]) - 1})", msg)
+        raise InvalidInputError(f"{path}: {msg}") from None
+
+
+def cli_domain(args, n):
+    """The input domain of ``--domain`` / ``--box`` for a network with ``n`` inputs."""
+    from ..networks.layerwise import box_domain
+
+    if args.domain is not None and args.box is not None:
+        raise InvalidInputError("give either --domain or --box, not both")
+    if args.box is not None:
+        try:
+            lo, hi = (Fraction(v) for v in args.box)
+        except (ValueError, ZeroDivisionError):
+            raise InvalidInputError(f"--box: LO and HI must be numbers, got {' '.join(args.box)}") \
+                from None
+        return box_domain(([lo] * n, [hi] * n))
+    if args.domain is None:
+        return None
+    dom = load_domain(args.domain, n)
+    return "nonnegative" if dom.name == "nonnegative" else ([list(r) for r in dom.A], list(dom.c))
+
+
+def run(args):
+    from ..networks import certify_network
+
+    if args.output:
+        check_output_path(args.output)
+    layers = read_network(args.network, args.last_activation, args.negative_slope)
+    domain = cli_domain(args, layers[0].shape[1])
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    with quiet_stdout():
+        res = certify_network(layers, domain=domain, time_limit=args.time_limit,
+                              end_to_end=args.end_to_end, node_limit=args.node_limit,
+                              progress=progress)
+    doc = res.to_json()
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, indent=1)
+    print(json.dumps(doc, indent=1) if args.json else res.summary())
+    return EXIT.get(res.status, EXIT_UNKNOWN)
+
+
+def add_network_options(p):
+    """The options that say which network and domain a file means (shared with ``dss check``)."""
+    p.add_argument("--last-activation", choices=ACTIVATIONS, default=None,
+                   help="override the last layer's activation (e.g. linear for a linear output)")
+    p.add_argument("--negative-slope", type=float, default=0.01,
+                   help="slope for --last-activation leaky_relu (default 0.01)")
+    p.add_argument("--domain", default=None,
+                   help="input domain: 'nonnegative', or an .npz with arrays A and c for {x : A x <= c}")
+    p.add_argument("--box", nargs=2, metavar=("LO", "HI"), default=None,
+                   help="input domain LO <= x_j <= HI for every input (numbers or fractions p/q); "
+                        "networks with biases are decided end to end on a bounded domain only")
+
+
+def register(sub):
+    """Add ``certify-network`` to the sub-command parsers ``sub``."""
+    c = sub.add_parser("certify-network", help="decide whether a ReLU network is injective",
+                       description="Decide exactly whether a ReLU network is injective: each layer "
+                       "on its true domain (x >= 0 after a ReLU), end to end when layers fail. "
+                       "NETWORK: .npz with W0, b0, W1, b1, ... (optional string array "
+                       "'activations', float array 'negative_slopes'), or a torch nn.Sequential "
+                       "saved with torch.save (.pt/.pth; unpickled, so only trusted files). "
+                       "Exit status: 0 injective, 1 not injective, 2 bad input, 3 unknown.")
+    c.add_argument("network", help=".npz with W0, b0, W1, b1, ..., or .pt/.pth (torch)")
+    add_network_options(c)
+    c.add_argument("--end-to-end", action=argparse.BooleanOptionalAction, default=True,
+                   help="decide the layers up to the last failing one end to end when layerwise "
+                        "reasoning fails (default: on; small networks only)")
+    c.add_argument("--json", action="store_true", help="print the result and evidence as JSON")
+    c.add_argument("-o", "--output", help="also write the JSON evidence to this file")
+    c.add_argument("--time-limit", type=float, default=None, help="seconds (default: none)")
+    c.add_argument("--node-limit", type=int, default=None,
+                   help="nodes of the end-to-end search tree (default: none)")
+    c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="a line per layer on stderr (default: when stderr is a terminal)")
+    c.set_defaults(func=run)

@@ -1,0 +1,112 @@
+"""`dss certify-network` and `dss check` on network evidence, run as a user would."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from dsssolver.cli.main import main
+
+EQ4 = {"W0": np.vstack([np.eye(2), -np.eye(2)]), "W1": np.eye(4)}
+
+
+def dss(*args):
+    return subprocess.run([sys.executable, "-m", "dsssolver", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_equation_4_network_json_evidence_and_check(tmp_path):
+    np.savez(tmp_path / "net.npz", **EQ4)
+    r = dss("certify-network", "--json", "-o", tmp_path / "ev.json", tmp_path / "net.npz")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)  # nothing but JSON on stdout
+    assert doc["status"] == "injective" and doc["format"] == "dsssolver-network-evidence"
+    assert json.loads((tmp_path / "ev.json").read_text()) == doc
+    r = dss("check", tmp_path / "net.npz", tmp_path / "ev.json")
+    assert r.returncode == 0 and r.stdout.startswith("valid"), r.stdout + r.stderr
+    # the same evidence does not prove another network
+    np.savez(tmp_path / "other.npz", W0=EQ4["W0"], W1=np.vstack([np.ones((1, 4)), np.eye(4)[1:]]))
+    r = dss("check", tmp_path / "other.npz", tmp_path / "ev.json")
+    assert r.returncode == 1 and r.stdout.startswith("INVALID"), r.stdout + r.stderr
+
+
+def test_verdicts_and_exit_codes(tmp_path, capsys):
+    np.savez(tmp_path / "bad.npz", W0=np.ones((2, 2)), W1=np.eye(2))  # rank 1: not injective
+    assert main(["certify-network", str(tmp_path / "bad.npz")]) == 1
+    assert capsys.readouterr().out.startswith("not_injective")
+    # layer 2 alone is not injective on R^4 but the network is: end to end decides it
+    W0 = np.vstack([np.eye(2), -np.eye(2)])
+    np.savez(tmp_path / "e2e.npz", W0=W0, W1=np.array([[1., 1, 0, 0], [0, 0, 1, 1], [1, 0, 0, -1.]]),
+             activations=np.array(["relu", "linear"]))
+    assert main(["certify-network", "--no-end-to-end", str(tmp_path / "e2e.npz")]) == 3
+    assert main(["certify-network", "--node-limit", "1", str(tmp_path / "e2e.npz")]) == 3
+    capsys.readouterr()
+    code = main(["certify-network", "--json", str(tmp_path / "e2e.npz")])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == {"injective": 0, "not_injective": 1}[doc["status"]]
+    assert doc["decided_by"] == "end to end"
+
+
+def test_biases_on_a_box(tmp_path, capsys):
+    np.savez(tmp_path / "b.npz", W0=np.array([[1.0], [-1.0]]), b0=np.array([1.0, 1.0]),
+             W1=np.array([[1.0, 1.0]]), b1=np.zeros(1))
+    ev = tmp_path / "ev.json"
+    code = main(["certify-network", "--box", "-1/2", "1/2", "-o", str(ev), str(tmp_path / "b.npz")])
+    out = capsys.readouterr().out
+    assert code == 1 and out.startswith("not_injective")  # |x| folds: 1 + x + 1 - x = 2 everywhere
+    assert main(["check", "--box", "-1/2", "1/2", str(tmp_path / "b.npz"), str(ev)]) == 0
+    assert main(["check", "--box", "-1/4", "1/4", str(tmp_path / "b.npz"), str(ev)]) == 1
+    assert "another input domain" in capsys.readouterr().out
+
+
+def _bad_networks(tmp_path):
+    np.savez(tmp_path / "no_w0.npz", W=np.eye(2))
+    np.savez(tmp_path / "gap.npz", W0=np.eye(2), W2=np.eye(2))
+    np.savez(tmp_path / "shape.npz", W0=np.eye(2), W1=np.eye(3))
+    np.savez(tmp_path / "nan.npz", W0=np.array([[np.nan, 1.0]]))
+    np.savez(tmp_path / "acts.npz", W0=np.eye(2), activations=np.array(["relu", "relu"]))
+    np.savez(tmp_path / "act_name.npz", W0=np.eye(2), activations=np.array(["tanh"]))
+    (tmp_path / "text.npz").write_text("not a network")
+    (tmp_path / "junk.pt").write_bytes(b"\x80\x04junk")
+    return {"missing.npz": "no such file", "no_w0.npz": "W0", "gap.npz": "unexpected arrays",
+            "shape.npz": "columns", "nan.npz": "NaN", "acts.npz": "activations",
+            "act_name.npz": "activation", "text.npz": "not a .npy or .npz", "junk.pt": "junk.pt"}
+
+
+def test_bad_network_files_exit_2_with_one_line(tmp_path, capsys):
+    for name, words in _bad_networks(tmp_path).items():
+        if name.endswith(".pt") and not _has_torch():
+            continue
+        assert main(["certify-network", str(tmp_path / name)]) == 2, name
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("dss: error:") and "\n" not in err and words.lower() in err.lower(), err
+    np.savez(tmp_path / "ok.npz", **EQ4)
+    for argv in (["--box", "1", "x"], ["--box", "1", "0"], ["--box", "0", "1", "--domain", "nonnegative"]):
+        assert main(["certify-network", *argv, str(tmp_path / "ok.npz")]) == 2, argv
+        assert "\n" not in capsys.readouterr().err.strip()
+
+
+def _has_torch():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_torch_sequential_file(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Linear(2, 4, bias=False), torch.nn.ReLU(),
+                              torch.nn.Linear(4, 4, bias=False), torch.nn.ReLU())
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor(EQ4["W0"]))
+        net[2].weight.copy_(torch.eye(4))
+    torch.save(net, tmp_path / "net.pt")
+    assert main(["certify-network", "-o", str(tmp_path / "ev.json"), str(tmp_path / "net.pt")]) == 0
+    assert main(["check", str(tmp_path / "net.pt"), str(tmp_path / "ev.json")]) == 0
+    torch.save(net.state_dict(), tmp_path / "sd.pt")
+    assert main(["certify-network", str(tmp_path / "sd.pt")]) == 2
+    assert "state_dict" in capsys.readouterr().err
