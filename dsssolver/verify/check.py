@@ -152,11 +152,21 @@ def _pair_shape(ev, W, b, domain):
     if ev.status != INJECTIVE or ev.proof is None or tuple(ev.shape) != W.shape \
             or not _same_domain(ev.domain, domain):
         return None
+    if domain is not None and domain.name != "nonnegative" and not _has_interior(ev.domain):
+        return None  # point 3 of the format: the general check names what is missing
     quick = check_pair_proof(ev.proof.minor, ev.proof.dependencies, W, b,
-                             nonnegative=domain is not None and _is_orthant(domain, W.shape[1]))
+                             nonnegative=domain is not None and domain.name == "nonnegative"
+                             and _is_orthant(domain, W.shape[1]))
     if quick is None:
         return None
     return CheckResult(quick[0], quick[1], {"pair_shape": True})
+
+
+def _has_interior(d):
+    """Does the evidence's polyhedron carry a point with ``A z < c`` strictly?"""
+    z = d.interior
+    return z is not None and len(z) == len(d.A[0]) and all(
+        sum((a * v for a, v in zip(row, z)), Fraction(0)) < c for row, c in zip(d.A, d.c))
 
 
 def _is_orthant(domain, n):
