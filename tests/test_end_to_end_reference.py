@@ -194,3 +194,17 @@ def test_reference_refuses_what_it_cannot_decide():
     with pytest.raises(ValueError, match="full-dimensional"):
         reference_end_to_end([(np.ones((2, 2)), np.zeros(2), "relu")],
                              domain=([[1, 0], [-1, 0]], [0, 0]))
+
+
+def test_a_collision_deep_in_the_tree_is_found_at_once():
+    # 3 inputs, 8 + 8 ReLUs: the tree alone ran out of 60 s before reaching a collision (its leaves
+    # are 32 splits deep); a cell whose map is rank-deficient, met by sampling, gives one at once
+    W1 = np.array([[2, 2, 2], [0, 2, 2], [0, 2, -2], [1, 0, 0], [2, 2, 1], [1, -2, -1], [2, -1, 0],
+                   [0, 1, 2]], dtype=float)
+    W2 = np.array([[2, 0, 1, 0, -2, -1, 2, 0], [-1, 0, 0, 2, 2, -2, 1, 1], [-1, 2, 0, -1, -2, 1, -2, -2],
+                   [0, -1, 2, 1, 0, 1, 0, 2], [2, -2, 2, 1, -1, 1, 0, -2], [2, 1, 2, 0, 0, 0, 1, 2],
+                   [1, 1, 1, 2, 0, 2, 2, -2], [2, 2, 2, -2, 0, 0, -2, -2]], dtype=float)
+    net = [(W1, np.zeros(8), "relu"), (W2, np.zeros(8), "relu")]
+    res = decide_end_to_end(_layers(net), time_limit=10)
+    assert res.status == "not_injective" and "rank-deficient" in res.message
+    assert _agree(net) == "not_injective"

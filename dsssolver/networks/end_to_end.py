@@ -22,6 +22,11 @@ Each leaf is closed by one of four exact certificates:
 * **same map** -- both cells have the same affine map, of full column rank,
   so ``N(z1) = N(z2)`` forces ``z1 = z2``.
 
+Before the tree, a few dozen random points of the domain are tried: when the
+open cell of one has a rank-deficient affine map, ``z`` and ``z + eps d`` (``d`` in
+its null space) collide, exactly, at once.  The tree reaches a collision only at
+a leaf, ``2 x (number of neurons)`` splits deep, which can take long.
+
 A leaf whose LP finds ``z1_j != z2_j`` gives a candidate pair, made exact from
 the LP's tight constraints and accepted only if ``N(z1) == N(z2)`` holds in
 rational arithmetic.  Both verdicts are re-checked through the network
@@ -110,9 +115,9 @@ class _Limit(Exception):
 
 
 class _Found(Exception):
-    def __init__(self, z1, z2):
+    def __init__(self, z1, z2, how="on a pair of activation patterns"):
         super().__init__("witness")
-        self.pair = (z1, z2)
+        self.pair, self.how = (z1, z2), how
 
 
 def decide_end_to_end(layers: list, *, domain: Any = None, time_limit: float | None = None,
@@ -152,8 +157,8 @@ def decide_end_to_end(layers: list, *, domain: Any = None, time_limit: float | N
         st = search.stats(t0, check_seconds=time.perf_counter() - t1)
         if not ok:  # cannot happen unless there is a bug; never return unchecked evidence
             return EndToEndResult(UNKNOWN, f"the witness failed the exact check ({msg})", stats=st)
-        return EndToEndResult(NOT_INJECTIVE, "two different inputs with the same output, found on a pair "
-                              "of activation patterns", witness=f.pair, stats=st, checked=True)
+        return EndToEndResult(NOT_INJECTIVE, f"two different inputs with the same output, found {f.how}",
+                              witness=f.pair, stats=st, checked=True)
     except _Limit as lim:
         return EndToEndResult(UNKNOWN, str(lim), stats=search.stats(t0, reason=str(lim)))
     if search.undecided:
@@ -214,8 +219,59 @@ class _Tree:
         cons = [self._pack(key, g, h) for key, g, h in domain_rows(self.domain, self.n, self.homog)]
         ident = [[Fraction(int(i == j)) for j in range(self.n)] + [Fraction(0)] for i in range(self.n)]
         self.interior = self._interior_point(cons)
+        self._flat_cell_witness(cons)
         point = np.array([float(v) for v in self.interior] * 2)
         return self._layer(0, [ident, ident], cons, point)
+
+    def _flat_cell_witness(self, cons, tries=48):
+        """Before the tree: random points of the domain whose open cell has a rank-deficient map.
+
+        Such a cell holds a collision ``z, z + eps d`` (``d`` in the null space of the cell's
+        linear part, ``eps`` small enough to keep every sign and stay in the domain), exact at
+        once; the tree, which reaches a collision only at depth ``2 * neurons``, can take long to
+        come across one.  Raises :class:`_Found`; finding none decides nothing.
+        """
+        n = self.n
+        rows = [(r[1][:n], r[2]) for r in cons if r[0].startswith(("dom.0.", "box.0."))]
+        rng = np.random.default_rng(0)
+        for _ in range(tries):
+            u = [Fraction(int(v), 64) for v in rng.integers(-64, 65, size=n)]
+            ts = [(h - _dot(g, self.interior)) / _dot(g, u) for g, h in rows if _dot(g, u) > 0]
+            t = min(ts) if ts else Fraction(1)
+            s = t * Fraction(int(rng.integers(1, 64)), 64)  # strictly between the interior and the edge
+            z = [a + s * b for a, b in zip(self.interior, u)]
+            pair = self._cell_witness(z, rows)
+            if pair is not None:
+                raise _Found(*pair, how="in a cell whose affine map is rank-deficient")
+
+    def _cell_witness(self, z, rows):
+        """A collision in the open cell of ``z`` when its affine map is rank-deficient, else None."""
+        n = self.n
+        maps = [[Fraction(int(i == j)) for j in range(n)] + [Fraction(0)] for i in range(n)]
+        signs = []  # (gradient in the cell, value at z) of every ReLU/LeakyReLU neuron
+        for l, L in enumerate(self.layers):
+            pre = _compose(self.Wq[l], self.bq[l], maps)
+            if L.activation == "linear":
+                maps = pre
+                continue
+            maps = []
+            for r in pre:
+                val = _dot(r[:n], z) + r[n]
+                if val == 0:
+                    return None  # on a boundary: not an open cell
+                signs.append((r[:n], val))
+                maps.append(_activate(r, 1 if val > 0 else -1, self.slopes[l]))
+        d = _null_vector([r[:n] for r in maps], n)
+        if d is None:
+            return None
+        bounds = [abs(val / _dot(g, d)) for g, val in signs if _dot(g, d) * val < 0]
+        bounds += [(h - _dot(g, z)) / _dot(g, d) for g, h in rows if _dot(g, d) > 0]
+        eps = min(bounds) / 2 if bounds else Fraction(1)
+        z2 = [a + eps * b for a, b in zip(z, d)]
+        if in_domain(z, self.domain) and in_domain(z2, self.domain) \
+                and forward_exact(self.layers, z) == forward_exact(self.layers, z2):
+            return z, z2
+        return None
 
     def _interior_point(self, cons):
         """An exact point strictly inside the domain (part of the certificate: it shows the domain is
@@ -470,6 +526,25 @@ def _compose(W, b, rows):
         acc[-1] += bi
         out.append(acc)
     return out
+
+
+def _dot(a, b):
+    return sum((x * y for x, y in zip(a, b)), Fraction(0))
+
+
+def _null_vector(F, n):
+    """A non-zero exact ``d`` with ``F d = 0`` (rows of Fractions), or None when F has rank n."""
+    if not F:
+        return [Fraction(int(j == 0)) for j in range(n)]
+    R, rank = flint.fmpq_mat(len(F), n, [_to_fmpq(v) for r in F for v in r]).rref()
+    if rank == n:
+        return None
+    pivots = [next(c for c in range(n) if R[r, c] != 0) for r in range(rank)]
+    free = next(c for c in range(n) if c not in pivots)
+    d = [Fraction(int(c == free)) for c in range(n)]
+    for r, piv in enumerate(pivots):
+        d[piv] = -Fraction(int(R[r, free].p), int(R[r, free].q))
+    return d
 
 
 def _activate(r, s, slope):
