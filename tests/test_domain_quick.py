@@ -20,7 +20,8 @@ def _general_check(monkeypatch, ev, W, b, domain):
 
 
 @pytest.mark.parametrize("W", [np.eye(3), np.array([[1.0, 2.0], [0.0, 1.0], [-1.0, -1.0]]),
-                               np.vstack([np.eye(2), -np.eye(2)]), np.array([[2, 1, 0], [0, 1, 1], [1, 0, 3]])])
+                               np.vstack([np.eye(2), -np.eye(2)]),
+                               np.array([[2, 1, 0], [0, 1, 1], [1, 0, 3]])])
 def test_rows_positive_on_the_orthant_prove_it_at_once(W, monkeypatch):
     b = np.zeros(len(W))
     res = dss.certify(W, b, domain="nonnegative")
