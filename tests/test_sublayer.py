@@ -12,7 +12,7 @@ from dsssolver.testing.reference import reference_by_cells
 from families import all_families
 
 
-def _plain(W, b, t):
+def _plain(W, b, t, check=True):  # dss.certify checks always; check=False may check
     return dss.certify(W, b, time_limit=t)
 
 
@@ -124,3 +124,34 @@ def test_lifted_proof_check_honours_the_time_limit(monkeypatch):
     res = certify_by_sublayers(W, np.zeros(300), _plain, time_limit=30)
     assert res.status == "unknown" and "time limit" in res.stats["reason"]
     assert seen and 0 < seen[-1] <= 30
+
+
+def test_a_sublayer_proof_is_checked_once_on_the_whole_layer(monkeypatch):
+    import importlib
+
+    from dsssolver.certify import sublayer
+    vc = importlib.import_module("dsssolver.verify.check")
+    real, sizes = vc.check, []
+
+    def counting(ev, W, *a, **kw):
+        sizes.append(len(W))
+        return real(ev, W, *a, **kw)
+
+    monkeypatch.setattr(vc, "check", counting)
+    monkeypatch.setattr(sublayer, "check", counting)
+    W = np.random.default_rng(5).standard_normal((400, 5))
+    res = dss.certify(W, workers=1)
+    assert res.status == "injective" and res.checked and res.stats["sublayer_rows"] < 400
+    assert res.stats["nodes"] > 0  # the sub-layer was searched (not a pre-test proof)
+    # the lifted proof, on all 400 rows, once; the sub-layer's own proof is not checked
+    assert sizes == [400]
+
+
+def test_a_lifted_proof_the_checker_refuses_is_unknown(monkeypatch):
+    from dsssolver.certify import sublayer
+    from dsssolver.verify import CheckResult
+
+    monkeypatch.setattr(sublayer, "check", lambda *a, **kw: CheckResult(False, "refused"))
+    W = np.random.default_rng(5).standard_normal((400, 3))
+    res = certify_by_sublayers(W, np.zeros(400), _plain)
+    assert res.status == "unknown" and "failed the exact check (refused)" in res.stats["reason"]

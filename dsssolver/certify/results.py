@@ -56,10 +56,14 @@ def witness_result(layer, x1, x2, why, stats):
     return res
 
 
-def proof_result(layer, used, hints, limits, stats, workers=1):
+def proof_result(layer, used, hints, limits, stats, workers=1, check=True):
     """Check the proof made of the dependencies ``used``; a checked "injective" result or
-    "unknown".  ``stats`` is a callable giving the statistics (with ``check_seconds``)."""
-    from ..verify.check import check
+    "unknown".  ``stats`` is a callable giving the statistics (with ``check_seconds``).
+
+    With ``check=False`` the result is unchecked (``checked`` is False): only for a proof
+    that is an intermediate step, checked later in another form (a sub-layer's, lifted).
+    """
+    from ..verify.check import check as verify
 
     minor = nonsingular_minor(layer.M)
     deps = list(used)
@@ -70,14 +74,17 @@ def proof_result(layer, used, hints, limits, stats, workers=1):
            "that no flat of rank < n meets all of"
            + ("." if layer.domain is None else f", on the domain ({layer.domain.name})."))
     res = _result(layer, "injective", why, proof=Proof(minor, deps, hints))
+    if not check:
+        res.stats = stats(check_seconds=0.0)
+        return res
     t = time.perf_counter()
     deadline = limits.deadline()
     left = None if deadline is None else max(deadline - time.time(), 1e-6)
     try:
         # the independent checker (dsssolver.verify) gets the evidence alone: nothing of the
         # search (its matroid, caches or transversal answers) is handed over
-        ok, msg = check(res, layer.Wq, layer.bq, domain=checker_domain(layer), time_limit=left,
-                        workers=workers)
+        ok, msg = verify(res, layer.Wq, layer.bq, domain=checker_domain(layer), time_limit=left,
+                         workers=workers)
     except CheckTimeout:
         reason = f"time limit {limits.time_limit} s reached during the exact proof check"
         return unknown_result((layer.m, layer.n), reason, stats(), layer.domain)

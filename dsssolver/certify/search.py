@@ -145,12 +145,13 @@ def _certify(W, b, domain, limits, workers, sublayers, client):
             workers = max(1, sum(client.nthreads().values()))
         workers = local_cores() if workers is None else int(workers)
 
-        def solve(Ws, bs, left):
-            return _Run(Ws, bs, Limits(left, limits.node_limit, progress), workers, client,
-                        domain).run()
+        def solve(Ws, bs, left, check=True):
+            run = _Run(Ws, bs, Limits(left, limits.node_limit, progress), workers, client, domain)
+            run.check_proofs = check
+            return run.run()
         if use_sublayers(*W.shape, sublayers):
             return certify_by_sublayers(W, b, solve, time_limit=limits.time_limit, progress=progress,
-                                        domain=domain)
+                                        domain=domain, workers=min(workers, local_cores()))
         return _Run(W, b, limits, workers, client, domain).run()
     finally:
         if owned is not None:
@@ -228,6 +229,7 @@ class _Run:
     # pre-test, the dive), so that the branch-and-bound itself decides each layer that has
     # rank n and is compared with the references (tests/test_certify.py).
     quick_paths = True
+    check_proofs = True  # False only for a sub-layer, whose lifted proof is checked instead
 
     def __init__(self, W, b, limits, workers=1, client=None, domain=None):
         self.limits, self.workers, self.client = limits, workers, client
@@ -246,7 +248,8 @@ class _Run:
                 return self._unknown(self.tree.unknown_reason)
             # the check runs on this machine: at most its cores, also when a cluster searched
             return proof_result(self.layer, self.tree.used, self.tree.hints, self.limits,
-                                self._stats, workers=min(self.workers, local_cores()))
+                                self._stats, workers=min(self.workers, local_cores()),
+                                check=self.check_proofs)
         except LimitReached as lim:
             return self._unknown(str(lim))
         except KeyboardInterrupt:

@@ -29,7 +29,7 @@ Examples
 >>> import numpy as np
 >>> from dsssolver import certify
 >>> W = np.random.default_rng(0).standard_normal((400, 3))
->>> res = certify_by_sublayers(W, np.zeros(400), lambda W, b, t: certify(W, b, time_limit=t))
+>>> res = certify_by_sublayers(W, np.zeros(400), lambda W, b, t, check=True: certify(W, b, time_limit=t))
 >>> res.status, res.shape, res.stats["sublayer_rows"] < 400
 ('injective', (400, 3), True)
 """
@@ -124,7 +124,8 @@ def spread_rows(A, k, among=None, start=()):
     return out
 
 
-def certify_by_sublayers(W, b, solve, *, size=None, time_limit=None, progress=False, domain=None):
+def certify_by_sublayers(W, b, solve, *, size=None, time_limit=None, progress=False, domain=None,
+                         workers=1):
     """Decide a layer through sub-layers of its rows; evidence is checked on the whole layer.
 
     Parameters
@@ -134,7 +135,7 @@ def certify_by_sublayers(W, b, solve, *, size=None, time_limit=None, progress=Fa
     b : ndarray, shape (m,)
         Validated biases.
     solve : callable
-        ``solve(W_sub, b_sub, time_limit)`` -> :class:`CertifyResult`: the
+        ``solve(W_sub, b_sub, time_limit, check=True)`` -> :class:`CertifyResult`: the
         plain certifier applied to a sub-layer (or, as the last resort, to the
         whole layer).
     size : int, optional
@@ -147,6 +148,8 @@ def certify_by_sublayers(W, b, solve, *, size=None, time_limit=None, progress=Fa
         The inputs (``solve`` searches the sub-layers on the same domain): a
         proof on D for some rows is one on D for the layer, and a witness is
         re-checked on D for the whole layer.
+    workers : int
+        Processes for the exact check of a lifted proof on the whole layer.
 
     Returns
     -------
@@ -185,7 +188,8 @@ def certify_by_sublayers(W, b, solve, *, size=None, time_limit=None, progress=Fa
         if rows is None:
             res = solve(W, b, budget)
         else:
-            res = solve(W[rows], b[rows], budget)
+            # a sub-layer's proof is only a step: the lifted proof is what the checker sees
+            res = solve(W[rows], b[rows], budget, check=False)
         totals["nodes"] += res.stats.get("nodes", 0)
         totals["lps"] += res.stats.get("lps", 0)
         return res
@@ -202,7 +206,7 @@ def certify_by_sublayers(W, b, solve, *, size=None, time_limit=None, progress=Fa
         if sub.status == "unknown":
             return finish(_relabel(sub, m, n), len(R))
         if sub.status == "injective":
-            out = _lift_proof(sub, R, M, W, b, left(), domain)
+            out = _lift_proof(sub, R, M, W, b, left(), domain, workers)
             return finish(out, len(R))
         layer = layer or ExactLayer(W, b)
         out, spoilers = _lift_witness(sub, R, layer, W, b, domain)
@@ -236,7 +240,7 @@ def _relabel(res, m, n):
     return res
 
 
-def _lift_proof(sub, R, M, W, b, seconds_left, domain=None):
+def _lift_proof(sub, R, M, W, b, seconds_left, domain=None, workers=1):
     """The sub-layer's proof in the row numbering of the whole layer, checked on the whole layer
     (within ``seconds_left``, if not None)."""
     from ..errors import CheckTimeout
@@ -260,7 +264,8 @@ def _lift_proof(sub, R, M, W, b, seconds_left, domain=None):
     try:
         if seconds_left is not None and seconds_left <= 0:
             raise CheckTimeout("no time left")
-        ok, why = check(out, W, b, domain=checker_domain_of(domain), time_limit=seconds_left)
+        ok, why = check(out, W, b, domain=checker_domain_of(domain), time_limit=seconds_left,
+                        workers=workers)
     except CheckTimeout:
         reason = "time limit reached during the exact check of the lifted sub-layer proof"
         return CertifyResult("unknown", f"Undecided: {reason}.", (m, n), stats={"reason": reason})
