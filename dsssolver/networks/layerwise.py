@@ -37,6 +37,7 @@ import flint
 import numpy as np
 
 from ..certify import certify
+from ..certify.structured import pair_result
 from ..errors import InvalidInputError
 try:  # the shared status constants (PROTOCOL); plain strings until they land
     from ..verify.evidence import INJECTIVE, NOT_INJECTIVE, UNKNOWN
@@ -196,6 +197,13 @@ def certify_layer(layer, domain=None, *, time_limit=None):
 def _certify_relu(layer, domain, time_limit):
     W, b = layer.W, layer.b
     kw = {"time_limit": time_limit} if time_limit else {}
+    if domain is not None and W.shape[0] >= 2 * W.shape[1]:
+        # antiparallel pairs spanning R^n prove the layer on R^n, hence on any domain; evidence for
+        # R^n skips the n x n exact domain rows a domain's evidence carries (0.4 s of 0.5 s at n = 200)
+        quick = pair_result(W, b)
+        if quick is not None:
+            return LayerVerdict(None, W.shape, "relu", domain, INJECTIVE,
+                                quick.message + " (on all of R^n)", quick.to_json())
     if domain is None or _CERTIFY_HAS_DOMAIN:
         res = certify(W, b, domain=domain, **kw) if domain is not None else certify(W, b, **kw)
         wit = res.witness if res.status == NOT_INJECTIVE else None
