@@ -11,7 +11,7 @@ Part 2 (small signals): [C; -s^2 C] layers whose full operator fits `dss.certify
 certificate, Theorem 4 (`certify_conv`) and the dense certifier on the full operator, side by side,
 with verdicts and times.
 
-    python benchmarks/conv_bench.py            # about 5 minutes on a shared 2-core machine
+    python benchmarks/conv_bench.py            # about 8 minutes on a shared 2-core machine
     python benchmarks/conv_bench.py --quick    # small generator only
 
 Writes benchmarks/results/conv_bench.json and conv_bench.png.

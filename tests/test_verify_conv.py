@@ -90,6 +90,10 @@ def test_every_broken_claim_is_rejected():
     for cl, bias, word in bad:
         res = check_conv_pairs(weight, bias, (4, 3, 3), 2, 1, cl)
         assert not res and word in res.message, (cl, res.message)
+    # a lam that is not a power of two goes through the exact comparison, and holds
+    w3 = np.concatenate([weight[:, :1], -3.0 * weight[:, :1]], axis=1)
+    assert check_conv_pairs(w3, None, (4, 3, 3), 2, 1, {"pairs": [[0, 1, "3"]]}).message.startswith("1 ")
+    assert not check_conv_pairs(w3, None, (4, 3, 3), 2, 1, {"pairs": [[0, 1, "2"]]})
     # a bias that keeps lam b_i + b_j >= 0 is fine
     assert check_conv_pairs(weight, np.array([1.0, -0.5]), (4, 3, 3), 2, 1, claim)
     # filters antiparallel only up to rounding (s^2 = 0.7): not exact, rejected

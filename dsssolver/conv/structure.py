@@ -33,7 +33,10 @@ proof the independent checker accepts: a minor of ``n`` rows of ``A`` (the pivot
 of the elimination, nonsingular) and, for each, the dependency ``(lam, 1)`` of
 its pair; a flat of rank < n meeting every pair holds the minor's n independent
 rows, so there is none.  The checker recognises this shape and verifies it with
-one modular determinant (``verify/pairs.py``).
+one modular determinant (``verify/pairs.py``).  At any size, ``independent_check=True``
+has ``verify/conv.py`` re-derive the argument for a ``ConvTranspose2d`` from its kernel
+(exact pairs; the C part's rank modulo a random prime by its own block recursion):
+the DCGAN layers with up to 32768 inputs are checked that way.
 
 Examples
 --------
