@@ -407,3 +407,16 @@ def test_joint_milp_never_calls_a_known_preimage_infeasible(seed, codes):
         assert res.status == "joint", (c, res.message)
         assert np.allclose(res.z, Z[c], rtol=1e-9, atol=1e-12) and res.residual < 1e-9
         assert res.joint.unique is True, res.joint.message
+
+
+def test_lp_round_off_in_a_hidden_layer_is_not_an_active_row():
+    # one Inverter over five codes (warm-started LPs): at code 3 the second layer's LP point
+    # had ~1e-10 where the truth is 0, and the first layer read it as an active row and
+    # called the exact output infeasible
+    layers, Z = scaled_net(39)
+    G = as_network(layers)
+    inv = Inverter(layers)
+    out = [inv.invert(G.forward(z)) for z in Z]
+    assert all(r.status in ("exact", "joint") and r.residual < 1e-9 for r in out), \
+        [r.message for r in out]
+    assert out[3].status == "exact" and np.allclose(out[3].z, Z[3], rtol=1e-9)

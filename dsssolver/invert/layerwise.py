@@ -495,7 +495,7 @@ class Inverter:
         infos, y, unique, message, joint = [], x, True, "", None
         below_cgls = False  # y carries a CGLS layer's errors (~1e-11), not round-off
         for k in reversed(range(L)):
-            u, info, poly, point = self._exact_layer(k, y, _cgls_floor(y) if below_cgls else 0.0)
+            u, info, poly, point = self._exact_layer(k, y, _hidden_floor(y, k < L - 1, below_cgls))
             infos.append(info)
             if info.status == "error":
                 return self._failed(infos[::-1], f"layer {k + 1}: {info.message}", t0,
@@ -537,6 +537,16 @@ class Inverter:
         else:
             message = "z is a preimage; a single point not proven exactly at every layer"
         return self._finish(y, x, infos, NoiseLevel.exact(), EXACT, message, unique, None, t0)
+
+
+def _hidden_floor(y, hidden, below_cgls):
+    """Entries of y at or below this are not read as active rows.  0 for the data x; for a
+    hidden y (a float preimage from the layer above) its precision: 1e-9 of the largest
+    entry after LPs (an LP point polished to ~1e-12 left 1e-10 where the truth is 0, read
+    as an active row it made the next layer "infeasible"), more below CGLS layers."""
+    if not hidden:
+        return 0.0
+    return _cgls_floor(y) if below_cgls else 1e-9 * max(np.abs(y).max(), 1e-300)
 
 
 def _cgls_floor(y):
