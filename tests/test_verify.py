@@ -315,3 +315,18 @@ def test_transversal_test_survives_rows_that_vanish_mod_p():
     Pp = np.array([[x % p for x in v] for v in V], dtype=np.int64)
     assert transversals_independent([[0, 2], [1]], Pp, lambda i: V[i], p) > 0
     assert transversals_independent([[0, 3], [1, 3]], Pp, lambda i: V[i], p) == 0
+
+
+def test_hinted_packings_with_many_transversals_keep_their_hints():
+    """A proof whose closing packings need more transversals than the own-packing budget (a
+    2000 x 8 Gaussian layer, proven on a sub-layer) is checked along its hints, not abandoned
+    and redone from scratch."""
+    import dsssolver as dss
+
+    W = np.random.default_rng(11).standard_normal((2000, 8))
+    res = dss.certify(W, workers=1)
+    assert res.status == INJECTIVE
+    out = check(res, W, workers=1)
+    assert out and not out.stats["hints_abandoned"]
+    budget = 200_000 + 4096 * (len(res.proof.hints) + len(res.proof.dependencies))
+    assert out.stats["transversals"] > budget  # the case this test is about

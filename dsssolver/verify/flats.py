@@ -132,6 +132,7 @@ class _Search:
         self.stats = {"nodes": 0, "closed_by_packing": 0, "transversals": 0, "hints_used": 0,
                       "hints_rejected": 0, "parallel_tasks": 0}
         self.workers = workers
+        self.charged = 0  # transversals of the checker's own packings (see _closes)
 
     def run(self):
         zero = sum(1 << i for i, r in enumerate(self.rows) if not any(r))
@@ -244,7 +245,7 @@ class _Search:
                 free = self.deps[k] & ~E
                 ok = ok and not free & taken
                 taken |= free
-            if ok and len(ks) == d and self._closes(X, Pp, E, ks, d):
+            if ok and len(ks) == d and self._closes(X, Pp, E, ks, d, charge=False):
                 self.stats["hints_used"] += 1
                 return _CLOSED
             self.stats["hints_rejected"] += 1
@@ -255,8 +256,13 @@ class _Search:
         self.stats["hints_rejected"] += 1
         return None
 
-    def _closes(self, X, Pp, E, pack, d, limit=None):
-        """Whether the packing ``pack`` (d dependency positions) shows the node empty."""
+    def _closes(self, X, Pp, E, pack, d, limit=None, charge=True):
+        """Whether the packing ``pack`` (d dependency positions) shows the node empty.
+
+        ``charge=False`` for a hinted packing: verifying what the evidence claims is not
+        charged to the hints' transversal budget (each test is at most MAX_TRANSVERSALS, at
+        most one per node, and the nodes are budgeted); only the checker's own packings are.
+        """
         if d == 1:
             self.stats["closed_by_packing"] += 1
             return True
@@ -270,8 +276,10 @@ class _Search:
         if total is None:
             return False
         self.stats["transversals"] += total
-        if self.budget is not None and self.stats["transversals"] > self.budget.transversals:
-            raise _OverBudget
+        if charge:
+            self.charged += total
+            if self.budget is not None and self.charged > self.budget.transversals:
+                raise _OverBudget
         self.stats["closed_by_packing"] += total > 0
         return total > 0
 
