@@ -208,3 +208,18 @@ def test_a_collision_deep_in_the_tree_is_found_at_once():
     res = decide_end_to_end(_layers(net), time_limit=10)
     assert res.status == "not_injective" and "rank-deficient" in res.message
     assert _agree(net) == "not_injective"
+
+
+def test_flat_cells_are_sampled_again_while_the_tree_grows():
+    # 3 inputs, 7 + 8 ReLUs: no flat cell among the first 48 samples; the tree alone took more
+    # than 60 s, the samples drawn each time it doubles its nodes find one after ~1000 nodes
+    W1 = np.array([[-1, -2, 2], [0, 1, 2], [-1, -2, 0], [-1, 1, 1], [2, -2, -1], [-2, -1, -1],
+                   [2, -1, -2]], dtype=float)
+    W2 = np.array([[2, 2, -1, 2, 1, 2, -2], [-1, 0, 1, 1, 0, 1, 0], [2, 1, -1, -1, -1, -1, -2],
+                   [-1, 1, 0, 0, -2, 1, -2], [0, 0, 1, 2, -1, -1, 0], [0, -2, 2, 1, 1, 0, 1],
+                   [0, 0, 1, 0, 2, 0, 2], [-1, 0, 1, -2, -2, -1, 0]], dtype=float)
+    net = [(W1, np.zeros(7), "relu"), (W2, np.zeros(8), "relu")]
+    res = decide_end_to_end(_layers(net), time_limit=30)
+    assert res.status == "not_injective" and "rank-deficient" in res.message
+    assert res.stats["nodes"] >= 256  # found by a later batch, not the first
+    assert reference_end_to_end(net)[0] == "not_injective"

@@ -22,10 +22,11 @@ Each leaf is closed by one of four exact certificates:
 * **same map** -- both cells have the same affine map, of full column rank,
   so ``N(z1) = N(z2)`` forces ``z1 = z2``.
 
-Before the tree, a few dozen random points of the domain are tried: when the
-open cell of one has a rank-deficient affine map, ``z`` and ``z + eps d`` (``d`` in
-its null space) collide, exactly, at once.  The tree reaches a collision only at
-a leaf, ``2 x (number of neurons)`` splits deep, which can take long.
+Before the tree, a few dozen random points of the domain are tried (and a few
+dozen more each time the tree doubles its nodes, from 256 on): when the open
+cell of one has a rank-deficient affine map, ``z`` and ``z + eps d`` (``d`` in its
+null space) collide, exactly, at once.  The tree reaches a collision only at a
+leaf, ``2 x (number of neurons)`` splits deep, which can take long.
 
 A leaf whose LP finds ``z1_j != z2_j`` gives a candidate pair, made exact from
 the LP's tight constraints and accepted only if ``N(z1) == N(z2)`` holds in
@@ -202,6 +203,7 @@ class _Tree:
         self.kinds = {"infeasible": 0, "no_collision": 0, "diagonal": 0, "same_map": 0}
         self.undecided, self.undecided_reason = 0, ""
         self._next = t0 + 1.0
+        self._rng, self._next_sample = np.random.default_rng(0), 256  # the flat-cell samples
         # one quiet HiGHS instance, a new small model passed for each LP (presolve costs more than
         # it saves on LPs of a few dozen rows)
         self._highs = highspy.Highs()
@@ -219,21 +221,22 @@ class _Tree:
         cons = [self._pack(key, g, h) for key, g, h in domain_rows(self.domain, self.n, self.homog)]
         ident = [[Fraction(int(i == j)) for j in range(self.n)] + [Fraction(0)] for i in range(self.n)]
         self.interior = self._interior_point(cons)
-        self._flat_cell_witness(cons)
+        n = self.n
+        self._sample_rows = [(r[1][:n], r[2]) for r in cons if r[0].startswith(("dom.0.", "box.0."))]
+        self._flat_cell_witness()
         point = np.array([float(v) for v in self.interior] * 2)
         return self._layer(0, [ident, ident], cons, point)
 
-    def _flat_cell_witness(self, cons, tries=48):
-        """Before the tree: random points of the domain whose open cell has a rank-deficient map.
+    def _flat_cell_witness(self, tries=48):
+        """Random points of the domain whose open cell has a rank-deficient map (before the tree,
+        and again each time the tree has doubled its nodes, from 256 on: a long tree pays for it).
 
         Such a cell holds a collision ``z, z + eps d`` (``d`` in the null space of the cell's
         linear part, ``eps`` small enough to keep every sign and stay in the domain), exact at
         once; the tree, which reaches a collision only at depth ``2 * neurons``, can take long to
         come across one.  Raises :class:`_Found`; finding none decides nothing.
         """
-        n = self.n
-        rows = [(r[1][:n], r[2]) for r in cons if r[0].startswith(("dom.0.", "box.0."))]
-        rng = np.random.default_rng(0)
+        n, rows, rng = self.n, self._sample_rows, self._rng
         for _ in range(tries):
             u = [Fraction(int(v), 64) for v in rng.integers(-64, 65, size=n)]
             ts = [(h - _dot(g, self.interior)) / _dot(g, u) for g, h in rows if _dot(g, u) > 0]
@@ -294,6 +297,9 @@ class _Tree:
 
     def _tick(self):
         self.nodes += 1
+        if self.nodes == self._next_sample:
+            self._next_sample *= 2
+            self._flat_cell_witness()
         now = time.perf_counter()
         if self.time_limit is not None and now - self.t0 > self.time_limit:
             raise _Limit(f"time limit {self.time_limit} s reached after {self.nodes} nodes")
