@@ -38,6 +38,11 @@ from dsssolver.layers import as_network
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def log(*args, **kw):
+    """Progress on stderr (``dss bench`` shows its last line)."""
+    print(*args, file=sys.stderr, flush=True, **kw)
 OUT = os.path.join(HERE, "results")
 
 
@@ -122,7 +127,7 @@ def bench_500(args, rng):
             "status": status, "unique": int(sum(u is True for u in unique)),
             "all_below_1e-9": bool(max(errs) < 1e-9), "setup_seconds": setup,
             "total_seconds": float(sum(times))}
-        print(f"20-100-500 lp={lp}: median {np.median(times) * 1e3:.2f} ms/code, "
+        log(f"20-100-500 lp={lp}: median {np.median(times) * 1e3:.2f} ms/code, "
               f"max rel err {max(errs):.2e}, {status}")
     n_gd = args.gd_codes
     times, errs = [], []
@@ -166,7 +171,7 @@ def bench_500(args, rng):
         "at_least_20x_faster_than_gd_sequential_lp_always":
         out["speedup_median_gd_sequential_over_dss_always"] >= 20,
         "more_accurate_than_gd_worst_vs_best": ours_sub["max"] < min(errs + seq_errs)}
-    print(f"GD: median {np.median(times):.2f} s/code, median rel err {np.median(errs):.2e}; "
+    log(f"GD: median {np.median(times):.2f} s/code, median rel err {np.median(errs):.2e}; "
           f"speedup {out['speedup_median_gd_over_dss_auto']:.0f}x (auto), "
           f"{out['speedup_median_gd_over_dss_always']:.0f}x (always)")
     return out, layers, G, times
@@ -233,7 +238,7 @@ def bench_88(args, rng):
         "every_code_residual_below_1e-9": out["max_rel_residual"] < 1e-9,
         "z_equal_where_single_point": (out["max_rel_error_where_single_point"] or 0) < 1e-9,
         "every_code_decided": out["preimage_undecided"] == 0}
-    print(f"20-42-88: layerwise alone {out['layerwise_alone_recovered']:.1%}; {out['status']}; "
+    log(f"20-42-88: layerwise alone {out['layerwise_alone_recovered']:.1%}; {out['status']}; "
           f"single point {len(uniq)}/{n}; max residual {out['max_rel_residual']:.1e}; "
           f"max err where single point {out['max_rel_error_where_single_point']:.1e}")
     return out
@@ -265,7 +270,7 @@ def bench_noise(args, rng, layers, G):
         key = method + ("_lei_thresholds" if lei else "")
         res[key] = {"median_rel_error": med, "p90_rel_error": p90,
                     "median_rel_error_bound": bound}
-        print(key, ["%.2e" % m for m in med])
+        log(key, ["%.2e" % m for m in med])
     med, p90 = [], []
     for eps in levels:
         e = []
@@ -275,7 +280,7 @@ def bench_noise(args, rng, layers, G):
         med.append(float(np.median(e)))
         p90.append(float(np.quantile(e, 0.9)))
     res["gd"] = {"median_rel_error": med, "p90_rel_error": p90}
-    print("gd", ["%.2e" % m for m in med])
+    log("gd", ["%.2e" % m for m in med])
     return res
 
 
@@ -323,7 +328,7 @@ def bench_noise_methods(args, rng, dims):
                     "median_seconds": [float(np.median(r[:, 2])) for r in rows],
                     "success": [int(r[:, 3].sum()) for r in rows],
                     "bound_held": [int(r[:, 4].sum()) for r in rows]}
-        print(dims, key, ["%.2e" % v for v in out[key]["median_rel_error"]])
+        log(dims, key, ["%.2e" % v for v in out[key]["median_rel_error"]])
     ng = args.noise_gd_codes  # the same codes for both: GD runs on the first ng
     out["l2_on_gd_codes"] = [float(np.median(np.array(errs["l2"][lv])[:ng, 0])) for lv in levels]
     out["gd_on_gd_codes"] = out["gd"]["median_rel_error"]
@@ -414,7 +419,7 @@ def bench_batch(args, rng):
                    "core per process).  On a shared machine Linux autogroup scheduling gives "
                    "one session one CPU share however many processes it runs, so the wall "
                    "speed-up is only meaningful at low load (see loadavg_per_round)."}
-    print(f"batch: w1 {out['median_seconds']['workers_1']:.2f} s, w2 "
+    log(f"batch: w1 {out['median_seconds']['workers_1']:.2f} s, w2 "
           f"{out['median_seconds']['workers_2']:.2f} s, speedup {speedup:.2f} (CPU-time ideal "
           f"{out['speedup_2_over_1_cpu_ideal']:.2f}); BLAS default/one "
           f"{out['blas_slowdown_default_over_one']:.1f}x; load {loads} .. {_uptime()}")
@@ -469,8 +474,8 @@ def bench_dcgan(args, R):
                 k: float(np.median([r[k]["rel_error"] for r in rows])) for k in keys}
             out[name]["images_done"] = len(rows)
             R.save()
-            print(name, i, {k: (round(row[k]["seconds"], 1), "%.1e" % row[k]["rel_error"])
-                            for k in keys}, row["loadavg"], flush=True)
+            log(name, i, {k: (round(row[k]["seconds"], 1), "%.1e" % row[k]["rel_error"])
+                            for k in keys}, row["loadavg"])
     return out
 
 
@@ -641,7 +646,7 @@ def main(argv=None):
     R.doc["wall_seconds"] = time.time() - t0
     R.doc["complete"] = not R.doc.get("errors")
     R.save()
-    print(f"wrote {path} in {R.doc['wall_seconds']:.0f} s")
+    log(f"wrote {path} in {R.doc['wall_seconds']:.0f} s")
     return 0 if R.doc["complete"] else 1
 
 
