@@ -99,7 +99,8 @@ def test_every_quick_verdict_goes_through_the_public_checker(monkeypatch):
     res = dss.certify(W, workers=1)
     assert res.status == "unknown" and not res.checked and calls[0] == "injective"
 
-    monkeypatch.setattr(end_to_end, "check_network", lambda *a, **k: (False, "rejected by the test"))
+    monkeypatch.setattr(end_to_end, "check_network",
+                        lambda *a, **k: dss.CheckResult(False, "rejected by the test"))
     for net in ([W, np.eye(6)], [np.array([[1.0], [2.0]]), np.eye(2)]):
         res = dss.decide_end_to_end(as_layers(net))
         assert res.status == "unknown" and "rejected by the test" in res.message

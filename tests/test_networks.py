@@ -208,7 +208,12 @@ def test_tampered_network_evidence_fails():
     assert check_network(doc, net)
     bad = copy.deepcopy(doc)
     bad["layers"][1]["evidence"]["dependencies"][0]["multipliers"][0] = "7"
-    assert not check_network(bad, net)
+    out = check_network(bad, net)
+    assert isinstance(out, dss.CheckResult) and not out and "layer 2" in out.message
+    ok, message = out  # unpacks like check()'s result
+    assert ok is False and message == out.message
+    with pytest.warns(DeprecationWarning):
+        check_network(bad, net, explain=True)
     other = [W, construct.expansive_layer(4, 8, seed=5)]
     assert not check_network(doc, other)
 

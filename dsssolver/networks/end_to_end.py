@@ -188,7 +188,7 @@ def _check(layers, domain, *, witness=None, certificate=None):
                    witness=[[_fs(v) for v in z] for z in witness])
     else:
         doc.update(status=INJECTIVE, argument="end_to_end", prefix=len(layers), end_to_end=certificate)
-    return check_network(doc, layers, domain=domain, explain=True)
+    return check_network(doc, layers, domain=domain)
 
 
 class _Tree:

@@ -373,7 +373,7 @@ def certify_network(net: Any, *, domain: Any = None, box: Any = None,
     res.stats["seconds"] = time.perf_counter() - t0
     if res.status != UNKNOWN:
         t = time.perf_counter()
-        ok, msg = check_network(res, net, domain=domain, explain=True)
+        ok, msg = check_network(res, net, domain=domain)
         res.stats["check_seconds"] = time.perf_counter() - t
         if not ok:
             res.status, res.message = UNKNOWN, f"the network evidence failed the exact check ({msg})"

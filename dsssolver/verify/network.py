@@ -40,11 +40,13 @@ Examples
 >>> net = [np.array([[1, 0], [0, 1], [-1, 0], [0, -1]]), (np.eye(4), None, "linear")]
 >>> doc = {"format": "dsssolver-network-evidence", "status": "not_injective",
 ...        "argument": "witness", "witness": [["1", "0"], ["2", "0"]]}
->>> check_network(doc, net, explain=True)
+>>> res = check_network(doc, net)
+>>> bool(res), res.message
 (False, 'the network outputs differ at coordinate 0: 1 != 2')
 """
 from __future__ import annotations
 
+import warnings
 from fractions import Fraction
 from typing import Any
 
@@ -53,7 +55,7 @@ import numpy as np
 from ..errors import EvidenceError
 from ..netmodel import as_graph, as_layers, is_graph
 from ._arith import parse_rational
-from .check import check
+from .check import CheckResult, check
 from .pairs import _nonsingular, primitive_rows
 
 __all__ = ["check_network", "check_layer_evidence", "forward_exact", "apply_exact", "NETWORK_FORMAT",
@@ -195,7 +197,7 @@ def _check_rank(doc, layer):
 
 # ------------------------------------------------------------------ the network
 def check_network(evidence: Any, net: Any, *, domain: Any = None,
-                  explain: bool = False) -> bool | tuple[bool, str]:
+                  explain: bool | None = None) -> CheckResult:
     """Re-check network evidence exactly.
 
     Parameters
@@ -207,9 +209,17 @@ def check_network(evidence: Any, net: Any, *, domain: Any = None,
     domain : None, "nonnegative" or (A, c)
         The input domain the evidence must be about; a bounded domain is
         required for end-to-end certificates of networks with biases.
-    explain : bool
-        Return ``(ok, message)`` instead of ``ok``.
+    explain : bool, optional
+        Deprecated and ignored: the result always carries its message.
+
+    Returns
+    -------
+    CheckResult
+        Truthy iff valid; unpacks as ``(ok, message)``, like :func:`dsssolver.check`'s.
     """
+    if explain is not None:
+        warnings.warn("check_network(..., explain=) is deprecated: the CheckResult carries the "
+                      "message", DeprecationWarning, stacklevel=2)
     doc = evidence.to_json() if hasattr(evidence, "to_json") else evidence
     if not isinstance(doc, dict) or doc.get("format") != NETWORK_FORMAT:
         raise EvidenceError(f"network evidence must be a dict with format {NETWORK_FORMAT!r}")
@@ -217,7 +227,7 @@ def check_network(evidence: Any, net: Any, *, domain: Any = None,
         ok, msg = _check(doc, net, domain)
     except EvidenceError as exc:
         ok, msg = False, str(exc)
-    return (ok, msg) if explain else ok
+    return CheckResult(ok, msg)
 
 
 def _check(doc, net, domain):
