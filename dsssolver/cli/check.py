@@ -41,7 +41,7 @@ def _run_network(args, evidence):
     """Network evidence: every layer's evidence and any end-to-end tree, exactly (no time limit)."""
     layers = read_network(args.layer, args.last_activation, args.negative_slope)
     domain = cli_domain(args, layers[0].shape[1])
-    ok, msg = check_network(evidence, layers, domain=domain, explain=True)
+    ok, msg = check_network(evidence, layers, domain=domain)
     print(("valid: " if ok else "INVALID: ") + msg)
     return 0 if ok else 1
 
