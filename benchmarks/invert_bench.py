@@ -19,7 +19,11 @@ The JSON is rewritten after every section and every DCGAN image, so a slow or fa
 later section keeps the earlier ones (``sections_done``, ``errors``, ``complete``).
 It goes to ``results/invert_bench.json``, or ``results/invert_bench.quick.json`` with
 ``--quick`` (figures likewise get ``.quick``), or ``--out PATH`` (figures beside it).
-Run: ``python benchmarks/invert_bench.py [--quick] [--out PATH] [--sections noise,batch]``.
+An existing JSON is merged into, not replaced: the sections this run does not make are
+kept as they were (``runs`` lists every run that wrote the file, with its sections and
+machine load); ``--fresh`` starts a new file.
+Run: ``python benchmarks/invert_bench.py [--quick] [--out PATH] [--sections noise,batch]
+[--noise-codes N] [--fresh]``.
 """
 import argparse
 import json
@@ -300,8 +304,11 @@ def bench_noise_methods(args, rng, dims):
     out = {"net": "-".join(map(str, dims)) + " ReLU, W ~ N(0, 1/m), no bias", "levels": levels,
            "noise": "x + sigma N(0, I), sigma = level ||x|| / sqrt(m); methods given noise_std "
                     "= sigma unless '_estimated'; GD (Adam, 10 restarts) is given nothing",
-           "codes_per_level": args.noise_codes, "gd_codes_per_level": args.noise_gd_codes}
-    errs = {}
+           "codes_per_level": args.noise_codes, "gd_codes_per_level": args.noise_gd_codes,
+           "loadavg_at_start": _uptime(),
+           "timing_note": "median_seconds are wall times on the machine as it was (see the "
+                          "load averages): compare methods with each other, not across runs"}
+    errs, losses = {}, {}
     for level in levels:
         Z = rng.normal(size=(args.noise_codes, dims[0]))
         for i, z in enumerate(Z):
@@ -315,11 +322,14 @@ def bench_noise_methods(args, rng, dims):
                 errs.setdefault(key, {}).setdefault(level, []).append(
                     (rel(res.z, z), res.error_bound / np.linalg.norm(z), secs,
                      bool(res.success), bool(np.linalg.norm(res.z - z) <= res.error_bound)))
+                if key == "l2":
+                    losses.setdefault(level, []).append([_sq(G, res.z, xn)])
             if i < args.noise_gd_codes:
                 t = time.perf_counter()
                 zg = gd_invert(layers, xn, rng)
                 errs.setdefault("gd", {}).setdefault(level, []).append(
                     (rel(zg, z), np.nan, time.perf_counter() - t, True, True))
+                losses[level][-1].append(_sq(G, zg, xn))
     for key, per in errs.items():
         rows = [np.array(per[lv], dtype=float) for lv in levels]
         out[key] = {"median_rel_error": [float(np.median(r[:, 0])) for r in rows],
@@ -332,6 +342,8 @@ def bench_noise_methods(args, rng, dims):
     ng = args.noise_gd_codes  # the same codes for both: GD runs on the first ng
     out["l2_on_gd_codes"] = [float(np.median(np.array(errs["l2"][lv])[:ng, 0])) for lv in levels]
     out["gd_on_gd_codes"] = out["gd"]["median_rel_error"]
+    out["paired_l2_gd"] = _paired(errs, losses, levels, ng)
+    out["loadavg_at_end"] = _uptime()
     out["checks"] = {
         "l2_median_at_most_gd_at_every_level_same_codes": all(
             a <= b for a, b in zip(out["l2_on_gd_codes"], out["gd_on_gd_codes"])),
@@ -343,6 +355,30 @@ def bench_noise_methods(args, rng, dims):
         "error_bound_held_every_time": all(
             sum(out[k]["bound_held"]) == len(levels) * args.noise_codes
             for k in ("linf", "l1", "l2"))}
+    return out
+
+
+def _sq(G, z, x):
+    return float(((G.forward(z) - x) ** 2).sum())
+
+
+def _paired(errs, losses, levels, ng):
+    """l2 against GD code by code (the first ``ng`` codes of each level, which both ran):
+    which has the lower z error, which the lower loss ``||G(z) - x||^2``, and whether they
+    reached the same point (relative loss difference below 1e-9)."""
+    out = {"codes": ng, "l2_error_lower": [], "gd_error_lower": [], "l2_loss_lower": [],
+           "gd_loss_lower": [], "same_loss_1e-9": [], "median_error_ratio_l2_over_gd": []}
+    for lv in levels:
+        e2 = np.array(errs["l2"][lv])[:ng, 0]
+        eg = np.array(errs["gd"][lv])[:, 0]
+        L = np.array(losses[lv][:ng], dtype=float)
+        same = np.abs(L[:, 0] - L[:, 1]) <= 1e-9 * L[:, 1]
+        out["l2_error_lower"].append(int((e2 < eg).sum()))
+        out["gd_error_lower"].append(int((eg < e2).sum()))
+        out["l2_loss_lower"].append(int(((L[:, 0] < L[:, 1]) & ~same).sum()))
+        out["gd_loss_lower"].append(int(((L[:, 1] < L[:, 0]) & ~same).sum()))
+        out["same_loss_1e-9"].append(int(same.sum()))
+        out["median_error_ratio_l2_over_gd"].append(float(np.median(e2 / eg)))
     return out
 
 
@@ -607,13 +643,20 @@ def main(argv=None):
     ap.add_argument("--out", help="the JSON to write (figures go beside it); default "
                     "results/invert_bench.json, or results/invert_bench.quick.json with "
                     "--quick, so a quick run never overwrites the full run's results")
+    ap.add_argument("--noise-codes", type=int, default=None,
+                    help="codes per noise level (default 30; 3 with --quick)")
+    ap.add_argument("--noise-gd-codes", type=int, default=None,
+                    help="of those, how many GD also runs (default: all of them)")
+    ap.add_argument("--fresh", action="store_true",
+                    help="start a new JSON instead of merging into the existing one")
     ap.add_argument("--sections", default="noise,batch,dcgan",
                     help="comma-separated: noise, batch, dcgan, exact (the issue-3 exact/GD "
                          "and 20-42-88 runs)")
     args = ap.parse_args(argv)
     q = args.quick
     args.codes, args.gd_codes = (20, 3) if q else (200, 20)
-    args.noise_codes, args.noise_gd_codes = (3, 2) if q else (10, 5)
+    args.noise_codes = args.noise_codes or (3 if q else 30)
+    args.noise_gd_codes = min(args.noise_gd_codes or args.noise_codes, args.noise_codes)
     args.batch, args.batch_rounds, args.batch_blas = (100, 3, 10) if q else (1000, 3, 100)
     args.dcgan_images, args.gd_iters = (1, 50) if q else (3, 1000)
     sections = args.sections.split(",")
@@ -623,13 +666,15 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     path = args.out or os.path.join(OUT, "invert_bench.quick.json" if q else "invert_bench.json")
     t0 = time.time()
-    R = Results(path, {
-        "issue": 10, "seed": args.seed, "quick": q, "sections": sections, "complete": False,
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "numpy": np.__version__, "loadavg_at_start": _uptime(),
-                    "blas_threads_env": os.environ.get("OPENBLAS_NUM_THREADS"),
-                    "blas": "held at one thread by the library (threadpoolctl)",
-                    "highs_threads": 1}})
+    machine = {"python": platform.python_version(), "cpus": os.cpu_count(),
+               "numpy": np.__version__, "loadavg_at_start": _uptime(),
+               "blas_threads_env": os.environ.get("OPENBLAS_NUM_THREADS"),
+               "blas": "held at one thread by the library (threadpoolctl)", "highs_threads": 1}
+    R = Results(path, merged(path, {"issue": 10, "seed": args.seed, "quick": q,
+                                    "sections": sections, "complete": False,
+                                    "machine": machine}, fresh=args.fresh))
+    R.doc["runs"].append({"started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+                          "sections": sections, "seed": args.seed, "machine": machine})
     R.save()
     for name in sections:
         if name == "noise":
@@ -643,11 +688,34 @@ def main(argv=None):
             R.section("dcgan", lambda: bench_dcgan(args, R))
         elif name == "exact":
             exact_sections(R, args, rng)
-    R.doc["wall_seconds"] = time.time() - t0
+    R.doc["wall_seconds"] = R.doc["runs"][-1]["wall_seconds"] = time.time() - t0
     R.doc["complete"] = not R.doc.get("errors")
     R.save()
     log(f"wrote {path} in {R.doc['wall_seconds']:.0f} s")
     return 0 if R.doc["complete"] else 1
+
+
+def merged(path, doc, *, fresh=False):
+    """The document a run writes: ``doc``, plus what ``path`` already holds (unless
+    ``fresh``): its sections and their errors are kept until this run makes them again,
+    and ``runs`` keeps every run's sections, seed and machine."""
+    old = {}
+    if not fresh and os.path.exists(path):
+        with open(path) as fh:
+            old = json.load(fh)
+    out = dict(old, **doc)
+    first = {k: old[k] for k in ("seed", "sections", "machine") if k in old}
+    out["runs"] = old.get("runs") or ([dict(first, note="the run that first wrote this file")]
+                                      if first else [])
+    redo = {"noise": ("noise_20_100_500", "noise_20_60_784"), "exact": (
+        "relu_20_100_500", "relu_20_42_88", "noise")}
+    fresh_names = {n for s in doc["sections"] for n in redo.get(s, (s,))}
+    out["sections_done"] = [s for s in old.get("sections_done", []) if s not in fresh_names]
+    errors = {k: v for k, v in old.get("errors", {}).items() if k not in fresh_names}
+    out.pop("errors", None)
+    if errors:
+        out["errors"] = errors
+    return out
 
 
 def exact_sections(R, args, rng):

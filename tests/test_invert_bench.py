@@ -46,3 +46,20 @@ def test_out_path_and_unknown_section(bench, tmp_path):
     assert saved.figure("invert_noise") == str(out.parent / "invert_noise.png")
     quick = bench.Results(str(tmp_path / "invert_bench.quick.json"), {})
     assert quick.figure("invert_noise").endswith("invert_noise.quick.png")
+
+
+def test_a_run_merges_into_the_stored_json(bench, tmp_path):
+    path = tmp_path / "invert_bench.json"
+    path.write_text(json.dumps({
+        "seed": 1, "sections": ["noise", "batch", "dcgan"], "machine": {"cpus": 2},
+        "sections_done": ["noise_20_100_500", "noise_20_60_784", "batch", "dcgan"],
+        "noise_20_100_500": {"old": 1}, "batch": {"kept": 1}, "dcgan": {"kept": 2},
+        "errors": {"noise_20_60_784": "old failure", "plot": "kept"}}))
+    new = {"seed": 2, "sections": ["noise"], "machine": {"cpus": 4}}
+    doc = bench.merged(str(path), new)
+    assert doc["batch"] == {"kept": 1} and doc["dcgan"] == {"kept": 2}  # not re-run: kept
+    assert doc["sections_done"] == ["batch", "dcgan"]  # the noise ones are made again
+    assert doc["errors"] == {"plot": "kept"} and doc["seed"] == 2
+    assert doc["runs"] == [{"seed": 1, "sections": ["noise", "batch", "dcgan"],
+                            "machine": {"cpus": 2}, "note": "the run that first wrote this file"}]
+    assert bench.merged(str(path), new, fresh=True) == dict(new, runs=[], sections_done=[])
