@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import batch as _batch
-from .exact import cone_evidence, rank_evidence
+from .exact import check_unique, cone_evidence, no_preimage, rank_evidence
 from .lp import LayerLP, Poly, solve_point
 from .noise import DELTA, MAX_DENSE, NoiseLevel, error_bound, robust_sigma
 from .polish import gauss_newton
@@ -283,7 +283,10 @@ class Inverter:
             thr = 0.0 if k == len(self.net.layers) - 1 else 1e-9 * max(np.abs(y).max(), 1e-300)
             thr = max(thr, tau)
             _, J = self._targets(k, y, thr)
-            info.evidence = rank_evidence(A, J) or self._cone(A, poly, J, u, k > 0)
+            last = k == len(self.net.layers) - 1  # rows read from the data: also try to
+            # prove x has no exact preimage (one modular rank either way)
+            info.evidence = (no_preimage(self.net.layers[k], A, y, J) if last else None) or \
+                rank_evidence(A, J) or self._cone(A, poly, J, u, k > 0)
             info.unique = True if info.evidence is not None else None
             if info.evidence is None:
                 info.message += ("; a single point by a floating-point test, not proven "
@@ -322,6 +325,20 @@ class Inverter:
             info.message += f"; residual {info.residual:.3g}: no exact preimage"
             return None, info, None, None
         return u, info, None, "big"
+
+    def _unique_exactly(self, x, infos):
+        """``(unique, message)`` once every layer has exact evidence.  A hidden layer's
+        active rows were read from a float preimage, so the layers' evidence together proves
+        "at most one preimage" only with an exact chain (:func:`check_unique`), unless the
+        last layer's evidence already proved that x has no exact preimage at all."""
+        if infos[-1].evidence.get("no_preimage"):
+            return True, ("every layer inverted; at most one preimage, exactly: x (a rounded "
+                          "output) has none, its active rows admit no exact input; z fits it "
+                          "to the residual")
+        ok, why = check_unique(self.net, x, [i.evidence for i in infos])
+        if ok:
+            return True, f"every layer inverted; {why} (exact, end to end)"
+        return None, f"z is a preimage; a single point not proven exactly ({why})"
 
     def _cone(self, A, poly, J, u, nonneg):
         """Exact cone evidence at the point u (rows J active): see :func:`cone_evidence`."""
@@ -531,7 +548,7 @@ class Inverter:
             y = u
         infos.reverse()
         if unique is True:
-            message = "every layer inverted; the preimage is a single point (exact rank)"
+            unique, message = self._unique_exactly(x, infos)
         elif unique is False:
             message = "the first layer's preimage is not a single point: z is one of many"
         else:

@@ -42,12 +42,15 @@ class LayerInfo:
         ``||act(W u + b) - y|| / ||y||`` for the returned input ``u``.
     unique : bool or None
         Is the layer's preimage of ``y`` a single point; ``True`` only with exact evidence
-        (``evidence``), ``None`` when not decided.
+        (``evidence``), ``None`` when not decided.  At a hidden layer ``y`` is the float
+        preimage found above, so this is exact for the rows read active in it;
+        ``InvertResult.unique`` is the exact end-to-end verdict.
     evidence : dict or None
         For ``unique=True``: ``{"kind": "exact_rank", "rows": [...], "rank": n, "prime": p}``
         (the rows' rank is n modulo p, computed in exact integer arithmetic from the float
         weights, hence n over the rationals), re-checkable with
-        :func:`dsssolver.invert.exact.check_layer_evidence`.
+        :func:`dsssolver.invert.exact.check_layer_evidence` (one layer, given y) and
+        :func:`dsssolver.invert.exact.check_unique` (the whole chain from x, no floats).
     lp_seconds : float
     active : int
         Rows read as active (two-sided) in this layer's model.
@@ -134,7 +137,11 @@ class InvertResult(dict):
     residual : float
         ``||G(z) - x||_2 / ||x||_2``.
     unique : bool or None
-        ``True`` only with exact evidence at every layer (see :class:`LayerInfo`).
+        ``True`` only when "x has at most one preimage" is proven exactly: evidence at every
+        layer (see :class:`LayerInfo`) and, since a hidden layer's active rows are read
+        from a float preimage, the exact chain :func:`dsssolver.invert.exact.check_unique`
+        -- or the last layer's proof that x, a rounded output, has no exact preimage at
+        all (``"no_preimage"`` in its evidence); the message says which.
     method : str
     noise : float or None
         The l_inf noise level used: the given bound, a level derived from ``noise_std``, or
