@@ -330,3 +330,55 @@ def test_hinted_packings_with_many_transversals_keep_their_hints():
     assert out and not out.stats["hints_abandoned"]
     budget = 200_000 + 4096 * (len(res.proof.hints) + len(res.proof.dependencies))
     assert out.stats["transversals"] > budget  # the case this test is about
+
+
+@pytest.mark.parametrize("prime", [3, 101])
+def test_a_tiny_prime_only_slows_the_checker_down(monkeypatch, prime):
+    """With residues modulo a tiny prime, rows vanish modulo p although they lie outside the
+    flat, transversal determinants vanish by chance, and the incremental quotient cannot
+    eliminate a row: the checker must confirm exactly or branch, and its verdicts on proofs and
+    their mutants still agree with brute force."""
+    flats = importlib.import_module("dsssolver.verify.flats")
+    monkeypatch.setattr(flats, "random_prime", lambda bits=31: prime)
+    checked = 0
+    for case in range(len(SMALL)):
+        W, b, doc = SMALL[case]["W"], SMALL[case]["b"], SMALL[case]["evidence"]
+        if doc["status"] != "injective":
+            continue
+        deps = doc["dependencies"]
+        mutants = [doc] + [dict(doc, dependencies=deps[:k] + deps[k + 1:]) for k in range(len(deps))]
+        for mutant in mutants:
+            truth = _truth(W, b, mutant)
+            assert bool(check(mutant, W, b)) == truth
+            assert bool(check(mutant, W, b, hints=False)) == truth
+            checked += 1
+    assert checked >= 20
+
+
+def test_rows_vanishing_modulo_the_prime_are_branched_on_exactly(monkeypatch):
+    """Rows that are multiples of the checker's prime have zero residues although they lie
+    outside every small flat; branching on one takes the exact path, and proofs still check."""
+    import dsssolver as dss
+
+    flats = importlib.import_module("dsssolver.verify.flats")
+    seen = {"vanished": 0}
+    eliminate = flats._eliminate
+
+    def counting(Pp, s, p):
+        out = eliminate(Pp, s, p)
+        seen["vanished"] += out is None
+        return out
+
+    rng = np.random.default_rng(5)
+    proofs = []
+    for _ in range(30):
+        W = rng.choice([-3, 3, -6, 6, 1, -1, 0], size=(int(rng.integers(12, 20)), 3)).astype(float)
+        res = dss.certify(W, workers=1)
+        if res.status == INJECTIVE:
+            proofs.append((W, res))
+    assert len(proofs) >= 5
+    monkeypatch.setattr(flats, "random_prime", lambda bits=31: 3)
+    monkeypatch.setattr(flats, "_eliminate", counting)
+    for W, res in proofs:
+        assert check(res, W, hints=False, workers=1)
+    assert seen["vanished"] > 0

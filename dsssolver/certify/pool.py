@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..exact import _jit
+
 __all__ = ["mask", "bits", "SupportSet", "DependencyPool"]
 
 _WORD = 0xFFFFFFFFFFFFFFFF
@@ -68,6 +70,11 @@ class SupportSet:
         if k == 0:
             return []
         A = self._bits[:k]
+        fast = _jit.greedy_packing(A, self._words(F), self._words(E), d)
+        return fast if fast is not None else self._packing_numpy(A, F, E, d)
+
+    def _packing_numpy(self, A, F, E, d):
+        """:meth:`packing` in numpy (without numba)."""
         cand = np.flatnonzero(~np.any(A & self._words(F), axis=1))
         if cand.size == 0:
             return []

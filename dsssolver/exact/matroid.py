@@ -25,9 +25,13 @@ from math import gcd, lcm
 import flint
 import numpy as np
 
+from . import _jit
+
 # A prime below 2**26: products of two residues stay below 2**52 and a dot
 # product of up to 2048 of them fits in int64.
 PRIME = 67108859
+# fewer transversals than this are cheaper in numpy than a call into the compiled kernel
+_JIT_FROM = 256
 
 __all__ = ["PRIME", "to_fraction", "fraction_matrix", "integer_rows", "RowMatroid", "fstr", "parse_fraction"]
 
@@ -317,6 +321,11 @@ class RowMatroid:
             total *= len(part)
         if total == 0 or total > limit:
             return False
+        if total >= _JIT_FROM:  # compiled, depth-first, pivoting: no mixing needed
+            ans = _jit.all_transversals_bases(
+                [(self._Mp[list(part)] @ N) % PRIME for part in sorted(parts, key=len)], PRIME)
+            if ans is not None:
+                return ans
         # quotient coordinates in a random basis, so that pivots are non-zero;
         # small parts first keeps the shared elimination's intermediate arrays small
         parts = sorted(parts, key=len)

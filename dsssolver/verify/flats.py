@@ -38,6 +38,7 @@ import numpy as np
 
 from ..errors import CheckTimeout
 from ._arith import nullspace, random_prime
+from ._jit import available as _compiled_available, first_dependent
 
 __all__ = ["find_hitting_flat", "transversals_independent", "matmul_mod", "Cover"]
 
@@ -47,6 +48,10 @@ MAX_TRANSVERSALS = 200_000
 _CHEAP_TRANSVERSALS = 64
 #: Largest int64 array (elements) the vectorised transversal test builds at once.
 _MAX_ELEMENTS = 1 << 22
+# fewer transversals than this are cheaper in numpy than a call into the compiled kernel
+_COMPILED_FROM = 256
+# below this many choices the compiled kernel runs them all faster than parallel rows are merged
+_NO_MERGE = 4096
 
 
 @dataclass
@@ -133,9 +138,10 @@ class _Search:
                       "hints_rejected": 0, "parallel_tasks": 0}
         self.workers = workers
         self.charged = 0  # transversals of the checker's own packings (see _closes)
+        self.zero = sum(1 << i for i, r in enumerate(rows) if not any(r))
 
     def run(self):
-        zero = sum(1 << i for i, r in enumerate(self.rows) if not any(r))
+        zero = self.zero
         X = nullspace([], self.n)
         # each node carries the dependencies disjoint from its parent's flat: a child's flat is
         # larger, so only those can be disjoint from it
@@ -154,7 +160,7 @@ class _Search:
                 return None
             basis, X, Pp, F, E, idx = stack.pop()
             self._tick()
-            children = self._expand(basis, X, Pp, F, E, X.ncols(), idx)
+            children = self._expand(basis, X, Pp, F, E, Pp.shape[1], idx)
             if children is None:
                 return list(basis)
             stack.extend(children)
@@ -165,7 +171,7 @@ class _Search:
         processes; the flat is recomputed from its basis)."""
         X = nullspace([self.rows[i] for i in basis], self.n)
         Pp = self._quotient_mod_p(X)
-        return basis, X, Pp, self._flat(X, Pp), E, idx
+        return basis, X, Pp, self._flat(basis, X, Pp), E, idx
 
     def _tick(self):
         st = self.stats
@@ -192,19 +198,27 @@ class _Search:
         Xp = np.array([int(v) % p for v in X.entries()], dtype=np.int64).reshape(X.nrows(), X.ncols())
         return matmul_mod(self.Rp, Xp, self.prime)
 
-    def _flat(self, X, Pp):
-        """The rows in the span of the basis: zero modulo p, then confirmed exactly."""
-        cand = np.flatnonzero(~Pp.any(axis=1)).tolist()
-        if not cand:
-            return 0
-        exact = flint.fmpz_mat([self.rows[i] for i in cand]) * X
+    def _flat(self, basis, X, Pp):
+        """The rows in the span of the basis: zero modulo p, then confirmed exactly (the basis
+        rows and zero rows need no confirmation; other zero residues are rare: parallel rows, or
+        a residue that vanished by chance)."""
+        out = self.zero
+        for i in basis:
+            out |= 1 << i
+        extra = [i for i in np.flatnonzero(~Pp.any(axis=1)).tolist() if not out >> i & 1]
+        if not extra:
+            return out
+        exact = flint.fmpz_mat([self.rows[i] for i in extra]) * self._null(basis, X)
         d = exact.ncols()
         entries = exact.entries()
-        out = 0
-        for k, i in enumerate(cand):
+        for k, i in enumerate(extra):
             if not any(entries[k * d:(k + 1) * d]):
                 out |= 1 << i
         return out
+
+    def _null(self, basis, X):
+        """The exact null space of the basis rows (computed here when a node has none yet)."""
+        return X if X is not None else nullspace([self.rows[i] for i in basis], self.n)
 
     def _expand(self, basis, X, Pp, F, E, d, idx):
         """Children of a node ([] if it is empty), or None if ``F`` meets every dependency."""
@@ -213,7 +227,7 @@ class _Search:
             return None
         if free.min() == 0:
             return []  # a dependency inside E
-        branch = self._hinted(X, Pp, F, E, d)
+        branch = self._hinted(basis, X, Pp, F, E, d)
         if branch is _CLOSED:
             return []
         order = idx[np.lexsort((idx, free))].tolist()  # fewest free rows first, then position
@@ -227,11 +241,11 @@ class _Search:
                     break
         # our own packing first; where a hint names the branch, only if it is cheap to test
         limit = MAX_TRANSVERSALS if branch is None else _CHEAP_TRANSVERSALS
-        if len(pack) == d and self._closes(X, Pp, E, pack, d, limit):
+        if len(pack) == d and self._closes(basis, X, Pp, E, pack, d, limit):
             return []
-        return self._children(basis, F, E, order[0] if branch is None else branch, idx)
+        return self._children(basis, Pp, F, E, order[0] if branch is None else branch, idx)
 
-    def _hinted(self, X, Pp, F, E, d):
+    def _hinted(self, basis, X, Pp, F, E, d):
         """The hinted dependency to branch on, :data:`_CLOSED` if a hinted packing closes the
         node, None when there is no usable hint."""
         h = self.hints.get(F)
@@ -245,7 +259,7 @@ class _Search:
                 free = self.deps[k] & ~E
                 ok = ok and not free & taken
                 taken |= free
-            if ok and len(ks) == d and self._closes(X, Pp, E, ks, d, charge=False):
+            if ok and len(ks) == d and self._closes(basis, X, Pp, E, ks, d, charge=False):
                 self.stats["hints_used"] += 1
                 return _CLOSED
             self.stats["hints_rejected"] += 1
@@ -256,7 +270,7 @@ class _Search:
         self.stats["hints_rejected"] += 1
         return None
 
-    def _closes(self, X, Pp, E, pack, d, limit=None, charge=True):
+    def _closes(self, basis, X, Pp, E, pack, d, limit=None, charge=True):
         """Whether the packing ``pack`` (d dependency positions) shows the node empty.
 
         ``charge=False`` for a hinted packing: verifying what the evidence claims is not
@@ -268,8 +282,12 @@ class _Search:
             return True
         parts = [_bits(self.deps[k] & ~E) for k in pack]
 
-        def exact(i):
-            return [int(v) for v in (flint.fmpz_mat([self.rows[i]]) * X).entries()]
+        null = []
+
+        def exact(i):  # only when a residue looked dependent: the null space is computed then
+            if not null:
+                null.append(self._null(basis, X))
+            return [int(v) for v in (flint.fmpz_mat([self.rows[i]]) * null[0]).entries()]
 
         total = transversals_independent(parts, Pp, exact, self.prime, limit=limit or MAX_TRANSVERSALS,
                                          deadline=self.deadline, mixers=self.__dict__)
@@ -283,19 +301,21 @@ class _Search:
         self.stats["closed_by_packing"] += total > 0
         return total > 0
 
-    def _children(self, basis, F, E, k, idx):
+    def _children(self, basis, Pp, F, E, k, idx):
         if k is _CLOSED:
             return []
         excl = E
         out = []
         for s in _bits(self.deps[k] & ~E):
             child = basis + (s,)
-            X = nullspace([self.rows[i] for i in child], self.n)
-            if X.ncols() > 0:  # a flat of rank n meets nothing we look for
-                Pp = self._quotient_mod_p(X)
-                G = self._flat(X, Pp)
+            if Pp.shape[1] > 1:  # a flat of rank n meets nothing we look for
+                X, Pc = None, _eliminate(Pp, s, self.prime)
+                if Pc is None:  # s's residue vanished although s is outside the flat
+                    X = nullspace([self.rows[i] for i in child], self.n)
+                    Pc = self._quotient_mod_p(X)
+                G = self._flat(child, X, Pc)
                 if not G & excl:
-                    out.append((child, X, Pp, G, excl, idx))
+                    out.append((child, X, Pc, G, excl, idx))
             excl |= 1 << s
         out.reverse()  # visit in ascending row order
         return out
@@ -352,6 +372,26 @@ def _task(task):
         kind, value = "timeout", str(e)
     # the counts this task added (each process starts from the parent's counts at the fork)
     return kind, value, {k: search.stats[k] - before[k] for k in search.stats}
+
+
+def _eliminate(Pp, s, p):
+    """Quotient residues modulo the flat grown by row ``s``: ``Pp Y`` with ``Y`` spanning the
+    kernel of ``Pp[s]`` modulo p (division-free), or None if ``Pp[s]`` is zero modulo p.
+
+    Sound for the transversal tests: the basis rows stay independent modulo p (each had a
+    non-zero residue when it joined), so a choice whose residues here have a non-zero
+    determinant modulo p completes them to an integer basis with a non-zero determinant.
+    And no row of the rational span is missed by "zero residue": with a basis minor that is
+    non-zero modulo p, Cramer's rule reduces its coefficients modulo p.
+    """
+    v = Pp[s]
+    nz = np.flatnonzero(v)
+    if not nz.size:
+        return None
+    c = int(nz[0])
+    keep = np.r_[0:c, c + 1:len(v)]
+    # both products are below 2**62
+    return (v[c] * Pp[:, keep] - Pp[:, c:c + 1] * v[keep]) % p
 
 
 def matmul_mod(A, B, p):
@@ -445,7 +485,9 @@ def transversals_independent(parts, Pp, exact, prime, *, limit=MAX_TRANSVERSALS,
     prime : int
         A prime below 2**31.
     limit : int
-        Most choices to enumerate, after rows parallel modulo the flat are merged.
+        Most choices to enumerate, after rows parallel modulo the flat are merged (they are
+        merged only where there are more than ``_NO_MERGE`` choices before merging, or without
+        the compiled kernel).
 
     Returns
     -------
@@ -459,8 +501,8 @@ def transversals_independent(parts, Pp, exact, prime, *, limit=MAX_TRANSVERSALS,
     >>> V = [[1, 0], [2, 0], [0, 1], [1, 1]]
     >>> p = 2147483647
     >>> Pp = np.array(V, dtype=np.int64)
-    >>> transversals_independent([[0, 1], [2, 3]], Pp, lambda i: V[i], p)
-    2
+    >>> transversals_independent([[0, 1], [2, 3]], Pp, lambda i: V[i], p) > 0
+    True
     >>> transversals_independent([[0, 3], [2, 3]], Pp, lambda i: V[i], p)
     0
     """
@@ -472,7 +514,13 @@ def transversals_independent(parts, Pp, exact, prime, *, limit=MAX_TRANSVERSALS,
             cache[i] = exact(i)
         return cache[i]
 
-    merged = [_merge_parallel(part, Pp, exact_cached, prime) for part in parts]
+    raw = 1
+    for part in parts:
+        raw *= len(part)
+    if raw <= _NO_MERGE and _compiled_available():
+        merged = [list(part) for part in parts]  # merging parallel rows costs more than it saves
+    else:
+        merged = [_merge_parallel(part, Pp, exact_cached, prime) for part in parts]
     total = 1
     for part in merged:
         total *= len(part)
@@ -481,9 +529,11 @@ def transversals_independent(parts, Pp, exact, prime, *, limit=MAX_TRANSVERSALS,
     merged.sort(key=len)  # singletons first: they do not multiply the batch
     p, vectors = prime, Pp
     for _ in range(3):
-        mix = _mixer(d, p, mixers)
-        arrays = [matmul_mod(vectors[part], mix, p)[None] for part in merged]
-        ans = _all_bases_mod_p(arrays, merged, d, p, exact_cached, deadline)
+        ans = _compiled_bases(merged, vectors, p, exact_cached) if total >= _COMPILED_FROM else None
+        if ans is None:
+            mix = _mixer(d, p, mixers)
+            arrays = [matmul_mod(vectors[part], mix, p)[None] for part in merged]
+            ans = _all_bases_mod_p(arrays, merged, d, p, exact_cached, deadline)
         if ans is not None:
             return total if ans else 0
         # a residue vanished where the integers do not: another prime, another mixing
@@ -493,6 +543,21 @@ def transversals_independent(parts, Pp, exact, prime, *, limit=MAX_TRANSVERSALS,
         for i in rows:
             vectors[i] = [x % p for x in exact_cached(i)]
     return 0  # not shown; the caller branches instead
+
+
+def _compiled_bases(parts, vectors, p, exact):
+    """:func:`_all_bases_mod_p`'s answer from the compiled kernel (True, False when a choice is
+    dependent over Q, None when a residue vanished where the integers do not, or when the
+    kernel is unavailable)."""
+    found = first_dependent([vectors[part] for part in parts], p)
+    if found is None:
+        return None
+    if not found:
+        return True
+    vecs = [exact(parts[k][c]) for k, c in enumerate(found)]
+    if flint.fmpz_mat(vecs).rank() < len(vecs):
+        return False  # dependent over Q, and so is every choice extending it
+    return None
 
 
 def _mixer(d, p, store):
