@@ -98,3 +98,19 @@ def test_compiled_packing_matches_the_numpy_packing():
             continue
         A = S._bits[:len(S)]
         assert S.packing(F, E, d) == S._packing_numpy(A, F, E, d), trial
+
+
+def test_parallel_pair_kernel_matches_brute_force():
+    rng = np.random.default_rng(11)
+    seen = set()
+    for _ in range(300):
+        p = int(rng.choice([5, 7, 2147483647]))
+        s, d = int(rng.integers(1, 6)), int(rng.integers(1, 5))
+        V = rng.integers(0, p, size=(s, d), dtype=np.int64)
+        if rng.random() < 0.3 and s > 1:
+            V[1] = V[0] * int(rng.integers(0, p)) % p
+        want = any(flint.nmod_mat([[int(x) for x in V[a]], [int(x) for x in V[b]]], p).rank() < 2
+                   for a in range(s) for b in range(a + 1, s))
+        assert check_jit.has_parallel_pair(V, p) == want
+        seen.add(want)
+    assert seen == {True, False}

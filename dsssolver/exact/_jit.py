@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["kernel", "all_transversals_bases", "greedy_packing"]
+__all__ = ["kernel", "all_transversals_bases", "all_transversals_bases_stacked", "greedy_packing"]
 
 _KERNEL = []  # [] not tried yet; [None] unavailable; [f] compiled
 
@@ -43,14 +43,17 @@ def all_transversals_bases(parts, prime):
     >>> all_transversals_bases([e[:1], np.array([[2, 0]])], p) in (False, None)
     True
     """
+    return all_transversals_bases_stacked(np.vstack(parts), [len(p) for p in parts], prime)
+
+
+def all_transversals_bases_stacked(Q, sizes, prime):
+    """:func:`all_transversals_bases` with the parts stacked in ``Q``, ``sizes[j]`` rows each."""
     f = kernel()
     if f is None:
         return None
-    d = len(parts)
-    Q = np.ascontiguousarray(np.vstack(parts), dtype=np.int64) % prime
-    starts = np.zeros(d + 1, dtype=np.int64)
-    starts[1:] = np.cumsum([len(p) for p in parts])
-    return bool(f(Q, starts, d, prime))
+    starts = np.zeros(len(sizes) + 1, dtype=np.int64)
+    starts[1:] = np.cumsum(sizes)
+    return bool(f(np.ascontiguousarray(Q, dtype=np.int64) % prime, starts, len(sizes), prime))
 
 
 def greedy_packing(A, F, E, d):

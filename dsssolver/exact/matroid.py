@@ -322,8 +322,10 @@ class RowMatroid:
         if total == 0 or total > limit:
             return False
         if total >= _JIT_FROM:  # compiled, depth-first, pivoting: no mixing needed
-            ans = _jit.all_transversals_bases(
-                [(self._Mp[list(part)] @ N) % PRIME for part in sorted(parts, key=len)], PRIME)
+            parts = sorted(parts, key=len)  # the largest parts last, in the innermost loops
+            rows = [i for part in parts for i in part]
+            ans = _jit.all_transversals_bases_stacked(
+                (self._Mp[rows] @ N) % PRIME, [len(part) for part in parts], PRIME)
             if ans is not None:
                 return ans
         # quotient coordinates in a random basis, so that pivots are non-zero;

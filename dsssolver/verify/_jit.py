@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["first_dependent", "available"]
+__all__ = ["first_dependent", "available", "has_parallel_pair"]
 
 _COMPILED = {}
 
@@ -67,8 +67,44 @@ def first_dependent(arrays, p):
     return () if depth < 0 else tuple(int(c) for c in picks[:depth + 1])
 
 
+def has_parallel_pair(V, p):
+    """Whether two rows of ``V`` (residues modulo ``p``) are parallel modulo ``p`` (zero rows
+    count as parallel to every row); None when the compiled kernel is unavailable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> has_parallel_pair(np.array([[1, 2], [2, 4], [0, 1]]), 101) in (True, None)
+    True
+    >>> has_parallel_pair(np.array([[1, 2], [0, 1]]), 101) in (False, None)
+    True
+    """
+    if _kernel() is None:
+        return None
+    return bool(_COMPILED["parallel"](np.ascontiguousarray(V, dtype=np.int64) % p, p))
+
+
 def _build():
     import numba
+
+    @numba.njit(cache=True, nogil=True)
+    def parallel(V, p):  # pragma: no cover - compiled
+        s, d = V.shape
+        for a in range(s):
+            for b in range(a + 1, s):
+                same = True
+                for i in range(d):
+                    for j in range(i + 1, d):
+                        if (V[a, i] * V[b, j] - V[a, j] * V[b, i]) % p != 0:
+                            same = False
+                            break
+                    if not same:
+                        break
+                if same:
+                    return True
+        return False
+
+    _COMPILED["parallel"] = parallel
 
     @numba.njit(cache=True, nogil=True)
     def scan(V, sizes, p, picks):  # pragma: no cover - compiled

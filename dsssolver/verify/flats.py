@@ -38,7 +38,7 @@ import numpy as np
 
 from ..errors import CheckTimeout
 from ._arith import nullspace, random_prime
-from ._jit import available as _compiled_available, first_dependent
+from ._jit import available as _compiled_available, first_dependent, has_parallel_pair
 
 __all__ = ["find_hitting_flat", "transversals_independent", "matmul_mod", "Cover"]
 
@@ -435,6 +435,8 @@ def _merge_parallel(part, Pp, exact, p):
     if len(part) < 2:
         return list(part)
     V = Pp[part]
+    if has_parallel_pair(V, p) is False:  # the usual case, found without the pairwise arrays
+        return list(part)
     s = len(part)
     lead = np.argmax(V != 0, axis=1)
     L = V[np.arange(s), lead]
