@@ -16,17 +16,21 @@ import numpy as np
 
 __all__ = ["kernel", "all_transversals_bases", "all_transversals_bases_stacked", "greedy_packing"]
 
-_KERNEL = []  # [] not tried yet; [None] unavailable; [f] compiled
+_KERNELS = []  # [] not tried yet; [None] unavailable; [module] compiled
 
 
 def kernel():
-    """The compiled function, or None when numba is unavailable."""
-    if not _KERNEL:
+    """The module of compiled kernels (:mod:`dsssolver.exact._kernels`), or None when numba is
+    unavailable or cannot compile here."""
+    if not _KERNELS:
         try:
-            _KERNEL.append(_compile())
-        except Exception:  # no numba, or it cannot compile here: the numpy path stays
-            _KERNEL.append(None)
-    return _KERNEL[0]
+            from . import _kernels
+
+            _kernels.warm_up()  # compiles, or loads numba's on-disk cache, once per process
+            _KERNELS.append(_kernels)
+        except Exception:  # no numba, or it cannot compile here: the numpy paths stay
+            _KERNELS.append(None)
+    return _KERNELS[0]
 
 
 def all_transversals_bases(parts, prime):
@@ -48,12 +52,12 @@ def all_transversals_bases(parts, prime):
 
 def all_transversals_bases_stacked(Q, sizes, prime):
     """:func:`all_transversals_bases` with the parts stacked in ``Q``, ``sizes[j]`` rows each."""
-    f = kernel()
-    if f is None:
+    k = kernel()
+    if k is None:
         return None
     starts = np.zeros(len(sizes) + 1, dtype=np.int64)
     starts[1:] = np.cumsum(sizes)
-    return bool(f(np.ascontiguousarray(Q, dtype=np.int64) % prime, starts, len(sizes), prime))
+    return bool(k.all_bases(np.ascontiguousarray(Q, dtype=np.int64) % prime, starts, len(sizes), prime))
 
 
 def greedy_packing(A, F, E, d):
@@ -73,126 +77,9 @@ def greedy_packing(A, F, E, d):
     >>> greedy_packing(A, F, E, 2) in ([(2, 1), (0, 2)], None)
     True
     """
-    kern = kernel()
-    if kern is None:
+    k = kernel()
+    if k is None:
         return None
     out = np.empty((max(d, 1), 2), dtype=np.int64)
-    got = _PACK[0](A, F, E, d, out)
+    got = k.pack(A, F, E, d, out)
     return [(int(out[t, 0]), int(out[t, 1])) for t in range(got)]
-
-
-_PACK = []
-
-
-def _compile():
-    import numba
-
-    @numba.njit(cache=True, nogil=True, inline="always")
-    def popcount(x):  # pragma: no cover - compiled
-        x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
-        x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
-        x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
-        return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
-
-    @numba.njit(cache=True, nogil=True)
-    def pack(A, F, E, d, out):  # pragma: no cover - compiled
-        k, words = A.shape
-        cidx = np.empty(k, dtype=np.int64)
-        cost = np.empty(k, dtype=np.int64)
-        nc = 0
-        for i in range(k):
-            hit = False
-            for w in range(words):
-                if A[i, w] & F[w]:
-                    hit = True
-                    break
-            if not hit:
-                c = 0
-                for w in range(words):
-                    c += popcount(A[i, w] & ~E[w])
-                cidx[nc] = i
-                cost[nc] = c
-                nc += 1
-        alive = np.ones(nc, dtype=np.bool_)
-        got = 0
-        while got < d:
-            best = -1
-            for t in range(nc):
-                if alive[t] and (best < 0 or cost[t] < cost[best]):
-                    best = t
-            if best < 0:
-                break
-            out[got, 0] = cidx[best]
-            out[got, 1] = cost[best]
-            got += 1
-            if cost[best] == 0:
-                break
-            i = cidx[best]
-            for t in range(nc):
-                if alive[t]:
-                    j = cidx[t]
-                    for w in range(words):
-                        if (A[j, w] & A[i, w]) & ~E[w]:
-                            alive[t] = False
-                            break
-        return got
-
-    _PACK.append(pack)
-
-    @numba.njit(cache=True, nogil=True)
-    def all_bases(Q, starts, d, p):  # pragma: no cover - compiled
-        # Depth-first over the choices of parts 0, 1, ...: level k keeps the rows of parts
-        # k..d-1 reduced by the chosen pivots of parts 0..k-1 to width d-k.  Elimination is
-        # division-free (row <- pc * row - rc * pivot): pc is a unit mod p, so every residue
-        # keeps its (non)zeroness and the verdict is that of the determinants.
-        total = Q.shape[0]
-        if d == 0:
-            return True
-        buf = np.empty((d, total, d), dtype=np.int64)
-        for i in range(total):
-            for j in range(d):
-                buf[0, i, j] = Q[i, j]
-        if d == 1:
-            for i in range(total):
-                if buf[0, i, 0] == 0:
-                    return False
-            return True
-        choice = np.zeros(d, dtype=np.int64)
-        k = 0
-        choice[0] = starts[0]
-        while True:
-            if choice[k] >= starts[k + 1]:
-                if k == 0:
-                    return True
-                k -= 1
-                choice[k] += 1
-                continue
-            w = d - k
-            piv = choice[k]
-            c = -1
-            for j in range(w):
-                if buf[k, piv, j] != 0:
-                    c = j
-                    break
-            if c < 0:
-                return False  # this prefix of choices is already dependent
-            pc = buf[k, piv, c]
-            if k == d - 2:  # the last part, reduced to width one: every entry non-zero
-                o = 1 - c
-                po = buf[k, piv, o]
-                for i in range(starts[d - 1], starts[d]):
-                    if (pc * buf[k, i, o] - buf[k, i, c] * po) % p == 0:
-                        return False
-                choice[k] += 1
-                continue
-            for i in range(starts[k + 1], total):
-                rc = buf[k, i, c]
-                jj = 0
-                for j in range(w):
-                    if j != c:
-                        buf[k + 1, i, jj] = (pc * buf[k, i, j] - rc * buf[k, piv, j]) % p
-                        jj += 1
-            k += 1
-            choice[k] = starts[k]
-
-    return all_bases
