@@ -67,24 +67,58 @@ def pack(A, F, E, d, out):  # pragma: no cover - compiled
     return got
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def reduce(x, p, pinv):  # pragma: no cover - compiled
+    # x mod p in [0, p) for |x| < 2**62: a float quotient (off by at most one), then corrected;
+    # branch-free so that the loops below vectorise
+    r = x - np.int64(np.floor(x * pinv)) * p
+    r += p & (r >> 63)  # + p where negative (an arithmetic shift gives -1 or 0)
+    return r - (p & ((p - 1 - r) >> 63))  # - p where r >= p
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def is_multiple(x, p, pinv):  # pragma: no cover - compiled
+    # x = 0 mod p, exactly: the float quotient rounds to x / p whenever that is an integer
+    return np.int64(np.rint(x * pinv)) * p == x
+
+
+@numba.njit(cache=True, nogil=True)
+def pairs_independent(B, k, s0, s1, e1, p, pinv):  # pragma: no cover - compiled
+    # every 2 x 2 determinant between rows s0..s1-1 and s1..e1-1 of level k is non-zero mod p
+    X0, X1 = B[k, 0], B[k, 1]
+    for a in range(s0, s1):
+        u0, u1 = X0[a], X1[a]
+        bad = False
+        for i in range(s1, e1):
+            bad |= is_multiple(u0 * X1[i] - u1 * X0[i], p, pinv)
+        if bad:
+            return False
+    return True
+
+
 @numba.njit(cache=True, nogil=True)
 def all_bases(Q, starts, d, p):  # pragma: no cover - compiled
-    # Depth-first over the choices of parts 0, 1, ...: level k keeps the rows of parts
-    # k..d-1 reduced by the chosen pivots of parts 0..k-1 to width d-k.  Elimination is
-    # division-free (row <- pc * row - rc * pivot): pc is a unit mod p, so every residue
-    # keeps its (non)zeroness and the verdict is that of the determinants.
+    # Depth-first over the choices of parts 0, 1, ..., d-3: level k keeps the rows of parts
+    # k..d-1 reduced by the chosen pivots of parts 0..k-1 to width d-k, stored column by column
+    # (buf[k, column, row]) so that the inner loops run over contiguous rows.  Elimination is
+    # division-free (row <- pc * row - rc * pivot): pc is a unit mod p, so every residue keeps
+    # its (non)zeroness and the verdict is that of the determinants.  The last two parts, in
+    # width two, are tested all pairs at once by their 2 x 2 determinants.
     total = Q.shape[0]
     if d == 0:
         return True
-    buf = np.empty((d, total, d), dtype=np.int64)
+    pinv = 1.0 / p
+    buf = np.empty((d, d, total), dtype=np.int64)
     for i in range(total):
         for j in range(d):
-            buf[0, i, j] = Q[i, j]
+            buf[0, j, i] = Q[i, j]
     if d == 1:
         for i in range(total):
-            if buf[0, i, 0] == 0:
+            if buf[0, 0, i] == 0:
                 return False
         return True
+    if d == 2:
+        return pairs_independent(buf, 0, starts[0], starts[1], starts[2], p, pinv)
     choice = np.zeros(d, dtype=np.int64)
     k = 0
     choice[0] = starts[0]
@@ -99,26 +133,27 @@ def all_bases(Q, starts, d, p):  # pragma: no cover - compiled
         piv = choice[k]
         c = -1
         for j in range(w):
-            if buf[k, piv, j] != 0:
+            if buf[k, j, piv] != 0:
                 c = j
                 break
         if c < 0:
             return False  # this prefix of choices is already dependent
-        pc = buf[k, piv, c]
-        if k == d - 2:  # the last part, reduced to width one: every entry non-zero
-            o = 1 - c
-            po = buf[k, piv, o]
-            for i in range(starts[d - 1], starts[d]):
-                if (pc * buf[k, i, o] - buf[k, i, c] * po) % p == 0:
-                    return False
+        pc = buf[k, c, piv]
+        first = starts[k + 1]
+        Bc = buf[k, c]
+        jj = 0
+        for j in range(w):
+            if j != c:
+                pj = buf[k, j, piv]
+                Bj = buf[k, j]
+                out = buf[k + 1, jj]
+                for i in range(first, total):
+                    out[i] = reduce(pc * Bj[i] - Bc[i] * pj, p, pinv)
+                jj += 1
+        if k + 1 == d - 2:
+            if not pairs_independent(buf, k + 1, starts[d - 2], starts[d - 1], starts[d], p, pinv):
+                return False
             choice[k] += 1
             continue
-        for i in range(starts[k + 1], total):
-            rc = buf[k, i, c]
-            jj = 0
-            for j in range(w):
-                if j != c:
-                    buf[k + 1, i, jj] = (pc * buf[k, i, j] - rc * buf[k, piv, j]) % p
-                    jj += 1
         k += 1
         choice[k] = starts[k]

@@ -7,7 +7,7 @@ import numpy as np
 
 def warm_up():
     """Compile (or load from the cache) every kernel on tiny inputs."""
-    V = np.array([[[1, 0]], [[0, 1]]], dtype=np.int64)
+    V = np.array([[[1, 0]], [[0, 1]]], dtype=np.int64)  # (arrays, vectors, coordinates)
     scan(V, np.array([1, 1], dtype=np.int64), 7, np.full(2, -1, dtype=np.int64))
     parallel(np.array([[1, 0], [0, 1]], dtype=np.int64), 7)
 
@@ -30,50 +30,87 @@ def parallel(V, p):  # pragma: no cover - compiled
     return False
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _mod(x, p, q):  # pragma: no cover - compiled
+    # x mod p for |x| < 2**62, q = 1 / p: floor of the float quotient is off by at most one
+    r = x - np.int64(np.floor(x * q)) * p
+    if r < 0:
+        r += p
+    elif r >= p:
+        r -= p
+    return r
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _divisible(x, p, q):  # pragma: no cover - compiled
+    # p | x, exactly: when x = k p the float quotient is within 1e-6 of k, so it rounds to k
+    return np.int64(np.rint(x * q)) * p == x
+
+
 @numba.njit(cache=True, nogil=True)
 def scan(V, sizes, p, picks):  # pragma: no cover - compiled
-    # R[k, j, i, :d-k] is vector i of array j >= k after the pivots picked in arrays < k
-    # were eliminated; the pivot column is the last non-zero one.  Returns -1 when every
-    # choice is a basis, else the depth k at which picks[0..k] became dependent.
+    # R[k, j, c, i]: coordinate c of vector i of array j >= k once the pivots picked in arrays
+    # < k are eliminated (the pivot column is the last non-zero one); vectors of one array lie
+    # along the last axis.  The last two arrays, in width two, are compared all pairs at once
+    # by 2 x 2 determinants.  Returns -1 when every choice is a basis, else the depth k at
+    # which picks[0..k] became dependent.
     d = V.shape[0]
     amax = V.shape[1]
-    R = np.zeros((d, d, amax, d), dtype=np.int64)
-    R[0] = V
+    q = 1.0 / p
+    R = np.zeros((d, d, d, amax), dtype=np.int64)
+    for j in range(d):
+        for i in range(sizes[j]):
+            for c in range(d):
+                R[0, j, c, i] = V[j, i, c]
+    if d == 1:
+        for i in range(sizes[0]):
+            if R[0, 0, 0, i] == 0:
+                picks[0] = i
+                return 0
+        return -1
     k = 0
     picks[0] = 0
-    while k >= 0:
+    while True:
+        if k == d - 2:  # two arrays of width two left: every pair's determinant
+            A, B = R[k, k], R[k, k + 1]
+            for a in range(sizes[k]):
+                hit = -1
+                for i in range(sizes[k + 1]):
+                    if _divisible(A[0, a] * B[1, i] - A[1, a] * B[0, i], p, q):
+                        hit = i
+                        break
+                if hit >= 0:
+                    picks[k] = a
+                    picks[k + 1] = hit
+                    return k + 1
+            if k == 0:
+                return -1
+            k -= 1
+            picks[k] += 1
+            continue
         if picks[k] >= sizes[k]:
             picks[k] = -1
+            if k == 0:
+                return -1
             k -= 1
-            if k >= 0:
-                picks[k] += 1
+            picks[k] += 1
             continue
         width = d - k
-        v = R[k, k, picks[k]]
+        v = R[k, k, :, picks[k]]
         col = width - 1
         while col >= 0 and v[col] == 0:
             col -= 1
         if col < 0:
             return k
-        if k == d - 1:
-            picks[k] += 1
-            continue
         pv = v[col]
         for j in range(k + 1, d):
-            for i in range(sizes[j]):
-                u = R[k, j, i]
-                lead = u[col]
-                t = 0
-                for c in range(width):
-                    if c != col:
-                        R[k + 1, j, i, t] = (pv * u[c] - lead * v[c]) % p
-                        t += 1
-                if k + 1 == d - 1 and R[k + 1, j, i, 0] == 0:
-                    picks[k + 1] = i
-                    return k + 1
-        if k + 1 == d - 1:  # the last array's entries were all non-zero: next pivot
-            picks[k] += 1
-            continue
+            lead = R[k, j, col]
+            t = 0
+            for c in range(width):
+                if c != col:
+                    src, dst, vc = R[k, j, c], R[k + 1, j, t], v[c]
+                    for i in range(sizes[j]):
+                        dst[i] = _mod(pv * src[i] - lead[i] * vc, p, q)
+                    t += 1
         k += 1
         picks[k] = 0
-    return -1
