@@ -38,6 +38,7 @@ class Counters:
     dive_steps: int = 0
     exact_lps: int = 0  # nodes decided by the rational simplex
     other_lps: int = 0  # LPs of the pre-test and of worker processes
+    trusted: int = 0  # packings that closed a node without the search's own transversal test
     by_rank: list = field(default_factory=list)  # nodes per rank of their flat
 
     def add(self, other):
@@ -46,6 +47,7 @@ class Counters:
         self.dive_steps += other.dive_steps
         self.exact_lps += other.exact_lps
         self.other_lps += other.other_lps
+        self.trusted += other.trusted
         for r, k in enumerate(other.by_rank):
             self.count_rank(r, k)
 

@@ -83,7 +83,7 @@ def finish_in_workers(tree, nodes, workers, client=None):
     queue = [[nd] for nd in tasks]
     limits = tree.limits
     run_id = f"{os.getpid()}-{id(tree)}-{next(_RUNS)}"
-    spec = (run_id, tree.layer, list(tree.pool.deps), limits.time_limit, limits.start)
+    spec = (run_id, tree.layer, list(tree.pool.deps), limits.time_limit, limits.start, tree.trust)
     if client is not None:
         return _Scheduler(tree, _DaskBackend(client, spec), workers).run(queue)
     try:
@@ -190,9 +190,10 @@ class _DaskBackend:
         self.distributed = distributed
         self.client = client
         self.run_id = spec[0]
-        run_id, layer, deps, time_limit, start = spec
+        run_id, layer, deps, time_limit, start, trust = spec
         # the exact layer travels as its rationals and is rebuilt on each worker
-        self.spec = client.scatter((run_id, (layer.Wq, layer.bq, layer.domain), deps, time_limit, start),
+        self.spec = client.scatter((run_id, (layer.Wq, layer.bq, layer.domain), deps, time_limit, start,
+                                    trust),
                                    broadcast=True, hash=False)
 
     def submit(self, nodes, budget):
@@ -234,7 +235,7 @@ def _init_worker(spec):
 
 
 def _tree_for(spec):
-    run_id, layer, deps, time_limit, start = spec
+    run_id, layer, deps, time_limit, start, trust = spec
     key = (run_id, threading.get_ident())
     with _TREES_LOCK:
         tree = _TREES.get(key)
@@ -247,6 +248,7 @@ def _tree_for(spec):
             layer = ExactLayer(np.array(layer[0], dtype=object), np.array(layer[1], dtype=object),
                                layer[2])
         tree = Tree(layer, Limits(time_limit, None, start=start), deps)
+        tree.trust = trust
         with _TREES_LOCK:
             _TREES[key] = tree
     return tree

@@ -25,6 +25,7 @@ def statistics(tree, limits, workers, pretest, **extra):
         "lp_seconds": sum(o.lp_seconds for o in models),
         "lp_retries": sum(o.retries for o in models),
         "exact_lps": c.exact_lps if c else 0,
+        "trusted_packings": c.trusted if c else 0,
         "dive_steps": c.dive_steps if c else 0,
         "workers": workers,
         "pretest": pretest,
@@ -91,7 +92,7 @@ def proof_result(layer, used, hints, limits, stats, workers=1, check=True):
     check_seconds = time.perf_counter() - t
     if not ok:
         reason = f"proof failed the exact check ({msg})"
-        return unknown_result((layer.m, layer.n), reason, stats(), layer.domain)
+        return unknown_result((layer.m, layer.n), reason, stats(check_rejected=True), layer.domain)
     res.checked = True
     res.stats = stats(check_seconds=check_seconds)
     return res

@@ -230,11 +230,13 @@ class _Run:
     # rank n and is compared with the references (tests/test_certify.py).
     quick_paths = True
     check_proofs = True  # False only for a sub-layer, whose lifted proof is checked instead
+    trust = True  # trusted packings (Tree.trust_after); only where this run checks its proof
 
     def __init__(self, W, b, limits, workers=1, client=None, domain=None):
         self.limits, self.workers, self.client = limits, workers, client
         self.inputs, self.shape, self.domain = (W, b, domain), W.shape, domain
         self.layer = self.tree = self.pretest = None
+        self.reruns = 0  # searches repeated with every packing tested (a rejected trusted proof)
 
     def run(self):
         try:
@@ -247,9 +249,15 @@ class _Run:
             if self.tree.unknown_reason is not None:
                 return self._unknown(self.tree.unknown_reason)
             # the check runs on this machine: at most its cores, also when a cluster searched
-            return proof_result(self.layer, self.tree.used, self.tree.hints, self.limits,
-                                self._stats, workers=min(self.workers, local_cores()),
-                                check=self.check_proofs)
+            res = proof_result(self.layer, self.tree.used, self.tree.hints, self.limits,
+                               self._stats, workers=min(self.workers, local_cores()),
+                               check=self.check_proofs)
+            if res.status != "injective" and self.tree.counters.trusted and self.trust \
+                    and res.stats.get("check_rejected"):
+                # a packing closed untested was not independent: search again, testing all
+                self.trust, self.reruns = False, self.reruns + 1
+                return self.run()
+            return res
         except LimitReached as lim:
             return self._unknown(str(lim))
         except KeyboardInterrupt:
@@ -267,6 +275,8 @@ class _Run:
             self.tree = Tree(layer, self.limits)
         else:
             self.tree = Tree(layer, self.limits, antiparallel_dependencies(layer))
+        self.tree.trust = self.trust and self.check_proofs
+        if self.quick_paths:
             pre = self._lemma1_pretest()
             if pre is not None:
                 return pre
@@ -321,7 +331,8 @@ class _Run:
         return out
 
     def _stats(self, **extra):
-        return statistics(self.tree, self.limits, self.workers, self.pretest, **extra)
+        return statistics(self.tree, self.limits, self.workers, self.pretest,
+                          **({"trust_reruns": self.reruns} if self.reruns else {}), **extra)
 
     def _unknown(self, reason):
         return unknown_result(self.shape, reason, self._stats(), self.domain)
