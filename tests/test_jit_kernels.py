@@ -12,8 +12,13 @@ import pytest
 from dsssolver.exact import _jit as search_jit
 from dsssolver.verify import _jit as check_jit
 
-pytestmark = pytest.mark.skipif(search_jit.kernel() is None or check_jit._kernel() is None,
-                                reason="numba is not available")
+numba = pytest.importorskip("numba")  # without numba both sides run their numpy paths
+
+
+def test_the_kernels_compile_where_numba_is_installed():
+    # a kernel that fails to compile would silently leave the numpy paths in charge
+    assert search_jit.kernel() is not None
+    assert check_jit._kernel() is not None
 
 
 def _dependent_mod_p(vectors, p):
@@ -114,3 +119,24 @@ def test_parallel_pair_kernel_matches_brute_force():
         assert check_jit.has_parallel_pair(V, p) == want
         seen.add(want)
     assert seen == {True, False}
+
+
+
+def test_checker_node_scan_matches_its_numpy_path():
+    from dsssolver.verify.flats import _Search
+
+    rng = np.random.default_rng(12)
+    for trial in range(150):
+        m = int(rng.integers(2, 130))
+        masks = [sum(1 << int(i) for i in rng.choice(m, size=int(rng.integers(1, min(m, 8) + 1)),
+                                                     replace=False)) for _ in range(int(rng.integers(1, 40)))]
+        search = _Search([[1] * 2 for _ in range(m)], 2, masks, None, None, None)
+        F = sum(1 << int(i) for i in rng.choice(m, size=int(rng.integers(0, 4)), replace=False))
+        E = sum(1 << int(i) for i in rng.choice(m, size=int(rng.integers(0, m // 2 + 1)), replace=False))
+        idx = np.sort(rng.choice(len(masks), size=int(rng.integers(1, len(masks) + 1)), replace=False))
+        d = int(rng.integers(1, 6))
+        want = search._scan_numpy(F, E, d, idx)
+        got = check_jit.node_scan(search.Dw, idx, search._words(F), search._words(E), d)
+        assert got[0].tolist() == want[0].tolist(), trial
+        if want[0].size:
+            assert got[1:] == want[1:], trial

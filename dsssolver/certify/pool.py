@@ -42,6 +42,7 @@ class SupportSet:
         self.words = (m + 63) // 64
         self._bits = np.zeros((64, self.words), dtype=np.uint64)
         self.masks = []
+        self._scratch = _jit._scratch(0)
 
     def __len__(self):
         return len(self.masks)
@@ -70,7 +71,9 @@ class SupportSet:
         if k == 0:
             return []
         A = self._bits[:k]
-        fast = _jit.greedy_packing(A, self._words(F), self._words(E), d)
+        if len(self._scratch[0]) < k:
+            self._scratch = _jit._scratch(self._bits.shape[0])
+        fast = _jit.greedy_packing(A, self._words(F), self._words(E), d, self._scratch)
         return fast if fast is not None else self._packing_numpy(A, F, E, d)
 
     def _packing_numpy(self, A, F, E, d):

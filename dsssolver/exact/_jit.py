@@ -60,12 +60,12 @@ def all_transversals_bases_stacked(Q, sizes, prime):
     return bool(k.all_bases(np.ascontiguousarray(Q, dtype=np.int64) % prime, starts, len(sizes), prime))
 
 
-def greedy_packing(A, F, E, d):
+def greedy_packing(A, F, E, d, scratch=None):
     """The dependency pool's packing query (:meth:`dsssolver.certify.pool.SupportSet.packing`),
     compiled: ``(k, cost)`` pairs, or None when the kernel is unavailable.
 
     ``A`` is the pool's ``k x words`` uint64 support matrix, ``F`` and ``E`` the flat's and the
-    excluded rows' words.  Among supports disjoint from ``F``, repeatedly the one with fewest
+    excluded rows' words; ``scratch`` (from :func:`_scratch`) saves allocations per call.  Among supports disjoint from ``F``, repeatedly the one with fewest
     rows outside ``E`` (the first such), then only those whose rows outside ``E`` miss it,
     until ``d`` are picked or one has no rows outside ``E``.
 
@@ -81,5 +81,13 @@ def greedy_packing(A, F, E, d):
     if k is None:
         return None
     out = np.empty((max(d, 1), 2), dtype=np.int64)
-    got = k.pack(A, F, E, d, out)
+    if scratch is None or len(scratch[0]) < len(A):
+        scratch = _scratch(len(A))
+    got = k.pack(A, F, E, d, out, *scratch)
     return [(int(out[t, 0]), int(out[t, 1])) for t in range(got)]
+
+
+def _scratch(size):
+    """Work arrays for :func:`greedy_packing` over up to ``size`` supports."""
+    return (np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64),
+            np.empty(size, dtype=np.int64))

@@ -12,7 +12,8 @@ def warm_up():
     Q = np.array([[1, 0], [0, 1]], dtype=np.int64)
     all_bases(Q, np.array([0, 1, 2], dtype=np.int64), 2, 7)
     A = np.zeros((1, 1), dtype=np.uint64)
-    pack(A, np.zeros(1, dtype=np.uint64), np.zeros(1, dtype=np.uint64), 1, np.zeros((1, 2), dtype=np.int64))
+    pack(A, np.zeros(1, dtype=np.uint64), np.zeros(1, dtype=np.uint64), 1, np.zeros((1, 2), dtype=np.int64),
+         np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -24,11 +25,13 @@ def popcount(x):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def pack(A, F, E, d, out):  # pragma: no cover - compiled
+def pack(A, F, E, d, out, cidx, cost, order):  # pragma: no cover - compiled
+    # Supports disjoint from F, ordered by their rows outside E (a stable counting sort, so
+    # ties keep the pool's order), then greedily those pairwise disjoint outside E.
+    # cidx, cost, order: scratch arrays of at least len(A) entries, kept by the caller.
     k, words = A.shape
-    cidx = np.empty(k, dtype=np.int64)
-    cost = np.empty(k, dtype=np.int64)
     nc = 0
+    top = 0
     for i in range(k):
         hit = False
         for w in range(words):
@@ -41,29 +44,37 @@ def pack(A, F, E, d, out):  # pragma: no cover - compiled
                 c += popcount(A[i, w] & ~E[w])
             cidx[nc] = i
             cost[nc] = c
+            top = max(top, c)
             nc += 1
-    alive = np.ones(nc, dtype=np.bool_)
+    if nc == 0:
+        return 0
+    start = np.zeros(top + 2, dtype=np.int64)
+    for t in range(nc):
+        start[cost[t] + 1] += 1
+    for c in range(top + 1):
+        start[c + 1] += start[c]
+    for t in range(nc):
+        order[start[cost[t]]] = t
+        start[cost[t]] += 1
+    taken = np.zeros(words, dtype=np.uint64)
     got = 0
-    while got < d:
-        best = -1
-        for t in range(nc):
-            if alive[t] and (best < 0 or cost[t] < cost[best]):
-                best = t
-        if best < 0:
-            break
-        out[got, 0] = cidx[best]
-        out[got, 1] = cost[best]
+    for s in range(nc):
+        t = order[s]
+        i = cidx[t]
+        clash = False
+        for w in range(words):
+            if A[i, w] & ~E[w] & taken[w]:
+                clash = True
+                break
+        if clash:
+            continue
+        for w in range(words):
+            taken[w] |= A[i, w] & ~E[w]
+        out[got, 0] = i
+        out[got, 1] = cost[t]
         got += 1
-        if cost[best] == 0:
+        if got == d or cost[t] == 0:
             break
-        i = cidx[best]
-        for t in range(nc):
-            if alive[t]:
-                j = cidx[t]
-                for w in range(words):
-                    if (A[j, w] & A[i, w]) & ~E[w]:
-                        alive[t] = False
-                        break
     return got
 
 

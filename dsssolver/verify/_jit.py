@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["first_dependent", "available", "has_parallel_pair"]
+__all__ = ["first_dependent", "available", "has_parallel_pair", "node_scan"]
 
 _COMPILED = []  # [] not tried yet; [None] unavailable; [module] compiled
 
@@ -87,3 +87,29 @@ def has_parallel_pair(V, p):
     if k is None:
         return None
     return bool(k.parallel(np.ascontiguousarray(V, dtype=np.int64) % p, p))
+
+
+def node_scan(D, idx, F, E, d):
+    """One node's scan of the dependencies (rows of the uint64 mask matrix ``D``) among ``idx``:
+    ``(candidates, fewest, first, pack)`` -- the positions disjoint from ``F`` (an int64 array,
+    in ``idx``'s order), the fewest rows outside ``E`` any of them has, the first of them by
+    (rows outside ``E``, position), and up to ``d`` of them taken greedily in that order with
+    pairwise disjoint rows outside ``E``.  None without the kernel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> D = np.array([[0b0011], [0b0110], [0b1000]], dtype=np.uint64)
+    >>> z = np.zeros(1, dtype=np.uint64)
+    >>> out = node_scan(D, np.arange(3), np.array([0b0100], dtype=np.uint64), z, 2)
+    >>> out is None or (out[0].tolist(), out[1:]) == ([0, 2], (1, 2, [2, 0]))
+    True
+    """
+    k = _kernel()
+    if k is None:
+        return None
+    cand = np.empty(len(idx), dtype=np.int64)
+    pack = np.empty(max(d, 1), dtype=np.int64)
+    nc, fewest, first, got = k.node_scan(D, np.ascontiguousarray(idx, dtype=np.int64), F, E, d,
+                                         cand, pack)
+    return cand[:nc].copy(), int(fewest), int(first), pack[:got].tolist()

@@ -10,6 +10,75 @@ def warm_up():
     V = np.array([[[1, 0]], [[0, 1]]], dtype=np.int64)  # (arrays, vectors, coordinates)
     scan(V, np.array([1, 1], dtype=np.int64), 7, np.full(2, -1, dtype=np.int64))
     parallel(np.array([[1, 0], [0, 1]], dtype=np.int64), 7)
+    z = np.zeros(1, dtype=np.uint64)
+    node_scan(np.zeros((1, 1), dtype=np.uint64), np.zeros(1, dtype=np.int64), z, z, 1,
+              np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _bitcount(x):  # pragma: no cover - compiled
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@numba.njit(cache=True, nogil=True)
+def node_scan(D, idx, F, E, d, cand, pack):  # pragma: no cover - compiled
+    # The dependencies among idx disjoint from F (into cand, in idx's order), then greedily,
+    # fewest rows outside E first (ties: earlier in idx), those whose rows outside E are
+    # pairwise disjoint (into pack, at most d).  Returns (candidates, fewest free rows, the
+    # first in that order, packed).  The order is a counting sort by free rows (stable).
+    words = D.shape[1]
+    nc = 0
+    for t in range(idx.shape[0]):
+        k = idx[t]
+        hit = False
+        for w in range(words):
+            if D[k, w] & F[w]:
+                hit = True
+                break
+        if not hit:
+            cand[nc] = k
+            nc += 1
+    if nc == 0:
+        return 0, 0, -1, 0
+    free = np.empty(nc, dtype=np.int64)
+    top = 0
+    for t in range(nc):
+        c = 0
+        for w in range(words):
+            c += _bitcount(D[cand[t], w] & ~E[w])
+        free[t] = c
+        top = max(top, c)
+    start = np.zeros(top + 2, dtype=np.int64)
+    for t in range(nc):
+        start[free[t] + 1] += 1
+    for c in range(top + 1):
+        start[c + 1] += start[c]
+    order = np.empty(nc, dtype=np.int64)
+    for t in range(nc):
+        order[start[free[t]]] = t
+        start[free[t]] += 1
+    fewest = free[order[0]]
+    taken = np.zeros(words, dtype=np.uint64)
+    got = 0
+    for t in range(nc):
+        k = cand[order[t]]
+        clash = False
+        for w in range(words):
+            if D[k, w] & ~E[w] & taken[w]:
+                clash = True
+                break
+        if clash:
+            continue
+        for w in range(words):
+            taken[w] |= D[k, w] & ~E[w]
+        pack[got] = k
+        got += 1
+        if got == d:
+            break
+    return nc, fewest, cand[order[0]], got
 
 
 @numba.njit(cache=True, nogil=True)

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..errors import CheckTimeout
 from ._arith import nullspace, random_prime
-from ._jit import available as _compiled_available, first_dependent, has_parallel_pair
+from ._jit import available as _compiled_available, first_dependent, has_parallel_pair, node_scan
 
 __all__ = ["find_hitting_flat", "transversals_independent", "matmul_mod", "Cover"]
 
@@ -192,6 +192,22 @@ class _Search:
         free = np.bitwise_count(sub & ~self._words(E)).sum(axis=1, dtype=np.int64)
         return idx, free
 
+    def _scan_numpy(self, F, E, d, idx):
+        """:func:`~dsssolver.verify._jit.node_scan` without numba."""
+        idx, free = self._candidates(F, E, idx)
+        if not idx.size:
+            return idx, 0, -1, []
+        order = idx[np.lexsort((idx, free))]  # fewest free rows first, then position
+        pack, taken = [], 0
+        for k in order.tolist():
+            free_k = self.deps[k] & ~E
+            if not free_k & taken:
+                pack.append(k)
+                taken |= free_k
+                if len(pack) == d:
+                    break
+        return idx, int(free.min()), int(order[0]), pack
+
     def _quotient_mod_p(self, X):
         """All rows in quotient coordinates ``R X`` modulo the prime (m x d)."""
         p = self.prime
@@ -222,28 +238,23 @@ class _Search:
 
     def _expand(self, basis, X, Pp, F, E, d, idx):
         """Children of a node ([] if it is empty), or None if ``F`` meets every dependency."""
-        idx, free = self._candidates(F, E, idx)
+        scan = node_scan(self.Dw, idx, self._words(F), self._words(E), d)
+        if scan is None:
+            idx, fewest, first, pack = self._scan_numpy(F, E, d, idx)
+        else:
+            idx, fewest, first, pack = scan
         if not idx.size:
             return None
-        if free.min() == 0:
+        if fewest == 0:
             return []  # a dependency inside E
         branch = self._hinted(basis, X, Pp, F, E, d)
         if branch is _CLOSED:
             return []
-        order = idx[np.lexsort((idx, free))].tolist()  # fewest free rows first, then position
-        pack, taken = [], 0
-        for k in order:
-            free_k = self.deps[k] & ~E
-            if not free_k & taken:
-                pack.append(k)
-                taken |= free_k
-                if len(pack) == d:
-                    break
         # our own packing first; where a hint names the branch, only if it is cheap to test
         limit = MAX_TRANSVERSALS if branch is None else _CHEAP_TRANSVERSALS
         if len(pack) == d and self._closes(basis, X, Pp, E, pack, d, limit):
             return []
-        return self._children(basis, Pp, F, E, order[0] if branch is None else branch, idx)
+        return self._children(basis, Pp, F, E, first if branch is None else branch, idx)
 
     def _hinted(self, basis, X, Pp, F, E, d):
         """The hinted dependency to branch on, :data:`_CLOSED` if a hinted packing closes the
