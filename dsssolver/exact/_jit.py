@@ -65,9 +65,10 @@ def greedy_packing(A, F, E, d, scratch=None):
     compiled: ``(k, cost)`` pairs, or None when the kernel is unavailable.
 
     ``A`` is the pool's ``k x words`` uint64 support matrix, ``F`` and ``E`` the flat's and the
-    excluded rows' words; ``scratch`` (from :func:`_scratch`) saves allocations per call.  Among supports disjoint from ``F``, repeatedly the one with fewest
-    rows outside ``E`` (the first such), then only those whose rows outside ``E`` miss it,
-    until ``d`` are picked or one has no rows outside ``E``.
+    excluded rows' words; ``scratch`` (from :func:`_scratch`) saves allocations per call.
+    Among supports disjoint from ``F``, repeatedly the one with fewest rows outside ``E`` (the
+    first such), then only those whose rows outside ``E`` miss it, until ``d`` are picked or
+    one has no rows outside ``E``.
 
     Examples
     --------
