@@ -146,10 +146,17 @@ class ExactLayer:
         if sum(v * vec[n] for v, vec in zip(z, vecs)) < 0:
             return None
         scales = [self.aug_scales[i] for i in S] + [self.domain.scales[k] for k in K]
-        mult = [v * sc for v, sc in zip(z, scales)]  # exact multipliers of [w_i, b_i], [a_k, -c_k]
-        g = _gcd_fractions([q for q in mult if q])
-        y = {i: q / g for i, q in zip(S, mult) if q}
-        u = {kk: q / g for kk, q in zip(K, mult[len(S):]) if q}
+        # exact multipliers of [w_i, b_i], [a_k, -c_k]: z_i s_i, made coprime integers in int
+        # arithmetic (Fraction operations were a tenth of the search on LP-heavy layers)
+        L = 1
+        for sc in scales:
+            L = math.lcm(L, sc.denominator)
+        mult = [v * sc.numerator * (L // sc.denominator) for v, sc in zip(z, scales)]
+        g = 0
+        for q in mult:
+            g = math.gcd(g, q)
+        y = {i: Fraction(q // g) for i, q in zip(S, mult) if q}
+        u = {kk: Fraction(q // g) for kk, q in zip(K, mult[len(S):]) if q}
         return _make_dependency(y, u)
 
     def dependency_from(self, y):
