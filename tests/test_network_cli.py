@@ -110,3 +110,26 @@ def test_torch_sequential_file(tmp_path, capsys):
     torch.save(net.state_dict(), tmp_path / "sd.pt")
     assert main(["certify-network", str(tmp_path / "sd.pt")]) == 2
     assert "state_dict" in capsys.readouterr().err
+
+
+def test_check_of_network_evidence_honours_the_time_limit(tmp_path, capsys):
+    import dsssolver as dss_api
+    from dsssolver.errors import CheckTimeout
+    from dsssolver.verify.network import check_network
+
+    from pathlib import Path
+
+    W0 = np.load(Path(dss_api.__file__).parent / "examples" / "gaussian_56x8.npz")["W"]
+    net = [(W0, None), (np.eye(56), None)]
+    np.savez(tmp_path / "net.npz", W0=W0, W1=np.eye(56))
+    ev = dss_api.certify_network(net)
+    assert ev.status == "injective"
+    assert check_network(ev, net, workers=1)
+    with pytest.raises(CheckTimeout):
+        check_network(ev, net, time_limit=1e-6, workers=1)
+    (tmp_path / "ev.json").write_text(json.dumps(ev.to_json()))
+    capsys.readouterr()
+    assert main(["check", "--time-limit", "1e-6", "--workers", "1", str(tmp_path / "net.npz"),
+                 str(tmp_path / "ev.json")]) == 3
+    assert capsys.readouterr().out.startswith("unknown")
+    assert main(["check", "--workers", "1", str(tmp_path / "net.npz"), str(tmp_path / "ev.json")]) == 0

@@ -38,10 +38,16 @@ def run(args):
 
 
 def _run_network(args, evidence):
-    """Network evidence: every layer's evidence and any end-to-end tree, exactly (no time limit)."""
+    """Network evidence: every layer's evidence and any end-to-end tree, exactly (--time-limit
+    bounds the layers' proof checks, --workers runs each of them in processes)."""
     layers = read_network(args.layer, args.last_activation, args.negative_slope)
     domain = cli_domain(args, layers[0].shape[1])
-    ok, msg = check_network(evidence, layers, domain=domain)
+    try:
+        ok, msg = check_network(evidence, layers, domain=domain, time_limit=args.time_limit,
+                                workers=args.workers)
+    except CheckTimeout:
+        print(f"unknown: the check did not finish within {args.time_limit:g} s")
+        return 3
     print(("valid: " if ok else "INVALID: ") + msg)
     return 0 if ok else 1
 
@@ -57,7 +63,8 @@ def register(sub):
     k.add_argument("evidence", help="the JSON evidence written by 'dss certify' or "
                                     "'dss certify-network' (--json or -o)")
     k.add_argument("--time-limit", type=float, default=None, metavar="S",
-                   help="give up after S seconds (exit 3; layer evidence only)")
+                   help="give up after S seconds (exit 3; for network evidence, the layers' "
+                        "proof checks together)")
     k.add_argument("--no-hints", dest="hints", action="store_false",
                    help="ignore the evidence's hints and search afresh")
     k.add_argument("--workers", type=int, default=None, metavar="N",

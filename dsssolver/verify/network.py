@@ -46,13 +46,14 @@ Examples
 """
 from __future__ import annotations
 
+import time
 import warnings
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from ..errors import EvidenceError
+from ..errors import CheckTimeout, EvidenceError
 from ..netmodel import as_graph, as_layers, is_graph
 from ._arith import parse_rational
 from .check import CheckResult, check
@@ -155,11 +156,13 @@ def _is_parsed(net):
 
 
 # ------------------------------------------------------------------ layer evidence
-def check_layer_evidence(doc, layer, domain):
+def check_layer_evidence(doc, layer, domain, *, deadline=None, workers=1):
     """Check one layer's evidence for the layer's input set ``domain``; returns ``(ok, message)``.
 
     Only "injective" evidence can be valid here (witnesses of single layers are
-    informational in network evidence).
+    informational in network evidence).  ``deadline`` (a ``time.monotonic()`` value) bounds
+    the proof check (:class:`~dsssolver.errors.CheckTimeout` past it); ``workers`` as for
+    :func:`~dsssolver.verify.check`.
     """
     if not isinstance(doc, dict) or doc.get("status") != "injective":
         return False, "the layer has no proof of injectivity"
@@ -167,8 +170,8 @@ def check_layer_evidence(doc, layer, domain):
         return _check_rank(doc, layer)
     ev_dom = doc.get("domain")
     if ev_dom is None:  # a proof on all of R^n holds on every subset
-        ok, msg = check(doc, layer.W, layer.b)  # a CheckResult unpacks to (ok, message)
-        return ok, msg
+        ok, msg = check(doc, layer.W, layer.b, time_limit=_left(deadline), workers=workers)
+        return ok, msg  # a CheckResult unpacks to (ok, message)
     try:
         claimed = domain_from_json(ev_dom)
     except EvidenceError as exc:
@@ -176,7 +179,8 @@ def check_layer_evidence(doc, layer, domain):
     if not same_domain(claimed, domain):
         return False, "the layer's proof is for another domain than the layer's inputs"
     try:
-        return tuple(check(doc, layer.W, layer.b, domain=domain))
+        return tuple(check(doc, layer.W, layer.b, domain=domain, time_limit=_left(deadline),
+                           workers=workers))
     except TypeError:
         return False, "this checker cannot check proofs on restricted domains"
 
@@ -196,8 +200,8 @@ def _check_rank(doc, layer):
 
 
 # ------------------------------------------------------------------ the network
-def check_network(evidence: Any, net: Any, *, domain: Any = None,
-                  explain: bool | None = None) -> CheckResult:
+def check_network(evidence: Any, net: Any, *, domain: Any = None, time_limit: float | None = None,
+                  workers: int | None = 1, explain: bool | None = None) -> CheckResult:
     """Re-check network evidence exactly.
 
     Parameters
@@ -209,6 +213,13 @@ def check_network(evidence: Any, net: Any, *, domain: Any = None,
     domain : None, "nonnegative" or (A, c)
         The input domain the evidence must be about; a bounded domain is
         required for end-to-end certificates of networks with biases.
+    time_limit : float, optional
+        Seconds for the layers' proof checks together; past it
+        :class:`~dsssolver.errors.CheckTimeout` is raised (an end-to-end pattern tree is
+        checked without a limit).
+    workers : int or None
+        Processes for each layer's proof check, as in :func:`dsssolver.check` (None: every
+        core).
     explain : bool, optional
         Deprecated and ignored: the result always carries its message.
 
@@ -224,13 +235,24 @@ def check_network(evidence: Any, net: Any, *, domain: Any = None,
     if not isinstance(doc, dict) or doc.get("format") != NETWORK_FORMAT:
         raise EvidenceError(f"network evidence must be a dict with format {NETWORK_FORMAT!r}")
     try:
-        ok, msg = _check(doc, net, domain)
+        deadline = None if time_limit is None else time.monotonic() + float(time_limit)
+        ok, msg = _check(doc, net, domain, deadline, workers)
     except EvidenceError as exc:
         ok, msg = False, str(exc)
     return CheckResult(ok, msg)
 
 
-def _check(doc, net, domain):
+def _left(deadline):
+    """Seconds left before ``deadline`` (None: no limit)."""
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise CheckTimeout("time limit reached while checking the network's layers")
+    return left
+
+
+def _check(doc, net, domain, deadline=None, workers=1):
     claimed = domain_from_json(doc.get("domain")) if isinstance(doc.get("domain"), dict) else None
     if doc.get("domain") is not None and not same_domain(claimed, domain):
         return False, "the evidence is for another input domain"
@@ -242,7 +264,7 @@ def _check(doc, net, domain):
     if is_graph(net):
         if arg != "layerwise":
             return False, "a layer graph is proven layerwise only"
-        return _check_graph(doc, net, domain)
+        return _check_graph(doc, net, domain, deadline, workers)
     layers = as_layers(net)
     entries = _entries(doc, len(layers))
     if arg == "layerwise":
@@ -260,7 +282,8 @@ def _check(doc, net, domain):
         return False, f"unknown argument {arg!r}"
     for k in range(start, len(layers)):
         dom = domain if k == 0 else ("nonnegative" if layers[k - 1].activation == "relu" else None)
-        ok, msg = check_layer_evidence(entries[k], layers[k], dom)
+        ok, msg = check_layer_evidence(entries[k], layers[k], dom, deadline=deadline,
+                                       workers=workers)
         if not ok:
             return False, f"layer {k + 1}: {msg}"
     tail = f"layers {start + 1}..{len(layers)} injective on their inputs" if start < len(layers) else ""
@@ -327,14 +350,15 @@ def graph_injective(g, proven):
     return inj
 
 
-def _check_graph(doc, net, domain):
+def _check_graph(doc, net, domain, deadline=None, workers=1):
     g = as_graph(net)
     doms = graph_domains(g, domain)
     entries = doc.get("nodes")
     if not isinstance(entries, dict):
         return False, "'nodes' must map node names to evidence"
     proven = {v for v in g.layers if entries.get(str(v)) is not None
-              and check_layer_evidence(entries[str(v)], g.layers[v], doms[v])[0]}
+              and check_layer_evidence(entries[str(v)], g.layers[v], doms[v], deadline=deadline,
+                                       workers=workers)[0]}
     inj = graph_injective(g, proven)
     good = [s for s in g.sinks if inj[s]]
     if not good:
