@@ -200,9 +200,11 @@ def plot(doc, path):
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels(names, rotation=15, fontsize=8)
     ax.set_ylabel("wall seconds (median of seeds, min/max bars)")
+    loads = [r.get("loadavg_1min") for run in doc["runs"] for r in run["results"].values()]
+    loads = [x for x in loads if x is not None]
+    where = f"2-core machine, 1-min load {min(loads):.1f}-{max(loads):.1f}" if loads else "2-core machine"
     ax.set_title("dss.certify on larger layers: current strategies vs the previous one\n"
-                 "dashed: issue 9 targets; '>=': some seeds undecided at the limit; "
-                 "shared 2-core machine under load")
+                 f"dashed: issue 9 targets; '>=': some seeds undecided at the limit; {where}")
     ax.legend()
     ax.grid(True, which="both", axis="y", alpha=0.3)
     fig.tight_layout()
