@@ -321,16 +321,15 @@ class RowMatroid:
             total *= len(part)
         if total == 0 or total > limit:
             return False
+        # small parts first: the largest ones land in the innermost loops of both paths
+        parts = sorted(parts, key=len)
         if total >= _JIT_FROM:  # compiled, depth-first, pivoting: no mixing needed
-            parts = sorted(parts, key=len)  # the largest parts last, in the innermost loops
             rows = [i for part in parts for i in part]
             ans = _jit.all_transversals_bases_stacked(
                 (self._Mp[rows] @ N) % PRIME, [len(part) for part in parts], PRIME)
             if ans is not None:
                 return ans
-        # quotient coordinates in a random basis, so that pivots are non-zero;
-        # small parts first keeps the shared elimination's intermediate arrays small
-        parts = sorted(parts, key=len)
+        # quotient coordinates in a random basis, so that pivots are non-zero
         quot = [(((self._Mp[list(part)] @ N) % PRIME) @ self._mix(d)) % PRIME for part in parts]
         fast = _all_transversals_nonsingular(quot)
         if fast is not None:
