@@ -133,3 +133,6 @@ def test_check_of_network_evidence_honours_the_time_limit(tmp_path, capsys):
                  str(tmp_path / "ev.json")]) == 3
     assert capsys.readouterr().out.startswith("unknown")
     assert main(["check", "--workers", "1", str(tmp_path / "net.npz"), str(tmp_path / "ev.json")]) == 0
+    for bad in ("-1", "0", "nan"):  # as for layer evidence: a bad limit is bad input, exit 2
+        assert main(["check", "--time-limit", bad, str(tmp_path / "net.npz"),
+                     str(tmp_path / "ev.json")]) == 2

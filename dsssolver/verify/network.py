@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import CheckTimeout, EvidenceError
+from .._validate import as_time_limit
 from ..netmodel import as_graph, as_layers, is_graph
 from ._arith import parse_rational
 from .check import CheckResult, check
@@ -234,8 +235,9 @@ def check_network(evidence: Any, net: Any, *, domain: Any = None, time_limit: fl
     doc = evidence.to_json() if hasattr(evidence, "to_json") else evidence
     if not isinstance(doc, dict) or doc.get("format") != NETWORK_FORMAT:
         raise EvidenceError(f"network evidence must be a dict with format {NETWORK_FORMAT!r}")
+    time_limit = as_time_limit(time_limit)  # the same rule as check()'s: positive or None
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     try:
-        deadline = None if time_limit is None else time.monotonic() + float(time_limit)
         ok, msg = _check(doc, net, domain, deadline, workers)
     except EvidenceError as exc:
         ok, msg = False, str(exc)
