@@ -82,6 +82,23 @@ def test_row_matroid_transversals_independent():
     assert not M.transversals_independent(state, [[1], [2], [4]])  # 3 parts, corank 2
 
 
+def test_transversal_test_survives_a_chance_zero_modulo_the_search_prime():
+    # determinants that are non-zero multiples of PRIME: zero modulo PRIME, not over Q
+    from dsssolver.exact import _jit
+    from dsssolver.exact.matroid import PRIME, PRIME2
+
+    assert PRIME != PRIME2
+    # rows with gcd 1 (RowMatroid divides rows by their gcd)
+    W = np.array([[1, 0], [1, PRIME], [1, 1], [1, 1 + PRIME], [2, 2]])
+    M = RowMatroid(W)
+    root = M.root()
+    want = _jit.kernel() is not None  # the second prime runs in the compiled kernel
+    assert M.transversals_independent(root, [[2], [3]]) is want  # det = PRIME
+    assert M.transversals_independent(M.extend(root, [0]), [[1]]) is want  # residue PRIME
+    # genuinely dependent choices stay dependent modulo both primes
+    assert not M.transversals_independent(root, [[2], [4, 0]])  # rows 2, 4 parallel
+
+
 def _check_strict(R, kind, cert):
     n = len(R[0]) - 1
     if kind == "feasible":

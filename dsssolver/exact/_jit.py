@@ -50,14 +50,22 @@ def all_transversals_bases(parts, prime):
     return all_transversals_bases_stacked(np.vstack(parts), [len(p) for p in parts], prime)
 
 
-def all_transversals_bases_stacked(Q, sizes, prime):
-    """:func:`all_transversals_bases` with the parts stacked in ``Q``, ``sizes[j]`` rows each."""
+def all_transversals_bases_stacked(Q, sizes, prime, picks=None):
+    """:func:`all_transversals_bases` with the parts stacked in ``Q``, ``sizes[j]`` rows each.
+
+    ``picks`` (an int64 array of ``len(sizes)`` entries), when given, receives on False the
+    rows of ``Q`` of a choice that is dependent modulo ``prime`` (-1 where a dependent prefix
+    left the choice open).
+    """
     k = kernel()
     if k is None:
         return None
     starts = np.zeros(len(sizes) + 1, dtype=np.int64)
     starts[1:] = np.cumsum(sizes)
-    return bool(k.all_bases(np.ascontiguousarray(Q, dtype=np.int64) % prime, starts, len(sizes), prime))
+    if picks is None:
+        picks = np.empty(len(sizes), dtype=np.int64)
+    return bool(k.all_bases(np.ascontiguousarray(Q, dtype=np.int64) % prime, starts, len(sizes),
+                            prime, picks))
 
 
 def greedy_packing(A, F, E, d, scratch=None):

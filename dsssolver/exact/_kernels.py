@@ -10,7 +10,7 @@ import numpy as np
 def warm_up():
     """Compile (or load from the cache) every kernel on tiny inputs."""
     Q = np.array([[1, 0], [0, 1]], dtype=np.int64)
-    all_bases(Q, np.array([0, 1, 2], dtype=np.int64), 2, 7)
+    all_bases(Q, np.array([0, 1, 2], dtype=np.int64), 2, 7, np.zeros(2, dtype=np.int64))
     A = np.zeros((1, 1), dtype=np.uint64)
     pack(A, np.zeros(1, dtype=np.uint64), np.zeros(1, dtype=np.uint64), 1, np.zeros((1, 2), dtype=np.int64),
          np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
@@ -94,8 +94,9 @@ def is_multiple(x, p, pinv):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def pairs_independent(B, k, s0, s1, e1, p, pinv):  # pragma: no cover - compiled
-    # every 2 x 2 determinant between rows s0..s1-1 and s1..e1-1 of level k is non-zero mod p
+def pairs_independent(B, k, s0, s1, e1, p, pinv, picks):  # pragma: no cover - compiled
+    # every 2 x 2 determinant between rows s0..s1-1 and s1..e1-1 of level k is non-zero mod p;
+    # else the first zero's rows go to picks[-2:]
     X0, X1 = B[k, 0], B[k, 1]
     for a in range(s0, s1):
         u0, u1 = X0[a], X1[a]
@@ -103,18 +104,26 @@ def pairs_independent(B, k, s0, s1, e1, p, pinv):  # pragma: no cover - compiled
         for i in range(s1, e1):
             bad |= is_multiple(u0 * X1[i] - u1 * X0[i], p, pinv)
         if bad:
-            return False
+            for i in range(s1, e1):
+                if is_multiple(u0 * X1[i] - u1 * X0[i], p, pinv):
+                    picks[picks.shape[0] - 2] = a
+                    picks[picks.shape[0] - 1] = i
+                    return False
     return True
 
 
 @numba.njit(cache=True, nogil=True)
-def all_bases(Q, starts, d, p):  # pragma: no cover - compiled
+def all_bases(Q, starts, d, p, picks):  # pragma: no cover - compiled
     # Depth-first over the choices of parts 0, 1, ..., d-3: level k keeps the rows of parts
     # k..d-1 reduced by the chosen pivots of parts 0..k-1 to width d-k, stored column by column
     # (buf[k, column, row]) so that the inner loops run over contiguous rows.  Elimination is
     # division-free (row <- pc * row - rc * pivot): pc is a unit mod p, so every residue keeps
     # its (non)zeroness and the verdict is that of the determinants.  The last two parts, in
     # width two, are tested all pairs at once by their 2 x 2 determinants.
+    # On False, picks (length d) holds rows of Q of a choice found dependent modulo p, -1 in
+    # the places not chosen (a prefix that is dependent already).
+    for j in range(picks.shape[0]):
+        picks[j] = -1
     total = Q.shape[0]
     if d == 0:
         return True
@@ -126,10 +135,11 @@ def all_bases(Q, starts, d, p):  # pragma: no cover - compiled
     if d == 1:
         for i in range(total):
             if buf[0, 0, i] == 0:
+                picks[0] = i
                 return False
         return True
     if d == 2:
-        return pairs_independent(buf, 0, starts[0], starts[1], starts[2], p, pinv)
+        return pairs_independent(buf, 0, starts[0], starts[1], starts[2], p, pinv, picks)
     choice = np.zeros(d, dtype=np.int64)
     k = 0
     choice[0] = starts[0]
@@ -147,8 +157,10 @@ def all_bases(Q, starts, d, p):  # pragma: no cover - compiled
             if buf[k, j, piv] != 0:
                 c = j
                 break
-        if c < 0:
-            return False  # this prefix of choices is already dependent
+        if c < 0:  # this prefix of choices is already dependent
+            for j in range(k + 1):
+                picks[j] = choice[j]
+            return False
         pc = buf[k, c, piv]
         first = starts[k + 1]
         Bc = buf[k, c]
@@ -162,7 +174,9 @@ def all_bases(Q, starts, d, p):  # pragma: no cover - compiled
                     out[i] = reduce(pc * Bj[i] - Bc[i] * pj, p, pinv)
                 jj += 1
         if k + 1 == d - 2:
-            if not pairs_independent(buf, k + 1, starts[d - 2], starts[d - 1], starts[d], p, pinv):
+            if not pairs_independent(buf, k + 1, starts[d - 2], starts[d - 1], starts[d], p, pinv, picks):
+                for j in range(k + 1):
+                    picks[j] = choice[j]
                 return False
             choice[k] += 1
             continue

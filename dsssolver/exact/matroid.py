@@ -30,8 +30,11 @@ from . import _jit
 # A prime below 2**26: products of two residues stay below 2**52 and a dot
 # product of up to 2048 of them fits in int64.
 PRIME = 67108859
+#: A second prime: a transversal test that failed modulo PRIME is asked again modulo this one,
+#: because among 10^9 determinants some are multiples of PRIME by chance (each with
+#: probability ~1/PRIME) -- a false "dependent" that would branch a closed node for nothing.
+PRIME2 = 67108837
 # fewer transversals than this are cheaper in numpy than a call into the compiled kernel
-_JIT_FROM = 256
 
 __all__ = ["PRIME", "to_fraction", "fraction_matrix", "integer_rows", "RowMatroid", "fstr", "parse_fraction"]
 
@@ -125,6 +128,7 @@ class RowMatroid:
         self._M = flint.fmpz_mat(self.int_rows)
         self._MT = self._M.transpose()
         self._Mp = np.array([[v % PRIME for v in row] for row in self.int_rows], dtype=np.int64)
+        self._Mp2 = None  # rows modulo PRIME2, made when first needed
         self._rank_cache = {}
         self._transversal_cache = {}
         self._mixers = {}
@@ -299,8 +303,9 @@ class RowMatroid:
 
         ``parts`` are ``d`` row lists, ``d`` the corank of ``state``'s flat.
         True means certainly (each choice's quotient determinant is non-zero
-        modulo PRIME, hence over Q); False means "not shown" -- a dependent
-        choice, a zero modulo p, more than ``limit`` choices, or exact mode.
+        modulo PRIME or PRIME2, hence over Q); False means "not shown" -- a
+        choice dependent modulo both primes, more than ``limit`` choices, or
+        exact mode.
         """
         N = state[2]
         if N is None or len(parts) != N.shape[1] or not parts:
@@ -310,11 +315,15 @@ class RowMatroid:
         hit = self._transversal_cache.get(key)
         if hit is None:
             hit = self._transversals_independent(N, parts, limit)
+            if isinstance(hit, list):  # a choice dependent modulo PRIME: by chance?
+                hit = self._second_prime(state[1], parts, hit)
             if len(self._transversal_cache) < 200000:
                 self._transversal_cache[key] = hit
         return hit
 
     def _transversals_independent(self, N, parts, limit):
+        """True, False (not settled: too many choices), or the rows of a choice found
+        dependent modulo PRIME ([] when the numpy path does not say which)."""
         d = len(parts)
         total = 1
         for part in parts:
@@ -323,22 +332,50 @@ class RowMatroid:
             return False
         # small parts first: the largest ones land in the innermost loops of both paths
         parts = sorted(parts, key=len)
-        if total >= _JIT_FROM:  # compiled, depth-first, pivoting: no mixing needed
-            rows = [i for part in parts for i in part]
-            ans = _jit.all_transversals_bases_stacked(
-                (self._Mp[rows] @ N) % PRIME, [len(part) for part in parts], PRIME)
-            if ans is not None:
-                return ans
+        rows = [i for part in parts for i in part]
+        picks = np.empty(d, dtype=np.int64)
+        ans = _jit.all_transversals_bases_stacked(
+            (self._Mp[rows] @ N) % PRIME, [len(part) for part in parts], PRIME, picks)
+        if ans is not None:  # compiled, depth-first, pivoting: no mixing needed
+            return True if ans else [rows[k] for k in picks.tolist() if k >= 0]
         # quotient coordinates in a random basis, so that pivots are non-zero
         quot = [(((self._Mp[list(part)] @ N) % PRIME) @ self._mix(d)) % PRIME for part in parts]
         fast = _all_transversals_nonsingular(quot)
-        if fast is not None:
-            return fast
-        if total > 20000:  # the pivoting fallback holds all T matrices at once
+        if fast is None and total <= 20000:  # the pivoting fallback holds all T matrices at once
+            grids = np.meshgrid(*[np.arange(len(p)) for p in parts], indexing="ij")
+            mats = np.stack([quot[j][grids[j].ravel()] for j in range(d)], axis=1)  # T x d x d
+            fast = bool(np.all(_det_nonzero_mod_p(mats)))
+        return [] if fast is False else bool(fast)
+
+    def _second_prime(self, basis, parts, choice):
+        """The transversal test again modulo PRIME2 after ``choice`` (rows) looked dependent
+        modulo PRIME: False at once if the choice is dependent modulo PRIME2 too (a real
+        dependency, nearly always), else the whole compiled test modulo PRIME2, in a null basis
+        of the flat's basis rows computed modulo PRIME2 (any basis of the quotient gives the
+        same zeros).  False when not settled (no kernel, or the rank drops modulo PRIME2)."""
+        if _jit.kernel() is None:
             return False
-        grids = np.meshgrid(*[np.arange(len(p)) for p in parts], indexing="ij")
-        mats = np.stack([quot[j][grids[j].ravel()] for j in range(d)], axis=1)  # T x d x d
-        return bool(np.all(_det_nonzero_mod_p(mats)))
+        if self._Mp2 is None:
+            self._Mp2 = np.array([[v % PRIME2 for v in row] for row in self.int_rows], dtype=np.int64)
+        basis = list(basis)
+        if choice:
+            sub = basis + list(choice)
+            if flint.nmod_mat(self._Mp2[sub].tolist(), PRIME2).rank() < len(sub):
+                return False
+        d = len(parts)
+        if basis:
+            X, k = flint.nmod_mat(self._Mp2[basis].tolist(), PRIME2).nullspace()
+            if k != d:
+                return False
+            N2 = np.array([[int(X[i, j]) for j in range(k)] for i in range(self.n)], dtype=np.int64)
+        else:
+            N2 = np.eye(self.n, dtype=np.int64)
+        if N2.shape[1] != d:
+            return False
+        parts = sorted(parts, key=len)
+        rows = [i for part in parts for i in part]
+        return bool(_jit.all_transversals_bases_stacked(
+            (self._Mp2[rows] @ N2) % PRIME2, [len(part) for part in parts], PRIME2))
 
     def _mix(self, d):
         """A fixed random d x d matrix modulo PRIME (invertible or the fast path falls back)."""
