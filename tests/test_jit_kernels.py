@@ -140,3 +140,50 @@ def test_checker_node_scan_matches_its_numpy_path():
         assert got[0].tolist() == want[0].tolist(), trial
         if want[0].size:
             assert got[1:] == want[1:], trial
+
+
+def _mask_words(rows, words):
+    out = np.zeros(words, dtype=np.uint64)
+    for i in rows:
+        out[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+    return out
+
+
+@pytest.mark.parametrize("p", [3, 7, 2147483629])
+def test_the_checkers_packed_test_against_brute_force(p):
+    # random packings over up to 130 rows (three words), rows excluded, parallel rows, zero rows
+    rng = np.random.default_rng(p)
+    seen = {"bases": 0, "dependent": 0, "caller": 0}
+    for _ in range(300):
+        d = int(rng.integers(1, 5))
+        m = int(rng.integers(d + 1, 130))
+        words = (m + 63) // 64
+        rows = rng.permutation(m)
+        cuts = np.sort(rng.choice(np.arange(1, m), size=d, replace=False)) if m > d else None
+        supports = [rows[a:b].tolist() for a, b in zip(np.r_[0, cuts[:-1]], cuts)][:d]
+        supports = [s[:int(rng.integers(1, 5))] for s in supports]
+        E = [i for s in supports for i in s if rng.random() < 0.15]
+        free = [[i for i in sorted(s) if i not in E] for s in supports]
+        Pp = rng.integers(-1, 2, size=(m, d)) if rng.random() < 0.5 else rng.integers(0, p, size=(m, d))
+        Pp = (Pp % p).astype(np.int64)
+        D = np.array([_mask_words(s, words) for s in supports], dtype=np.uint64)
+        out = check_jit.packed_test(D, list(range(d)), _mask_words(E, words), Pp, p, 4, 10_000)
+        vecs = [[Pp[i] for i in part] for part in free]
+        if out is None:  # allowed only for an empty part or parallel rows above 4 choices
+            seen["caller"] += 1
+            total = int(np.prod([len(f) for f in free]))
+            assert total == 0 or (total > 4 and any(
+                _dependent_mod_p([Pp[a], Pp[b]], p)  # parallel modulo p, or a zero row
+                for part in free for a, b in itertools.combinations(part, 2)))
+            continue
+        ok, val = out
+        if ok:
+            seen["bases"] += 1
+            assert _all_bases_brute(vecs, p)
+            assert val == int(np.prod([len(f) for f in free]))
+        else:
+            seen["dependent"] += 1
+            assert _dependent_mod_p([Pp[i] for i in val], p)  # the rows it names
+            assert len(val) == len(set(val))
+            assert all(sum(i in part for i in val) <= 1 for part in free)  # one row per part
+    assert min(seen.values()) > 0, seen

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["first_dependent", "available", "has_parallel_pair", "node_scan"]
+__all__ = ["first_dependent", "available", "has_parallel_pair", "node_scan", "packed_test",
+           "eliminate"]
 
 _COMPILED = []  # [] not tried yet; [None] unavailable; [module] compiled
 
@@ -113,3 +114,55 @@ def node_scan(D, idx, F, E, d):
     nc, fewest, first, got = k.node_scan(D, np.ascontiguousarray(idx, dtype=np.int64), F, E, d,
                                          cand, pack)
     return cand[:nc].copy(), int(fewest), int(first), pack[:got].tolist()
+
+
+def packed_test(D, pack, E, Pp, p, merge_from, limit):
+    """A packing's transversal test in one compiled call (see ``_kernels.packed_scan``).
+
+    ``D`` is the uint64 mask matrix of the dependencies, ``pack`` the positions packed, ``E``
+    the excluded rows' words, ``Pp`` every row's residues modulo ``p`` in the quotient.
+    Returns ``(True, total)`` when every choice of one free row per dependency is a basis
+    modulo ``p``; ``(False, rows)`` with the rows of a prefix of choices dependent modulo
+    ``p`` (for the caller to confirm exactly); None when the caller must decide (no kernel,
+    a part with rows parallel modulo p above ``merge_from`` choices, more than ``limit``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> D = np.array([[0b011], [0b100]], dtype=np.uint64)
+    >>> Pp = np.array([[1, 0], [1, 1], [2, 2]], dtype=np.int64)
+    >>> z = np.zeros(1, dtype=np.uint64)
+    >>> packed_test(D, [0, 1], z, Pp, 101, 10, 100) in [(False, [2, 1]), None]
+    True
+    >>> packed_test(D, [0, 1], np.array([2], dtype=np.uint64), Pp, 101, 10, 100) in [(True, 1), None]
+    True
+    """
+    k = _kernel()
+    if k is None:
+        return None
+    d = len(pack)
+    total, rows = np.zeros(1, dtype=np.int64), np.full(d, -1, dtype=np.int64)
+    out = k.packed_scan(D, np.asarray(pack, dtype=np.int64), E, Pp, p, merge_from, limit, total, rows)
+    if out < 0:
+        return None
+    if out == 1:
+        return True, int(total[0])
+    return False, [int(r) for r in rows.tolist() if r >= 0]
+
+
+def eliminate(P, s, p):
+    """Residues modulo the flat grown by row ``s`` (see ``flats._eliminate``), compiled:
+    ``(m, w - 1)`` int64, ``()`` when ``P[s]`` is zero modulo p, None without the kernel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = eliminate(np.array([[1, 2], [3, 4], [2, 4]], dtype=np.int64), 0, 7)
+    >>> out is None or out.ravel().tolist() == [0, 5, 0]
+    True
+    """
+    k = _kernel()
+    if k is None:
+        return None
+    out = k.eliminate(P, s, p)
+    return () if out.shape[0] == 0 and P.shape[0] > 0 else out

@@ -13,6 +13,10 @@ def warm_up():
     z = np.zeros(1, dtype=np.uint64)
     node_scan(np.zeros((1, 1), dtype=np.uint64), np.zeros(1, dtype=np.int64), z, z, 1,
               np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
+    eliminate(np.array([[1, 2], [3, 4]], dtype=np.int64), 0, 7)
+    D = np.array([[1], [2]], dtype=np.uint64)
+    packed_scan(D, np.array([0, 1], dtype=np.int64), z, np.array([[1, 0], [0, 1]], dtype=np.int64),
+                7, 1, 10, np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64))
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -183,3 +187,91 @@ def scan(V, sizes, p, picks):  # pragma: no cover - compiled
                     t += 1
         k += 1
         picks[k] = 0
+
+
+@numba.njit(cache=True, nogil=True)
+def packed_scan(D, pack, E, Pp, p, merge_from, limit, total_out, rows_out):  # pragma: no cover
+    # One node's packing test in one call: the free rows (outside E) of the dependencies
+    # D[pack], in ascending order; with more than merge_from choices, any two rows of a part
+    # parallel modulo p send the test back to the caller (which merges them, exactly); more
+    # than limit choices too.  Parts smallest first (stable), their rows' residues Pp, then
+    # :func:`scan`.  Returns 1 when every choice is a basis modulo p (total_out[0] = the
+    # number of choices), 0 when a prefix of choices is dependent modulo p (its rows in
+    # rows_out[:depth + 1], -1 after), -1 when the caller must decide.
+    d = pack.shape[0]
+    words = D.shape[1]
+    sizes = np.zeros(d, dtype=np.int64)
+    amax = 0
+    for j in range(d):
+        c = 0
+        for w in range(words):
+            c += _bitcount(D[pack[j], w] & ~E[w])
+        sizes[j] = c
+        amax = max(amax, c)
+    total = 1
+    for j in range(d):
+        if sizes[j] == 0:
+            return -1
+        total *= sizes[j]
+        if total > limit:
+            return -1
+    rows = np.zeros((d, amax), dtype=np.int64)
+    for j in range(d):
+        t = 0
+        for w in range(words):
+            x = D[pack[j], w] & ~E[w]
+            while x:
+                low = x & (~x + np.uint64(1))
+                rows[j, t] = 64 * w + _bitcount(low - np.uint64(1))
+                t += 1
+                x ^= low
+    if total > merge_from:
+        V1 = np.zeros((amax, Pp.shape[1]), dtype=np.int64)
+        for j in range(d):
+            for i in range(sizes[j]):
+                V1[i] = Pp[rows[j, i]]
+            if parallel(V1[:sizes[j]], p):
+                return -1
+    order = np.argsort(sizes, kind="mergesort")  # stable: smallest parts first
+    V = np.zeros((d, amax, d), dtype=np.int64)
+    sz = np.zeros(d, dtype=np.int64)
+    for jj in range(d):
+        j = order[jj]
+        sz[jj] = sizes[j]
+        for i in range(sizes[j]):
+            for c in range(d):
+                V[jj, i, c] = Pp[rows[j, i], c]
+    picks = np.full(d, -1, dtype=np.int64)
+    depth = scan(V, sz, p, picks)
+    total_out[0] = total
+    if depth < 0:
+        return 1
+    for jj in range(d):
+        rows_out[jj] = rows[order[jj], picks[jj]] if jj <= depth else -1
+    return 0
+
+
+@numba.njit(cache=True, nogil=True)
+def eliminate(P, s, p):  # pragma: no cover - compiled
+    # Every row of P (residues mod p, m x w) reduced by row s: with c the first non-zero
+    # column of P[s], row <- P[s, c] * row - row[c] * P[s], column c dropped (division-free:
+    # P[s, c] is a unit mod p).  An empty (0 x 0) array when P[s] is zero.
+    m, w = P.shape
+    c = -1
+    for j in range(w):
+        if P[s, j] != 0:
+            c = j
+            break
+    if c < 0:
+        return np.zeros((0, 0), dtype=np.int64)
+    q = 1.0 / p
+    pc = P[s, c]
+    out = np.empty((m, w - 1), dtype=np.int64)
+    for i in range(m):
+        lead = P[i, c]
+        t = 0
+        for j in range(w):
+            if j != c:
+                out[i, t] = _mod(pc * P[i, j] - lead * P[s, j], p, q)
+                t += 1
+    return out

@@ -38,7 +38,9 @@ import numpy as np
 
 from ..errors import CheckTimeout
 from ._arith import nullspace, random_prime
-from ._jit import available as _compiled_available, first_dependent, has_parallel_pair, node_scan
+from ._jit import available as _compiled_available
+from ._jit import eliminate as compiled_eliminate
+from ._jit import first_dependent, has_parallel_pair, node_scan, packed_test
 
 __all__ = ["find_hitting_flat", "transversals_independent", "matmul_mod", "Cover"]
 
@@ -291,8 +293,6 @@ class _Search:
         if d == 1:
             self.stats["closed_by_packing"] += 1
             return True
-        parts = [_bits(self.deps[k] & ~E) for k in pack]
-
         null = []
 
         def exact(i):  # only when a residue looked dependent: the null space is computed then
@@ -300,10 +300,19 @@ class _Search:
                 null.append(self._null(basis, X))
             return [int(v) for v in (flint.fmpz_mat([self.rows[i]]) * null[0]).entries()]
 
-        total = transversals_independent(parts, Pp, exact, self.prime, limit=limit or MAX_TRANSVERSALS,
-                                         deadline=self.deadline, mixers=self.__dict__)
-        if total is None:
-            return False
+        limit = limit or MAX_TRANSVERSALS
+        # the usual case in one compiled call; anything unusual takes the general path below
+        fast = packed_test(self.Dw, pack, self._words(E), Pp, self.prime, _NO_MERGE, limit)
+        if fast is not None and fast[0]:
+            total = fast[1]
+        elif fast is not None and flint.fmpz_mat([exact(i) for i in fast[1]]).rank() < len(fast[1]):
+            total = 0  # a choice dependent over Q, confirmed exactly
+        else:
+            parts = [_bits(self.deps[k] & ~E) for k in pack]
+            total = transversals_independent(parts, Pp, exact, self.prime, limit=limit,
+                                             deadline=self.deadline, mixers=self.__dict__)
+            if total is None:
+                return False
         self.stats["transversals"] += total
         if charge:
             self.charged += total
@@ -395,6 +404,9 @@ def _eliminate(Pp, s, p):
     And no row of the rational span is missed by "zero residue": with a basis minor that is
     non-zero modulo p, Cramer's rule reduces its coefficients modulo p.
     """
+    fast = compiled_eliminate(Pp, s, p)
+    if fast is not None:
+        return None if isinstance(fast, tuple) else fast
     v = Pp[s]
     nz = np.flatnonzero(v)
     if not nz.size:
