@@ -27,6 +27,15 @@ def _bitcount(x):  # pragma: no cover - compiled
     return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _free_count(D, k, E):  # pragma: no cover - compiled
+    # rows of dependency k outside E
+    c = 0
+    for w in range(D.shape[1]):
+        c += _bitcount(D[k, w] & ~E[w])
+    return c
+
+
 @numba.njit(cache=True, nogil=True)
 def node_scan(D, idx, F, E, d, cand, pack):  # pragma: no cover - compiled
     # The dependencies among idx disjoint from F (into cand, in idx's order), then greedily,
@@ -50,11 +59,8 @@ def node_scan(D, idx, F, E, d, cand, pack):  # pragma: no cover - compiled
     free = np.empty(nc, dtype=np.int64)
     top = 0
     for t in range(nc):
-        c = 0
-        for w in range(words):
-            c += _bitcount(D[cand[t], w] & ~E[w])
-        free[t] = c
-        top = max(top, c)
+        free[t] = _free_count(D, cand[t], E)
+        top = max(top, free[t])
     start = np.zeros(top + 2, dtype=np.int64)
     for t in range(nc):
         start[free[t] + 1] += 1
@@ -203,11 +209,8 @@ def packed_scan(D, pack, E, Pp, p, merge_from, limit, total_out, rows_out):  # p
     sizes = np.zeros(d, dtype=np.int64)
     amax = 0
     for j in range(d):
-        c = 0
-        for w in range(words):
-            c += _bitcount(D[pack[j], w] & ~E[w])
-        sizes[j] = c
-        amax = max(amax, c)
+        sizes[j] = _free_count(D, pack[j], E)
+        amax = max(amax, sizes[j])
     total = 1
     for j in range(d):
         if sizes[j] == 0:
