@@ -93,9 +93,9 @@ def test_compiled_packing_matches_the_numpy_packing():
     for trial in range(200):
         m = int(rng.integers(3, 140))  # one to three 64-bit words
         S = SupportSet(m)
-        for _ in range(int(rng.integers(0, 60))):
+        for _ in range(int(rng.integers(0, 200))):  # the pool and its row index grow past 64
             S.add(rng.choice(m, size=int(rng.integers(1, min(m, 9) + 1)), replace=False))
-        F = mask(rng.choice(m, size=int(rng.integers(0, 4)), replace=False))
+        F = mask(rng.choice(m, size=int(rng.integers(0, min(m, 12))), replace=False))
         E = mask(rng.choice(m, size=int(rng.integers(0, m // 2 + 1)), replace=False))
         d = int(rng.integers(1, 7))
         if not len(S):

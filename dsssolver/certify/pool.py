@@ -41,6 +41,9 @@ class SupportSet:
     def __init__(self, m):
         self.words = (m + 63) // 64
         self._bits = np.zeros((64, self.words), dtype=np.uint64)
+        # by row: bit k of _index[r] is set when support k contains row r (the packing query
+        # finds the supports disjoint from a flat a word of 64 at a time)
+        self._index = np.zeros((64 * self.words, 1), dtype=np.uint64)
         self.masks = []
         self._scratch = _jit._scratch(0)
 
@@ -56,7 +59,12 @@ class SupportSet:
         k = len(self.masks)
         if k == self._bits.shape[0]:
             self._bits = np.vstack([self._bits, np.zeros_like(self._bits)])
+        if k >> 6 == self._index.shape[1]:
+            self._index = np.hstack([self._index, np.zeros_like(self._index)])
         self._bits[k] = self._words(m)
+        bit = np.uint64(1) << np.uint64(k & 63)
+        for r in bits(m):
+            self._index[r, k >> 6] |= bit
         self.masks.append(m)
         return k
 
@@ -73,7 +81,8 @@ class SupportSet:
         A = self._bits[:k]
         if len(self._scratch[0]) < k:
             self._scratch = _jit._scratch(self._bits.shape[0])
-        fast = _jit.greedy_packing(A, self._words(F), self._words(E), d, self._scratch)
+        fast = _jit.greedy_packing(A, self._words(F), self._words(E), d, self._scratch,
+                                   self._index)
         return fast if fast is not None else self._packing_numpy(A, F, E, d)
 
     def _packing_numpy(self, A, F, E, d):

@@ -68,12 +68,14 @@ def all_transversals_bases_stacked(Q, sizes, prime, picks=None):
                             prime, picks))
 
 
-def greedy_packing(A, F, E, d, scratch=None):
+def greedy_packing(A, F, E, d, scratch=None, index=None):
     """The dependency pool's packing query (:meth:`dsssolver.certify.pool.SupportSet.packing`),
     compiled: ``(k, cost)`` pairs, or None when the kernel is unavailable.
 
     ``A`` is the pool's ``k x words`` uint64 support matrix, ``F`` and ``E`` the flat's and the
-    excluded rows' words; ``scratch`` (from :func:`_scratch`) saves allocations per call.
+    excluded rows' words; ``scratch`` (from :func:`_scratch`) saves allocations per call;
+    ``index`` (rows x words of 64 supports, bit k of row r set when support k contains r) is
+    the pool's index by row, built here when not given.
     Among supports disjoint from ``F``, repeatedly the one with fewest rows outside ``E`` (the
     first such), then only those whose rows outside ``E`` miss it, until ``d`` are picked or
     one has no rows outside ``E``.
@@ -92,8 +94,21 @@ def greedy_packing(A, F, E, d, scratch=None):
     out = np.empty((max(d, 1), 2), dtype=np.int64)
     if scratch is None or len(scratch[0]) < len(A):
         scratch = _scratch(len(A))
-    got = k.pack(A, F, E, d, out, *scratch)
+    if index is None:
+        index = row_index(A, 64 * len(F))
+    got = k.pack(A, index, F, E, d, out, *scratch)
     return [(int(out[t, 0]), int(out[t, 1])) for t in range(got)]
+
+
+def row_index(A, m):
+    """The index by row of the supports ``A`` (k x words): an m x ceil(k / 64) uint64 array
+    whose row r has bit j set when support j contains row r."""
+    k = len(A)
+    out = np.zeros((m, max(1, (k + 63) // 64)), dtype=np.uint64)
+    for j in range(k):
+        for r in np.flatnonzero(np.unpackbits(A[j].view(np.uint8), bitorder="little")[:m]):
+            out[r, j >> 6] |= np.uint64(1) << np.uint64(j & 63)
+    return out
 
 
 def _scratch(size):

@@ -12,8 +12,8 @@ def warm_up():
     Q = np.array([[1, 0], [0, 1]], dtype=np.int64)
     all_bases(Q, np.array([0, 1, 2], dtype=np.int64), 2, 7, np.zeros(2, dtype=np.int64))
     A = np.zeros((1, 1), dtype=np.uint64)
-    pack(A, np.zeros(1, dtype=np.uint64), np.zeros(1, dtype=np.uint64), 1, np.zeros((1, 2), dtype=np.int64),
-         np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
+    z, i = np.zeros(1, dtype=np.uint64), np.zeros(1, dtype=np.int64)
+    pack(A, A, z, z, 1, np.zeros((1, 2), dtype=np.int64), i, i.copy(), i.copy())
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -25,20 +25,35 @@ def popcount(x):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def pack(A, F, E, d, out, cidx, cost, order):  # pragma: no cover - compiled
+def pack(A, I, F, E, d, out, cidx, cost, order):  # pragma: no cover - compiled
     # Supports disjoint from F, ordered by their rows outside E (a stable counting sort, so
     # ties keep the pool's order), then greedily those pairwise disjoint outside E.
-    # cidx, cost, order: scratch arrays of at least len(A) entries, kept by the caller.
+    # I[r] is the bit set of the supports containing row r (the pool's index by row): the
+    # supports disjoint from F are those in no I[r] with r in F, found a word of 64 supports
+    # at a time.  cidx, cost, order: scratch arrays of at least len(A) entries.
     k, words = A.shape
+    kw = (k + 63) // 64
+    alive = np.empty(kw, dtype=np.uint64)
+    for w in range(kw):
+        alive[w] = ~np.uint64(0)
+    if k % 64:
+        alive[kw - 1] = (np.uint64(1) << np.uint64(k % 64)) - np.uint64(1)
+    for w in range(F.shape[0]):
+        x = F[w]
+        while x:
+            low = x & (~x + np.uint64(1))
+            r = 64 * w + popcount(low - np.uint64(1))
+            for t in range(kw):
+                alive[t] &= ~I[r, t]
+            x ^= low
     nc = 0
     top = 0
-    for i in range(k):
-        hit = False
-        for w in range(words):
-            if A[i, w] & F[w]:
-                hit = True
-                break
-        if not hit:
+    for t in range(kw):
+        x = alive[t]
+        while x:
+            low = x & (~x + np.uint64(1))
+            i = 64 * t + popcount(low - np.uint64(1))
+            x ^= low
             c = 0
             for w in range(words):
                 c += popcount(A[i, w] & ~E[w])
