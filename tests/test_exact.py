@@ -18,7 +18,28 @@ def _is_prime(p):
 
 
 def test_prime_is_prime_and_small_enough():
+    from dsssolver.exact.matroid import PRIME2
+
     assert _is_prime(PRIME) and PRIME < 2 ** 26
+    assert _is_prime(PRIME2) and PRIME2 < 2 ** 26 and PRIME2 != PRIME
+
+
+def test_flats_grown_row_by_row_equal_exact_closures():
+    # the search's path: one row at a time (the compiled complement update), on Gaussian,
+    # integer and rank-deficient rows, n up to 9
+    rng = np.random.default_rng(11)
+    for trial in range(150):
+        n = int(rng.integers(1, 10))
+        m = int(rng.integers(2, 30))
+        W = rng.integers(-1, 2, size=(m, n)) if trial % 3 == 0 else rng.standard_normal((m, n))
+        if trial % 5 == 0:
+            W = W[:, :1] @ rng.integers(-2, 3, size=(1, n)) + (W @ np.eye(n)[:, :2]) @ np.eye(n)[:2]
+        M = RowMatroid(W)
+        state, rows = M.root(), []
+        for r in rng.permutation(m)[:n + 1].tolist():
+            state = M.extend(state, (r,))
+            rows.append(r)
+            assert state[0] == M.closure_exact(rows), (trial, rows)
 
 
 def _int_rank(rows):

@@ -12,6 +12,9 @@ def warm_up():
     Q = np.array([[1, 0], [0, 1]], dtype=np.int64)
     all_bases(Q, np.array([0, 1, 2], dtype=np.int64), 2, 7, np.zeros(2, dtype=np.int64))
     A = np.zeros((1, 1), dtype=np.uint64)
+    E2 = np.eye(2, dtype=np.int64)
+    reduce_complement(E2, E2, 0, 7)
+    zero_residues(E2, E2, 7)
     z, i = np.zeros(1, dtype=np.uint64), np.zeros(1, dtype=np.int64)
     pack(A, A, z, z, 1, np.zeros((1, 2), dtype=np.int64), i, i.copy(), i.copy())
 
@@ -197,3 +200,60 @@ def all_bases(Q, starts, d, p, picks):  # pragma: no cover - compiled
             continue
         k += 1
         choice[k] = starts[k]
+
+
+@numba.njit(cache=True, nogil=True)
+def reduce_complement(Mp, N, s, p):  # pragma: no cover - compiled
+    # N (n x d, residues mod p < 2**26) spans the complement of a flat's basis rows modulo p.
+    # With c = Mp[s] N and k its first non-zero entry: N - N[:, k] c / c[k], column k dropped
+    # (n x (d - 1)), spanning the complement with row s added.  (0 x 0) when c is zero.
+    n, d = N.shape
+    pinv = 1.0 / p
+    c = np.zeros(d, dtype=np.int64)
+    for j in range(d):
+        acc = np.int64(0)
+        for t in range(n):
+            acc = reduce(acc + Mp[s, t] * N[t, j], p, pinv)
+        c[j] = acc
+    k = -1
+    for j in range(d):
+        if c[j] != 0:
+            k = j
+            break
+    if k < 0:
+        return np.zeros((0, 0), dtype=np.int64)
+    inv, base, e = np.int64(1), c[k], p - 2  # c[k]^(p-2) = 1 / c[k] mod p
+    while e:
+        if e & 1:
+            inv = reduce(inv * base, p, pinv)
+        base = reduce(base * base, p, pinv)
+        e >>= 1
+    out = np.empty((n, d - 1), dtype=np.int64)
+    for j in range(d):
+        if j == k:
+            continue
+        f = reduce(c[j] * inv, p, pinv)
+        jj = j if j < k else j - 1
+        for t in range(n):
+            out[t, jj] = reduce(N[t, j] - reduce(N[t, k] * f, p, pinv), p, pinv)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def zero_residues(Mp, N, p):  # pragma: no cover - compiled
+    # rows i with Mp[i] N = 0 mod p (residues < 2**26, fewer than 2**10 columns of Mp)
+    m, n = Mp.shape
+    d = N.shape[1]
+    pinv = 1.0 / p
+    out = np.zeros(m, dtype=np.bool_)
+    for i in range(m):
+        zero = True
+        for j in range(d):
+            acc = np.int64(0)
+            for t in range(n):
+                acc += Mp[i, t] * N[t, j]
+            if reduce(acc, p, pinv) != 0:
+                zero = False
+                break
+        out[i] = zero
+    return out

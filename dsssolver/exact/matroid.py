@@ -259,9 +259,8 @@ class RowMatroid:
                 basis = basis + (s,)
                 flat = self.closure_exact(basis)
                 continue
-            c = (self._Mp[s] @ N) % PRIME
-            nz = np.flatnonzero(c)
-            if nz.size == 0:
+            N2 = self._reduce_complement(s, N)
+            if N2 is None:
                 if stale:  # perhaps s joined the span through the rows just added
                     flat, stale = self._flat_of(basis, N), False
                     if s in flat:
@@ -273,19 +272,35 @@ class RowMatroid:
                 flat = self.closure_exact(basis)
                 continue
             basis = basis + (s,)
-            k = nz[0]
-            factor = (c * pow(int(c[k]), -1, PRIME)) % PRIME
-            N = np.delete((N - np.outer(N[:, k], factor)) % PRIME, k, axis=1)
+            N = N2
             stale = True
         if stale:
             flat = self._flat_of(basis, N)
         return flat, basis, N
 
+    def _reduce_complement(self, s, N):
+        """N's columns reduced to span the complement of the flat grown by row ``s``, modulo
+        PRIME; None when row s has a zero residue against N."""
+        k = _jit.kernel()
+        if k is not None:
+            out = k.reduce_complement(self._Mp, N, s, PRIME)
+            return None if out.shape[0] == 0 else out
+        c = (self._Mp[s] @ N) % PRIME
+        nz = np.flatnonzero(c)
+        if nz.size == 0:
+            return None
+        j = nz[0]
+        factor = (c * pow(int(c[j]), -1, PRIME)) % PRIME
+        return np.delete((N - np.outer(N[:, j], factor)) % PRIME, j, axis=1)
+
     def _flat_of(self, basis, N):
         if N.shape[1] == 0:
             return frozenset(range(self.m))
-        res = (self._Mp @ N) % PRIME
-        cand = np.flatnonzero(~res.any(axis=1)).tolist()
+        k = _jit.kernel()
+        if k is not None and self.n < 1024:
+            cand = np.flatnonzero(k.zero_residues(self._Mp, N, PRIME)).tolist()
+        else:
+            cand = np.flatnonzero(~((self._Mp @ N) % PRIME).any(axis=1)).tolist()
         bset = set(basis)
         extra = [i for i in cand if i not in bset and any(self.int_rows[i])]
         if extra:
