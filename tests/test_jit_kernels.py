@@ -129,7 +129,7 @@ def test_checker_node_scan_matches_its_numpy_path():
     for trial in range(150):
         m = int(rng.integers(2, 130))
         masks = [sum(1 << int(i) for i in rng.choice(m, size=int(rng.integers(1, min(m, 8) + 1)),
-                                                     replace=False)) for _ in range(int(rng.integers(1, 40)))]
+                                                     replace=False)) for _ in range(int(rng.integers(1, 200)))]
         search = _Search([[1] * 2 for _ in range(m)], 2, masks, None, None, None)
         F = sum(1 << int(i) for i in rng.choice(m, size=int(rng.integers(0, 4)), replace=False))
         E = sum(1 << int(i) for i in rng.choice(m, size=int(rng.integers(0, m // 2 + 1)), replace=False))
@@ -137,6 +137,15 @@ def test_checker_node_scan_matches_its_numpy_path():
         d = int(rng.integers(1, 6))
         want = search._scan_numpy(F, E, d, idx)
         got = check_jit.node_scan(search.Dw, idx, search._words(F), search._words(E), d)
+        assert got[0].tolist() == want[0].tolist(), trial
+        if want[0].size:
+            assert got[1:] == want[1:], trial
+        # through the index by row, over every dependency (as at a node whose candidates are
+        # all those disjoint from its parent's flat)
+        every = np.arange(len(masks))
+        want = search._scan_numpy(F, E, d, every)
+        got = check_jit.node_scan(search.Dw, every, search._words(F), search._words(E), d,
+                                  check_jit.row_index(search.Dw, 64 * search.words))
         assert got[0].tolist() == want[0].tolist(), trial
         if want[0].size:
             assert got[1:] == want[1:], trial

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["first_dependent", "available", "has_parallel_pair", "node_scan", "packed_test",
-           "eliminate"]
+           "eliminate", "row_index"]
 
 _COMPILED = []  # [] not tried yet; [None] unavailable; [module] compiled
 
@@ -90,12 +90,14 @@ def has_parallel_pair(V, p):
     return bool(k.parallel(np.ascontiguousarray(V, dtype=np.int64) % p, p))
 
 
-def node_scan(D, idx, F, E, d):
+def node_scan(D, idx, F, E, d, index=None):
     """One node's scan of the dependencies (rows of the uint64 mask matrix ``D``) among ``idx``:
     ``(candidates, fewest, first, pack)`` -- the positions disjoint from ``F`` (an int64 array,
     in ``idx``'s order), the fewest rows outside ``E`` any of them has, the first of them by
     (rows outside ``E``, position), and up to ``d`` of them taken greedily in that order with
-    pairwise disjoint rows outside ``E``.  None without the kernel.
+    pairwise disjoint rows outside ``E``.  None without the kernel.  With ``index`` (from
+    :func:`row_index`; then ``idx`` must hold every dependency disjoint from ``F``, in
+    ascending order, as the parent's candidates do) the candidates are found row by row.
 
     Examples
     --------
@@ -109,11 +111,34 @@ def node_scan(D, idx, F, E, d):
     k = _kernel()
     if k is None:
         return None
-    cand = np.empty(len(idx), dtype=np.int64)
     pack = np.empty(max(d, 1), dtype=np.int64)
-    nc, fewest, first, got = k.node_scan(D, np.ascontiguousarray(idx, dtype=np.int64), F, E, d,
-                                         cand, pack)
+    if index is not None:
+        cand = np.empty(len(D), dtype=np.int64)
+        nc, fewest, first, got = k.node_scan_indexed(D, index, F, E, d, cand, pack)
+    else:
+        cand = np.empty(len(idx), dtype=np.int64)
+        nc, fewest, first, got = k.node_scan(D, np.ascontiguousarray(idx, dtype=np.int64), F, E,
+                                             d, cand, pack)
     return cand[:nc].copy(), int(fewest), int(first), pack[:got].tolist()
+
+
+def row_index(D, m):
+    """Dependencies by row: an ``m x ceil(k / 64)`` uint64 array whose row r has bit j set when
+    dependency j (row j of the mask matrix ``D``, k x words) contains row r.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> row_index(np.array([[0b011], [0b110]], dtype=np.uint64), 3).ravel().tolist()
+    [1, 3, 2]
+    """
+    k = len(D)
+    kw = max(1, (k + 63) // 64)
+    bits = np.unpackbits(np.ascontiguousarray(D).view(np.uint8), axis=1, bitorder="little")[:, :m]
+    packed = np.packbits(bits.T, axis=1, bitorder="little")  # m x ceil(k / 8) bytes
+    out = np.zeros((m, 8 * kw), dtype=np.uint8)
+    out[:, :packed.shape[1]] = packed
+    return out.view(np.uint64).reshape(m, kw).copy()
 
 
 def packed_test(D, pack, E, Pp, p, merge_from, limit):

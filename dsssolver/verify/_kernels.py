@@ -13,6 +13,8 @@ def warm_up():
     z = np.zeros(1, dtype=np.uint64)
     node_scan(np.zeros((1, 1), dtype=np.uint64), np.zeros(1, dtype=np.int64), z, z, 1,
               np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
+    node_scan_indexed(np.zeros((1, 1), dtype=np.uint64), np.zeros((64, 1), dtype=np.uint64), z, z, 1,
+                      np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
     eliminate(np.array([[1, 2], [3, 4]], dtype=np.int64), 0, 7)
     D = np.array([[1], [2]], dtype=np.uint64)
     packed_scan(D, np.array([0, 1], dtype=np.int64), z, np.array([[1, 0], [0, 1]], dtype=np.int64),
@@ -54,8 +56,44 @@ def node_scan(D, idx, F, E, d, cand, pack):  # pragma: no cover - compiled
         if not hit:
             cand[nc] = k
             nc += 1
+    return _order_and_pack(D, E, d, cand, nc, pack)
+
+
+@numba.njit(cache=True, nogil=True)
+def node_scan_indexed(D, I, F, E, d, cand, pack):  # pragma: no cover - compiled
+    # node_scan over all dependencies (ascending), those disjoint from F found through the
+    # index by row: bit k of I[r] is set when dependency k contains row r.
+    k = D.shape[0]
+    kw = I.shape[1]
+    alive = np.empty(kw, dtype=np.uint64)
+    for t in range(kw):
+        alive[t] = ~np.uint64(0)
+    if k % 64:
+        alive[kw - 1] = (np.uint64(1) << np.uint64(k % 64)) - np.uint64(1)
+    for w in range(F.shape[0]):
+        x = F[w]
+        while x:
+            low = x & (~x + np.uint64(1))
+            r = 64 * w + _bitcount(low - np.uint64(1))
+            for t in range(kw):
+                alive[t] &= ~I[r, t]
+            x ^= low
+    nc = 0
+    for t in range(kw):
+        x = alive[t]
+        while x:
+            low = x & (~x + np.uint64(1))
+            cand[nc] = 64 * t + _bitcount(low - np.uint64(1))
+            nc += 1
+            x ^= low
+    return _order_and_pack(D, E, d, cand, nc, pack)
+
+
+@numba.njit(cache=True, nogil=True)
+def _order_and_pack(D, E, d, cand, nc, pack):  # pragma: no cover - compiled
     if nc == 0:
         return 0, 0, -1, 0
+    words = D.shape[1]
     free = np.empty(nc, dtype=np.int64)
     top = 0
     for t in range(nc):

@@ -40,7 +40,7 @@ from ..errors import CheckTimeout
 from ._arith import nullspace, random_prime
 from ._jit import available as _compiled_available
 from ._jit import eliminate as compiled_eliminate
-from ._jit import first_dependent, has_parallel_pair, node_scan, packed_test
+from ._jit import first_dependent, has_parallel_pair, node_scan, packed_test, row_index
 
 __all__ = ["find_hitting_flat", "transversals_independent", "matmul_mod", "Cover"]
 
@@ -131,6 +131,9 @@ class _Search:
         self.words = max(1, (self.m + 63) // 64)
         self.Dw = np.array([self._words(dm) for dm in self.deps], dtype=np.uint64).reshape(
             len(self.deps), self.words)
+        # dependencies by row: a node's candidates are those in no row of its flat
+        self.index = row_index(self.Dw, 64 * self.words) if self.deps and _compiled_available() \
+            else None
         self.hints = hints or {}
         self.deadline = deadline
         self.budget = budget
@@ -240,7 +243,7 @@ class _Search:
 
     def _expand(self, basis, X, Pp, F, E, d, idx):
         """Children of a node ([] if it is empty), or None if ``F`` meets every dependency."""
-        scan = node_scan(self.Dw, idx, self._words(F), self._words(E), d)
+        scan = node_scan(self.Dw, idx, self._words(F), self._words(E), d, self.index)
         if scan is None:
             idx, fewest, first, pack = self._scan_numpy(F, E, d, idx)
         else:
