@@ -128,8 +128,9 @@ def test_checker_node_scan_matches_its_numpy_path():
     rng = np.random.default_rng(12)
     for trial in range(150):
         m = int(rng.integers(2, 130))
+        count = int(rng.integers(1, 200))
         masks = [sum(1 << int(i) for i in rng.choice(m, size=int(rng.integers(1, min(m, 8) + 1)),
-                                                     replace=False)) for _ in range(int(rng.integers(1, 200)))]
+                                                     replace=False)) for _ in range(count)]
         search = _Search([[1] * 2 for _ in range(m)], 2, masks, None, None, None)
         F = sum(1 << int(i) for i in rng.choice(m, size=int(rng.integers(0, 4)), replace=False))
         E = sum(1 << int(i) for i in rng.choice(m, size=int(rng.integers(0, m // 2 + 1)), replace=False))
