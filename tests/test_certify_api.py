@@ -115,3 +115,22 @@ def dss_examples(name):
     from pathlib import Path
 
     return np.load(Path(dss.__file__).parent / "examples" / f"{name}.npz")["W"]
+
+
+def test_a_check_cut_off_by_the_time_limit_still_reports_its_seconds(monkeypatch):
+    # "unknown" during the proof check: check_seconds says how much of the run was the check
+    import time
+
+    from dsssolver.errors import CheckTimeout
+
+    vc = importlib.import_module("dsssolver.verify.check")
+
+    def slow_then_out_of_time(*a, **kw):
+        time.sleep(0.05)
+        raise CheckTimeout("time limit reached during the exact proof check")
+
+    monkeypatch.setattr(vc, "check", slow_then_out_of_time)
+    W = np.random.default_rng(0).standard_normal((40, 5))
+    res = dss.certify(W, sublayers=False, workers=1)
+    assert res.status == "unknown" and "proof check" in res.stats["reason"]
+    assert 0.05 <= res.stats["check_seconds"] <= res.stats["seconds"]

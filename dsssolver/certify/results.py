@@ -86,13 +86,15 @@ def proof_result(layer, used, hints, limits, stats, workers=1, check=True):
         # search (its matroid, caches or transversal answers) is handed over
         ok, msg = verify(res, layer.Wq, layer.bq, domain=checker_domain(layer), time_limit=left,
                          workers=workers)
-    except CheckTimeout:
+    except CheckTimeout:  # the seconds spent checking still say how long the search took
         reason = f"time limit {limits.time_limit} s reached during the exact proof check"
-        return unknown_result((layer.m, layer.n), reason, stats(), layer.domain)
+        return unknown_result((layer.m, layer.n), reason,
+                              stats(check_seconds=time.perf_counter() - t), layer.domain)
     check_seconds = time.perf_counter() - t
     if not ok:
         reason = f"proof failed the exact check ({msg})"
-        return unknown_result((layer.m, layer.n), reason, stats(check_rejected=True), layer.domain)
+        return unknown_result((layer.m, layer.n), reason,
+                              stats(check_rejected=True, check_seconds=check_seconds), layer.domain)
     res.checked = True
     res.stats = stats(check_seconds=check_seconds)
     return res
