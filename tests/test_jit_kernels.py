@@ -21,6 +21,33 @@ def test_the_kernels_compile_where_numba_is_installed():
     assert check_jit._kernel() is not None
 
 
+_ONE_SPECIALISATION = """
+import numpy as np, numba, dsssolver as dss
+from dsssolver.exact import _kernels as ek
+from dsssolver.verify import _kernels as vk
+rng = np.random.default_rng(3)
+for W in (rng.standard_normal((40, 6)), rng.integers(-1, 2, size=(30, 5)).astype(float)):
+    r = dss.certify(W, workers=1)
+    assert r.checked, r.message
+many = {m.__name__ + "." + name: len(f.signatures)
+        for m in (ek, vk) for name, f in vars(m).items()
+        if isinstance(f, numba.core.registry.CPUDispatcher) and len(f.signatures) > 1}
+print(many)
+"""
+
+
+def test_a_certify_run_compiles_each_kernel_once():
+    # A kernel called with a readonly array or a literal constant compiles a second machine
+    # code (most of a second each on a first run); a run must use the types warm_up compiles.
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _ONE_SPECIALISATION], capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "{}"
+
+
 def _dependent_mod_p(vectors, p):
     return flint.nmod_mat([[int(x) for x in v] for v in vectors], p).rank() < len(vectors)
 

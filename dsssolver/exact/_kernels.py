@@ -157,7 +157,8 @@ def all_bases(Q, starts, d, p, picks):  # pragma: no cover - compiled
                 return False
         return True
     if d == 2:
-        return pairs_independent(buf, 0, starts[0], starts[1], starts[2], p, pinv, picks)
+        level = np.int64(0)  # not a literal 0: one compiled pairs_independent, not two
+        return pairs_independent(buf, level, starts[0], starts[1], starts[2], p, pinv, picks)
     choice = np.zeros(d, dtype=np.int64)
     k = 0
     choice[0] = starts[0]

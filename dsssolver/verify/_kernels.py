@@ -6,13 +6,15 @@ import numpy as np
 
 
 def warm_up():
-    """Compile (or load from the cache) every kernel on tiny inputs."""
+    """Compile (or load from the cache) the kernels a proof check uses on tiny inputs.
+
+    ``node_scan`` (without an index by row, which every compiled check builds) is left to
+    compile on first use: it would add most of a second to a first run for nothing.
+    """
     V = np.array([[[1, 0]], [[0, 1]]], dtype=np.int64)  # (arrays, vectors, coordinates)
     scan(V, np.array([1, 1], dtype=np.int64), 7, np.full(2, -1, dtype=np.int64))
     parallel(np.array([[1, 0], [0, 1]], dtype=np.int64), 7)
     z = np.zeros(1, dtype=np.uint64)
-    node_scan(np.zeros((1, 1), dtype=np.uint64), np.zeros(1, dtype=np.int64), z, z, 1,
-              np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
     node_scan_indexed(np.zeros((1, 1), dtype=np.uint64), np.zeros((64, 1), dtype=np.uint64), z, z, 1,
                       np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
     eliminate(np.array([[1, 2], [3, 4]], dtype=np.int64), 0, 7)
@@ -45,7 +47,7 @@ def node_scan(D, idx, F, E, d, cand, pack):  # pragma: no cover - compiled
     # pairwise disjoint (into pack, at most d).  Returns (candidates, fewest free rows, the
     # first in that order, packed).  The order is a counting sort by free rows (stable).
     words = D.shape[1]
-    nc = 0
+    nc = np.int64(0)  # not a literal 0: one compiled _order_and_pack, not two
     for t in range(idx.shape[0]):
         k = idx[t]
         hit = False
@@ -78,7 +80,7 @@ def node_scan_indexed(D, I, F, E, d, cand, pack):  # pragma: no cover - compiled
             for t in range(kw):
                 alive[t] &= ~I[r, t]
             x ^= low
-    nc = 0
+    nc = np.int64(0)
     for t in range(kw):
         x = alive[t]
         while x:
@@ -270,10 +272,20 @@ def packed_scan(D, pack, E, Pp, p, merge_from, limit, total_out, rows_out):  # p
         V1 = np.zeros((amax, Pp.shape[1]), dtype=np.int64)
         for j in range(d):
             for i in range(sizes[j]):
-                V1[i] = Pp[rows[j, i]]
+                for c in range(Pp.shape[1]):  # element by element: a row assignment compiles
+                    V1[i, c] = Pp[rows[j, i], c]  # numba's shape-error path (seconds)
             if parallel(V1[:sizes[j]], p):
                 return -1
-    order = np.argsort(sizes, kind="mergesort")  # stable: smallest parts first
+    # parts smallest first, stable (an insertion sort of d entries: np.argsort's mergesort
+    # costs a second of compilation)
+    order = np.arange(d)
+    for a in range(1, d):
+        j = order[a]
+        b = a
+        while b > 0 and sizes[order[b - 1]] > sizes[j]:
+            order[b] = order[b - 1]
+            b -= 1
+        order[b] = j
     V = np.zeros((d, amax, d), dtype=np.int64)
     sz = np.zeros(d, dtype=np.int64)
     for jj in range(d):

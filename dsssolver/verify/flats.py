@@ -187,7 +187,8 @@ class _Search:
             raise CheckTimeout("time limit reached during the exact proof check")
 
     def _words(self, mask):
-        return np.frombuffer(mask.to_bytes(8 * self.words, "little"), dtype=np.uint64)
+        # over a bytearray, so the array is writable: numba compiles readonly arrays separately
+        return np.frombuffer(bytearray(mask.to_bytes(8 * self.words, "little")), dtype=np.uint64)
 
     def _candidates(self, F, E, idx):
         """The dependencies among ``idx`` disjoint from ``F``, and their free-row counts."""
