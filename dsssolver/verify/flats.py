@@ -244,6 +244,11 @@ class _Search:
 
     def _expand(self, basis, X, Pp, F, E, d, idx):
         """Children of a node ([] if it is empty), or None if ``F`` meets every dependency."""
+        if isinstance(self.hints.get(F), list):
+            # A hinted packing that closes the node proves it empty by itself: test it before
+            # the scan over every dependency, which costs in proportion to the proof's size.
+            if self._hinted(basis, X, Pp, F, E, d) is _CLOSED:
+                return []
         scan = node_scan(self.Dw, idx, self._words(F), self._words(E), d, self.index)
         if scan is None:
             idx, fewest, first, pack = self._scan_numpy(F, E, d, idx)
@@ -253,9 +258,7 @@ class _Search:
             return None
         if fewest == 0:
             return []  # a dependency inside E
-        branch = self._hinted(basis, X, Pp, F, E, d)
-        if branch is _CLOSED:
-            return []
+        branch = None if isinstance(self.hints.get(F), list) else self._hinted(basis, X, Pp, F, E, d)
         # our own packing first; where a hint names the branch, only if it is cheap to test
         limit = MAX_TRANSVERSALS if branch is None else _CHEAP_TRANSVERSALS
         if len(pack) == d and self._closes(basis, X, Pp, E, pack, d, limit):
