@@ -119,7 +119,7 @@ def test_compiled_packing_matches_the_numpy_packing():
     rng = np.random.default_rng(3)
     for trial in range(200):
         m = int(rng.integers(3, 140))  # one to three 64-bit words
-        S = SupportSet(m)
+        S = SupportSet(m, cap=None if trial % 2 else int(rng.integers(1, 100)))
         for _ in range(int(rng.integers(0, 200))):  # the pool and its row index grow past 64
             S.add(rng.choice(m, size=int(rng.integers(1, min(m, 9) + 1)), replace=False))
         F = mask(rng.choice(m, size=int(rng.integers(0, min(m, 12))), replace=False))

@@ -39,6 +39,7 @@ class Counters:
     exact_lps: int = 0  # nodes decided by the rational simplex
     other_lps: int = 0  # LPs of the pre-test and of worker processes
     trusted: int = 0  # packings that closed a node without the search's own transversal test
+    set_aside: int = 0  # pooled dependencies a worker's capped pool set aside (Tree.pool_cap)
     by_rank: list = field(default_factory=list)  # nodes per rank of their flat
 
     def add(self, other):
@@ -48,6 +49,7 @@ class Counters:
         self.exact_lps += other.exact_lps
         self.other_lps += other.other_lps
         self.trusted += other.trusted
+        self.set_aside += other.set_aside
         for r, k in enumerate(other.by_rank):
             self.count_rank(r, k)
 

@@ -275,11 +275,13 @@ def run_task(run_id, spec, nodes, time_slice, node_budget):
     tree.used, tree.hints, tree.counters = {}, {}, Counters()
     tree.unknown_reason = None
     lps0 = tree.lp_count()
+    aside0 = tree.pool.supports.set_aside
     cache = tree.M._transversal_cache
     cached0 = len(cache)
 
     def counters():
         tree.counters.other_lps += tree.lp_count() - lps0
+        tree.counters.set_aside += tree.pool.supports.set_aside - aside0
         return tree.counters
 
     try:

@@ -30,6 +30,8 @@ def statistics(tree, limits, workers, pretest, **extra):
         "workers": workers,
         "pretest": pretest,
         "pool": len(tree.pool) if tree is not None else 0,
+        # set aside by the capped pools (Tree.pool_cap): this process's and its workers'
+        "pool_set_aside": (tree.pool.supports.set_aside + c.set_aside) if c else 0,
         "nodes_by_rank": _trim_zeros(list(c.by_rank)) if c else [],
         "seconds": limits.elapsed(),
     }

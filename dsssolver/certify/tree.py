@@ -66,6 +66,11 @@ class Tree:
     """
 
     pool_accept = 1  # a pooled dependency leaving <= this many rows to branch on skips the LP
+    # Live pooled dependencies (SupportSet.cap; None: all).  A packing query costs in
+    # proportion to the live pool, which grew to 10^5 on Gaussian n = 14; keeping the 4096
+    # most recently used also gave 20-26 % fewer nodes at n = 13, c = 10 (more LPs, fresher
+    # dependencies), and changed little at n = 10-12 (docs/scaling.md).
+    pool_cap = 4096
     pack_depth = 4  # try to close nodes of corank <= this with LP-built packings
     # Trusted packings.  The exact checker tests every closing packing again, so the search's
     # own test of a large one is redundant whenever it would pass -- on Gaussian layers it
@@ -81,7 +86,7 @@ class Tree:
     def __init__(self, layer, limits, deps=()):
         self.layer, self.M, self.limits = layer, layer.M, limits
         self.m, self.n = layer.m, layer.n
-        self.pool = DependencyPool(self.m)
+        self.pool = DependencyPool(self.m, self.pool_cap)
         for dep in deps:
             self.pool.add(dep)
         self.used, self.hints = {}, {}

@@ -68,14 +68,15 @@ def all_transversals_bases_stacked(Q, sizes, prime, picks=None):
                             prime, picks))
 
 
-def greedy_packing(A, F, E, d, scratch=None, index=None):
+def greedy_packing(A, F, E, d, scratch=None, index=None, live=None):
     """The dependency pool's packing query (:meth:`dsssolver.certify.pool.SupportSet.packing`),
     compiled: ``(k, cost)`` pairs, or None when the kernel is unavailable.
 
     ``A`` is the pool's ``k x words`` uint64 support matrix, ``F`` and ``E`` the flat's and the
     excluded rows' words; ``scratch`` (from :func:`_scratch`) saves allocations per call;
     ``index`` (rows x words of 64 supports, bit k of row r set when support k contains r) is
-    the pool's index by row, built here when not given.
+    the pool's index by row, built here when not given; ``live`` (words of 64 supports, as
+    many as ``index`` has columns) the supports to consider, all when not given.
     Among supports disjoint from ``F``, repeatedly the one with fewest rows outside ``E`` (the
     first such), then only those whose rows outside ``E`` miss it, until ``d`` are picked or
     one has no rows outside ``E``.
@@ -96,7 +97,9 @@ def greedy_packing(A, F, E, d, scratch=None, index=None):
         scratch = _scratch(len(A))
     if index is None:
         index = row_index(A, 64 * len(F))
-    got = k.pack(A, index, F, E, d, out, *scratch)
+    if live is None:
+        live = np.full(index.shape[1], ~np.uint64(0), dtype=np.uint64)
+    got = k.pack(A, index, live, F, E, d, out, *scratch)
     return [(int(out[t, 0]), int(out[t, 1])) for t in range(got)]
 
 

@@ -16,7 +16,7 @@ def warm_up():
     reduce_complement(E2, E2, 0, 7)
     zero_residues(E2, E2, 7)
     z, i = np.zeros(1, dtype=np.uint64), np.zeros(1, dtype=np.int64)
-    pack(A, A, z, z, 1, np.zeros((1, 2), dtype=np.int64), i, i.copy(), i.copy())
+    pack(A, A, ~z, z, z, 1, np.zeros((1, 2), dtype=np.int64), i, i.copy(), i.copy())
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -28,19 +28,20 @@ def popcount(x):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def pack(A, I, F, E, d, out, cidx, cost, order):  # pragma: no cover - compiled
-    # Supports disjoint from F, ordered by their rows outside E (a stable counting sort, so
-    # ties keep the pool's order), then greedily those pairwise disjoint outside E.
-    # I[r] is the bit set of the supports containing row r (the pool's index by row): the
-    # supports disjoint from F are those in no I[r] with r in F, found a word of 64 supports
-    # at a time.  cidx, cost, order: scratch arrays of at least len(A) entries.
+def pack(A, I, L, F, E, d, out, cidx, cost, order):  # pragma: no cover - compiled
+    # Live supports disjoint from F, ordered by their rows outside E (a stable counting sort,
+    # so ties keep the pool's order), then greedily those pairwise disjoint outside E.
+    # I[r] is the bit set of the supports containing row r (the pool's index by row), L the
+    # bit set of live supports: the supports disjoint from F are the live ones in no I[r] with
+    # r in F, found a word of 64 supports at a time.  cidx, cost, order: scratch arrays of at
+    # least len(A) entries.
     k, words = A.shape
     kw = (k + 63) // 64
     alive = np.empty(kw, dtype=np.uint64)
     for w in range(kw):
-        alive[w] = ~np.uint64(0)
+        alive[w] = L[w]
     if k % 64:
-        alive[kw - 1] = (np.uint64(1) << np.uint64(k % 64)) - np.uint64(1)
+        alive[kw - 1] &= (np.uint64(1) << np.uint64(k % 64)) - np.uint64(1)
     for w in range(F.shape[0]):
         x = F[w]
         while x:
