@@ -19,43 +19,11 @@ dsssolver.certify.limits.LimitReached: node limit 2 reached
 """
 from __future__ import annotations
 
-import contextlib
-import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 
-__all__ = ["LimitReached", "Limits", "Counters", "interruptible"]
-
-_INTERRUPTED = threading.Event()
-
-
-@contextlib.contextmanager
-def interruptible():
-    """During a run in the main thread, Ctrl-C also sets a flag that the limits check.
-
-    The KeyboardInterrupt that Ctrl-C raises can be lost: raised inside a finalizer or a
-    callback it is printed and ignored (seen once in CI: a run went on to its verdict).  The
-    flag makes the next limits check raise it again.  Elsewhere (a thread, a handler the user
-    installed, a nested run) nothing changes.
-    """
-    if threading.current_thread() is not threading.main_thread() \
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield
-        return
-
-    def handler(signum, frame):
-        _INTERRUPTED.set()
-        raise KeyboardInterrupt
-
-    _INTERRUPTED.clear()
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        _INTERRUPTED.clear()
+__all__ = ["LimitReached", "Limits", "Counters"]
 
 
 class LimitReached(Exception):
@@ -126,14 +94,7 @@ class Limits:
         """The ``time.time()`` at which the time limit is reached, or None."""
         return None if self.time_limit is None else self.start + self.time_limit
 
-    def check_interrupt(self):
-        """Raise KeyboardInterrupt if Ctrl-C came during :func:`interruptible` (again, if the
-        first one was lost)."""
-        if _INTERRUPTED.is_set():
-            raise KeyboardInterrupt
-
     def check_time(self, during=""):
-        self.check_interrupt()
         if self.time_limit is not None and self.elapsed() > self.time_limit:
             raise LimitReached(f"time limit {self.time_limit} s reached{during}")
 

@@ -120,7 +120,6 @@ class _Scheduler:
                     limit = limit or f"node limit {limits.node_limit} reached"
                     break
                 for fut in self.backend.wait_first(list(self.in_flight)):
-                    limits.check_interrupt()
                     del self.in_flight[fut]
                     out = fut.result()
                     tree.counters.add(out.counters)

@@ -31,7 +31,7 @@ from ..errors import InvalidInputError
 from ..verify.evidence import CertifyResult, Dependency, Proof
 from .certificates import ExactLayer
 from .domain import DomainRows
-from .limits import LimitReached, Limits, interruptible
+from .limits import LimitReached, Limits
 from .node import Node, Split, Witness
 from .parallel import finish_in_workers, local_cores
 from .quick import antiparallel_dependencies, dive
@@ -120,13 +120,11 @@ def certify(W: ArrayLike | Any, b: ArrayLike | None = None, *, domain: Any = Non
     try:
         W, b = as_layer(*_from_module(W, b))
         shape = W.shape
-        with interruptible():
-            return _certify(W, b, DomainRows.of(domain, W.shape[1]),
-                            Limits(_seconds(time_limit, "time_limit"),
-                                   _count_arg(node_limit, "node_limit"), _progress(progress),
-                                   start=t0),
-                            None if workers is None else _count_arg(workers, "workers"),
-                            sublayers, client)
+        return _certify(W, b, DomainRows.of(domain, W.shape[1]),
+                        Limits(_seconds(time_limit, "time_limit"),
+                               _count_arg(node_limit, "node_limit"), _progress(progress), start=t0),
+                        None if workers is None else _count_arg(workers, "workers"), sublayers,
+                        client)
     except KeyboardInterrupt:  # Ctrl-C before the search or around it (the search has its own)
         return unknown_result(shape, "interrupted", {"nodes": 0, "lps": 0,
                                                      "seconds": time.time() - t0})
