@@ -40,7 +40,8 @@ Chebyshev basis, an invertible change of coordinates that keeps the layer's inje
 every minor's sign but is far better conditioned; the entries are float64, and the
 verdict is exact for the matrix drawn).
 
-Runs: trials go to a process pool (``--jobs``, default 1) or to a Dask cluster
+Runs: trials go to a process pool (``--jobs``, default 1; each certify call then searches
+with ``--workers`` processes, default the cores divided among the jobs) or to a Dask cluster
 (``--scheduler ADDRESS``, or ``run(..., client=Client)``; ``pip install "dask[distributed]"``
 or the ``dask`` extra; the workers must import ``dsssolver`` and ``benchmarks`` from the
 same checkout).  Each finished trial is appended to a JSONL cache keyed by (law, n, seed),
@@ -211,7 +212,7 @@ def _call_summary(m, res, seconds, reused_from=None):
     return out
 
 
-def search_m_star(W, *, time_limit=None, max_unknown=3):
+def search_m_star(W, *, time_limit=None, max_unknown=3, workers=None):
     """Incremental search for m*(W) with witness reuse (see the module docstring).
 
     Returns
@@ -237,7 +238,7 @@ def search_m_star(W, *, time_limit=None, max_unknown=3):
     m = 1
     while m <= len(W) and run < max_unknown:
         t = time.perf_counter()
-        res = dss.certify(W[:m], time_limit=time_limit)
+        res = dss.certify(W[:m], time_limit=time_limit, workers=workers)
         calls += 1
         dt = time.perf_counter() - t
         if res.status != "unknown" and not res.checked:
@@ -261,7 +262,7 @@ def search_m_star(W, *, time_limit=None, max_unknown=3):
             "calls": calls, "reused": reused, "seconds": round(time.perf_counter() - t0, 4)}
 
 
-def run_trial(law, n, seed, *, time_limit=None, c_max=14.0, max_unknown=3):
+def run_trial(law, n, seed, *, time_limit=None, c_max=14.0, max_unknown=3, workers=None):
     """One trial: draw W for (law, n, seed), find m*(W), return a JSON-ready record.
 
     Examples
@@ -272,8 +273,9 @@ def run_trial(law, n, seed, *, time_limit=None, c_max=14.0, max_unknown=3):
     """
     W = draw(law, n, seed, rows_for(n, c_max))
     rec = {"law": law, "n": int(n), "seed": int(seed), "rows": len(W),
-           "time_limit": time_limit}
-    rec.update(search_m_star(W, time_limit=time_limit, max_unknown=max_unknown))
+           "time_limit": time_limit, "workers": workers}
+    rec.update(search_m_star(W, time_limit=time_limit, max_unknown=max_unknown,
+                             workers=workers))
     rec["censored"] = rec["m_star"] is None
     rec["code"] = _machine.code_version()
     rec["finished_utc"] = datetime.datetime.now(datetime.timezone.utc).isoformat(
@@ -334,10 +336,15 @@ def _local_results(todo, jobs, kw):
             raise
 
 
+def _run_trial_kw(key, kw):
+    return run_trial(*key, **kw)
+
+
 def _dask_results(todo, client, kw):
     from distributed import as_completed
 
-    futs = [client.submit(run_trial, *k, pure=False, **kw) for k in todo]
+    # kw goes in whole: Client.submit reads some keywords (``workers``) as its own
+    futs = [client.submit(_run_trial_kw, k, kw, pure=False) for k in todo]
     try:
         for f in as_completed(futs):
             yield f.result()
@@ -346,15 +353,33 @@ def _dask_results(todo, client, kw):
         raise
 
 
-def run(keys, cache, *, jobs=1, client=None, time_limit=None, c_max=14.0, progress=True):
+def default_workers(jobs):
+    """Search processes per certify call: the cores left to each of ``jobs`` trials.
+
+    Two trials that each fork a 2-process search on 2 cores oversubscribe the machine and
+    pay the split and merge of a parallel search for nothing; one process per trial keeps
+    every core busy without either.
+
+    >>> default_workers(os.cpu_count() or 1)
+    1
+    """
+    return max(1, (os.cpu_count() or 1) // max(1, jobs))
+
+
+def run(keys, cache, *, jobs=1, client=None, time_limit=None, c_max=14.0, progress=True,
+        workers=None):
     """Run the trials ``keys`` not yet in ``cache``; return every cached record of ``keys``.
 
     Trials go to ``client`` (a ``distributed.Client``) when given, else to ``jobs`` local
-    processes.  Each finished record is appended to ``cache`` at once.
+    processes.  Each certify call searches with ``workers`` processes (default: the local
+    cores divided among the jobs; 1 on a Dask cluster, whose workers run trials side by
+    side).  Each finished record is appended to ``cache`` at once.
     """
     done = load_cache(cache)
     todo = [k for k in keys if key_of(*k) not in done]
-    kw = {"time_limit": time_limit, "c_max": c_max}
+    if workers is None:
+        workers = 1 if client is not None else default_workers(jobs)
+    kw = {"time_limit": time_limit, "c_max": c_max, "workers": workers}
     results = _dask_results(todo, client, kw) if client is not None else \
         _local_results(todo, jobs, kw)
     bar = _machine.Progress(len(todo), "threshold trials", enabled=progress)
@@ -394,7 +419,7 @@ def report(records, out, *, config, machine):
 
 def _compact(r):
     keep = ("law", "n", "seed", "m_star", "m_lo", "m_hi", "censored", "unknown_m", "calls",
-            "reused", "seconds", "time_limit", "below", "at", "code")
+            "reused", "seconds", "time_limit", "workers", "below", "at", "code")
     return {k: r.get(k) for k in keep}
 
 
@@ -421,6 +446,8 @@ def parse_args(argv):
     ap.add_argument("--time-limit", type=float, default=300.0, help="seconds per certify call")
     ap.add_argument("--c-max", type=float, default=14.0, help="rows per trial = c_max * n")
     ap.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="search processes per certify call (default: cores // jobs)")
     ap.add_argument("--scheduler", help="address of a Dask scheduler to run the trials on")
     ap.add_argument("--cache", help="JSONL trial cache (default beside --out)")
     ap.add_argument("--out", help="JSON path (the PNG goes beside it)")
@@ -457,7 +484,7 @@ def main(argv=None):
         else:
             records = run(keys, args.cache, jobs=args.jobs, client=client,
                           time_limit=args.time_limit, c_max=args.c_max,
-                          progress=not args.no_progress)
+                          progress=not args.no_progress, workers=args.workers)
     except KeyboardInterrupt:
         print("interrupted: reporting the trials that finished", file=sys.stderr)
         done = load_cache(args.cache)

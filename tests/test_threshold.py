@@ -106,11 +106,11 @@ def test_m_star_against_brute_force(law):
 
 
 def _fake_certify(unknown_ms, real):
-    def certify(W, time_limit=None):
+    def certify(W, time_limit=None, workers=None):
         if len(W) in unknown_ms:
             return threshold.dss.CertifyResult(status="unknown", message="fake limit",
                                                shape=W.shape, stats={"reason": "time"})
-        return real(W, time_limit=time_limit)
+        return real(W, time_limit=time_limit, workers=workers)
     return certify
 
 
@@ -190,3 +190,18 @@ def test_dask_cluster_gives_the_same_trials(tmp_path):
     assert [(r["law"], r["n"], r["seed"], r["m_star"]) for r in remote] == \
         [(r["law"], r["n"], r["seed"], r["m_star"]) for r in local]
     assert [t["m_star"] for t in data["trials"]] == [r["m_star"] for r in local[:4]]
+    # one search process per trial on a cluster; the local cores for one local job
+    assert {r["workers"] for r in remote} == {1}
+    assert {r["workers"] for r in local} == {threshold.default_workers(1)}
+
+
+def test_each_certify_call_gets_the_workers_asked_for(monkeypatch):
+    seen, real = [], threshold.dss.certify
+
+    def certify(W, time_limit=None, workers=None):
+        seen.append(workers)
+        return real(W, time_limit=time_limit, workers=workers)
+
+    monkeypatch.setattr(threshold.dss, "certify", certify)
+    r = threshold.run_trial("gaussian", 2, 0, workers=1)
+    assert r["workers"] == 1 and seen and set(seen) == {1}
