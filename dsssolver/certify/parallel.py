@@ -31,6 +31,7 @@ import threading
 from typing import NamedTuple
 
 from .._highs import reset_after_fork
+from .._process import end_with_parent
 from .limits import Counters, LimitReached, Limits
 from .node import Branched, Split, Witness
 from .tree import Tree
@@ -167,7 +168,7 @@ class _LocalBackend:
     def __init__(self, ctx, workers, spec):
         self.run_id = spec[0]
         self.pool = cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                           initargs=(spec,))
+                                           initargs=(spec, os.getpid()))
 
     def submit(self, nodes, budget):
         return self.pool.submit(run_task, self.run_id, None, nodes, TIME_SLICE, budget)
@@ -227,8 +228,9 @@ _TREES = {}  # (run id, thread) -> Tree: one search tree per run in each worker
 _TREES_LOCK = threading.Lock()
 
 
-def _init_worker(spec):
+def _init_worker(spec, parent_pid):
     """Local pool initializer: the worker's own search tree, seeded with the parent's pool."""
+    end_with_parent(parent_pid)  # no worker left blocked for ever if the parent is killed
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     reset_after_fork()  # no thread state inherited through fork
     _tree_for(spec)

@@ -29,6 +29,7 @@ from queue import Empty
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from .._process import end_with_parent
 from ..errors import DSSError
 
 __all__ = ["single_blas_thread", "chunks", "run_processes", "run_dask", "WorkerError"]
@@ -72,9 +73,10 @@ def _drain(inverter, X, parts, counter, sink):
         sink(i, inverter._invert_rows(X[parts[i]]))
 
 
-def _child(factory, net, options, X, parts, counter, queue):
+def _child(factory, net, options, X, parts, counter, queue, parent_pid):
     import highspy
 
+    end_with_parent(parent_pid)  # a killed parent leaves no child blocked on the queue
     highspy.Highs.resetGlobalScheduler(True)  # no HiGHS thread state inherited through fork
     t0 = time.process_time()
     try:
@@ -106,7 +108,7 @@ def run_processes(inverter, X, workers):
     t0, c0 = time.perf_counter(), time.process_time()
     parts = chunks(len(X), workers * CHUNKS_PER_PROCESS)
     counter, queue = ctx.Value("l", 0), ctx.Queue()
-    args = (type(inverter), inverter.net, inverter.options, X, parts, counter, queue)
+    args = (type(inverter), inverter.net, inverter.options, X, parts, counter, queue, os.getpid())
     kids = [ctx.Process(target=_child, args=args, daemon=True) for _ in range(workers - 1)]
     out = [None] * len(parts)
     try:

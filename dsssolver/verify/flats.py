@@ -29,6 +29,7 @@ True
 """
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 import flint
 import numpy as np
 
+from .._process import end_with_parent
 from ..errors import CheckTimeout
 from ._arith import nullspace, random_prime
 from ._jit import available as _compiled_available
@@ -371,7 +373,8 @@ def _in_processes(search, stack):
     _ACTIVE = search
     search.stats["parallel_tasks"] += len(tasks)
     try:
-        with mp.get_context("fork").Pool(min(search.workers, len(tasks))) as pool:
+        with mp.get_context("fork").Pool(min(search.workers, len(tasks)), initializer=end_with_parent,
+                                         initargs=(os.getpid(),)) as pool:
             for kind, value, stats in pool.imap_unordered(_task, tasks):
                 for key, v in stats.items():
                     search.stats[key] += v
