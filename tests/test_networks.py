@@ -389,3 +389,52 @@ def test_layer_injective_only_on_nonnegative_inputs_needs_the_domain():
     assert res.status == "injective"
     ref, _ = reference_end_to_end_1d([(W, np.zeros(2), "relu"), (net[1], np.zeros(3), "relu")], -1, 1)
     assert ref == "injective"
+
+
+def test_end_to_end_check_honours_the_time_limit():
+    rng = np.random.default_rng(111)  # injective, proven end to end (a layerwise proof fails)
+    W1, _ = construct.expansive_layer(2, 4, seed=rng)
+    W2 = rng.integers(-1, 2, size=(5, W1.shape[0])).astype(float)
+    layers = as_layers([W1, W2])
+    res = decide_end_to_end(layers, time_limit=60)
+    assert res.status == "injective"
+    import time
+
+    from dsssolver.errors import CheckTimeout
+    from dsssolver.verify.network import check_network
+
+    ok, msg = check_end_to_end(res.certificate, layers, None, deadline=time.monotonic() + 60)
+    assert ok and "leaves closed" in msg
+    with pytest.raises(CheckTimeout, match="pattern tree"):
+        check_end_to_end(res.certificate, layers, None, deadline=time.monotonic() - 1)
+    ev = certify_network([W1, W2], end_to_end=True)
+    assert ev.to_json()["argument"] == "end_to_end"  # the pattern tree is checked first
+    assert check_network(ev, [W1, W2])
+    with pytest.raises(CheckTimeout, match="pattern tree"):
+        check_network(ev, [W1, W2], time_limit=1e-9)
+
+
+def test_end_to_end_search_gives_its_check_the_time_left(monkeypatch):
+    from dsssolver.errors import CheckTimeout
+    from dsssolver.networks import end_to_end
+
+    rng = np.random.default_rng(111)
+    W1, _ = construct.expansive_layer(2, 4, seed=rng)
+    W2 = rng.integers(-1, 2, size=(5, W1.shape[0])).astype(float)
+    layers = as_layers([W1, W2])
+    seen, real = [], end_to_end.check_network
+
+    def spy(doc, net, *, domain=None, time_limit=None):
+        seen.append(time_limit)
+        return real(doc, net, domain=domain, time_limit=time_limit)
+
+    monkeypatch.setattr(end_to_end, "check_network", spy)
+    assert decide_end_to_end(layers, time_limit=60).status == "injective"
+    assert 0 < seen[-1] <= 60
+
+    def cut_off(doc, net, *, domain=None, time_limit=None):
+        raise CheckTimeout("time limit reached while checking the end-to-end pattern tree")
+
+    monkeypatch.setattr(end_to_end, "check_network", cut_off)
+    res = decide_end_to_end(layers, time_limit=60)
+    assert res.status == "unknown" and "cut off" in res.message and "check" in res.stats["reason"]

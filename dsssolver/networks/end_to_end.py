@@ -69,6 +69,7 @@ import flint
 import highspy
 import numpy as np
 
+from ..errors import CheckTimeout
 from ..verify.end_to_end import constraint_row, domain_rows, homogeneous
 from ..verify.network import NETWORK_FORMAT, check_network, domain_to_json, forward_exact, in_domain
 
@@ -169,7 +170,16 @@ def decide_end_to_end(layers: list, *, domain: Any = None, time_limit: float | N
     cert = {"kind": "pattern-tree", "version": 2, "homogeneous": homog,
             "interior": [_fs(v) for v in search.interior], "tree": tree}
     t1 = time.perf_counter()
-    ok, msg = _check(layers, domain, certificate=cert)
+    # the check shares the run's time limit: past it the verdict is "unknown", never unchecked
+    left = None if time_limit is None else max(time_limit - (t1 - t0), 1e-9)
+    try:
+        ok, msg = _check(layers, domain, certificate=cert, time_limit=left)
+    except CheckTimeout as exc:
+        reason = f"time limit {time_limit} s reached in the exact check"
+        return EndToEndResult(UNKNOWN, f"every leaf was closed, but the exact check of the "
+                              f"certificate was cut off ({exc})",
+                              stats=search.stats(t0, check_seconds=time.perf_counter() - t1,
+                                                 reason=reason))
     st = search.stats(t0, check_seconds=time.perf_counter() - t1)
     if not ok:
         return EndToEndResult(UNKNOWN, f"the certificate failed the exact check ({msg})", stats=st)
@@ -178,7 +188,7 @@ def decide_end_to_end(layers: list, *, domain: Any = None, time_limit: float | N
                           stats=st, checked=True)
 
 
-def _check(layers, domain, *, witness=None, certificate=None):
+def _check(layers, domain, *, witness=None, certificate=None, time_limit=None):
     """``(ok, message)`` of :func:`~dsssolver.verify.network.check_network` (the checker's one
     entry point) on the network evidence for ``layers`` that the witness or certificate makes."""
     doc = {"format": NETWORK_FORMAT, "version": 1, "domain": domain_to_json(domain),
@@ -188,7 +198,7 @@ def _check(layers, domain, *, witness=None, certificate=None):
                    witness=[[_fs(v) for v in z] for z in witness])
     else:
         doc.update(status=INJECTIVE, argument="end_to_end", prefix=len(layers), end_to_end=certificate)
-    return check_network(doc, layers, domain=domain)
+    return check_network(doc, layers, domain=domain, time_limit=time_limit)
 
 
 class _Tree:

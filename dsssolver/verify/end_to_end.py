@@ -55,8 +55,10 @@ Examples
 """
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 
+from ..errors import CheckTimeout
 from ._arith import parse_rational
 from .check import _rank
 
@@ -117,8 +119,13 @@ def constraint_row(r, c, s, n):
     return _place(list(r[:n]), c, n), -r[n]
 
 
-def check_end_to_end(cert, layers, domain):
-    """Check a pattern-tree certificate for the chain ``layers`` on ``domain``; returns ``(ok, message)``."""
+def check_end_to_end(cert, layers, domain, deadline=None):
+    """Check a pattern-tree certificate for the chain ``layers`` on ``domain``; returns ``(ok, message)``.
+
+    ``deadline`` (a ``time.monotonic()`` value) bounds the walk: past it
+    :class:`~dsssolver.errors.CheckTimeout` is raised (checked at every leaf; between two
+    leaves the walk descends at most one split per neuron and copy).
+    """
     if not isinstance(cert, dict) or cert.get("kind") != "pattern-tree" or "tree" not in cert:
         return False, "not a pattern-tree certificate"
     homog = cert.get("homogeneous") is True
@@ -138,16 +145,29 @@ def check_end_to_end(cert, layers, domain):
                                for key, (g, h, _) in rows.items() if key.split(".")[1] == "0"):
         return False, "'interior' is not strictly inside the domain"
     ident = [[Fraction(int(i == j)) for j in range(n)] + [Fraction(0)] for i in range(n)]
-    counter = [0]
+    counter = _Leaves(deadline)
     try:
         _walk_layer(cert["tree"], net, n, rows, 0, [ident, ident], counter)
     except _Bad as exc:
         return False, str(exc)
-    return True, f"{counter[0]} leaves closed exactly; the tree covers every pair of inputs"
+    return True, f"{counter.count} leaves closed exactly; the tree covers every pair of inputs"
 
 
 class _Bad(Exception):
     pass
+
+
+class _Leaves:
+    """The leaves closed so far, and the deadline the walk keeps."""
+
+    def __init__(self, deadline):
+        self.count, self.deadline = 0, deadline
+
+    def add(self):
+        self.count += 1
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise CheckTimeout(f"time limit reached while checking the end-to-end pattern tree "
+                               f"({self.count} leaves closed)")
 
 
 class _Net:
@@ -206,7 +226,7 @@ def _walk_split(node, net, n, rows, pos, pre, outs, counter):
 
 
 def _infeasible(node, rows, n, counter):
-    counter[0] += 1
+    counter.add()
     _check_combo(node["infeasible"], rows, [Fraction(0)] * (2 * n), strict=True, what="infeasible leaf")
 
 
@@ -214,7 +234,7 @@ def _final_leaf(node, n, rows, final, counter):
     if not isinstance(node, dict):
         raise _Bad("a tree node must be an object")
     if node.get("same_map") is True:
-        counter[0] += 1
+        counter.add()
         if final[0] != final[1] or _rank([r[:n] for r in final[0]]) != n:
             raise _Bad("a same-map leaf whose two maps differ or lack full column rank")
         return
@@ -226,10 +246,10 @@ def _final_leaf(node, n, rows, final, counter):
         eq[f"eq.{k}.m"] = ([-v for v in g], a[n] - b[n], False)
     all_rows = {**rows, **eq}
     if "no_collision" in node:  # no pair of the closed cells collides at all
-        counter[0] += 1
+        counter.add()
         return _check_combo(node["no_collision"], all_rows, [Fraction(0)] * (2 * n), strict=True,
                             what="no-collision leaf")
-    counter[0] += 1
+    counter.add()
     certs = node.get("diagonal")
     if not isinstance(certs, list) or len(certs) != 2 * n:
         raise _Bad(f"a full leaf must be no_collision, same_map, or diagonal with {2 * n} certificates")

@@ -215,9 +215,8 @@ def check_network(evidence: Any, net: Any, *, domain: Any = None, time_limit: fl
         The input domain the evidence must be about; a bounded domain is
         required for end-to-end certificates of networks with biases.
     time_limit : float, optional
-        Seconds for the layers' proof checks together; past it
-        :class:`~dsssolver.errors.CheckTimeout` is raised (an end-to-end pattern tree is
-        checked without a limit).
+        Seconds for the whole check (an end-to-end pattern tree and the layers' proofs
+        together); past it :class:`~dsssolver.errors.CheckTimeout` is raised.
     workers : int or None
         Processes for each layer's proof check, as in :func:`dsssolver.check` (None: every
         core).
@@ -277,7 +276,7 @@ def _check(doc, net, domain, deadline=None, workers=1):
             return False, "end-to-end evidence needs 'prefix' in [1, number of layers]"
         from .end_to_end import check_end_to_end
 
-        ok, msg = check_end_to_end(doc.get("end_to_end"), layers[:start], domain)
+        ok, msg = check_end_to_end(doc.get("end_to_end"), layers[:start], domain, deadline)
         if not ok:
             return False, f"end-to-end certificate of layers 1..{start}: {msg}"
     else:
