@@ -437,16 +437,35 @@ def _config(args, keys):
     }
 
 
+def _positive(kind):
+    """An argparse type: a number of ``kind`` (int or float) that is > 0 and finite."""
+    def parse(text):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}") \
+                from None
+        if not (v > 0 and math.isfinite(v)):
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+        return v
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a small plan (well under a minute)")
     ap.add_argument("--law", nargs="+", choices=LAWS, help="laws (with --n and --trials)")
-    ap.add_argument("--n", type=int, nargs="+", help="values of n (with --law)")
-    ap.add_argument("--trials", type=int, default=100, help="trials per (law, n) with --law")
-    ap.add_argument("--time-limit", type=float, default=300.0, help="seconds per certify call")
-    ap.add_argument("--c-max", type=float, default=14.0, help="rows per trial = c_max * n")
-    ap.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")
-    ap.add_argument("--workers", type=int, default=None,
+    ap.add_argument("--n", type=_positive(int), nargs="+", help="values of n (with --law)")
+    ap.add_argument("--trials", type=_positive(int), default=100,
+                    help="trials per (law, n) with --law")
+    ap.add_argument("--time-limit", type=_positive(float), default=300.0,
+                    help="seconds per certify call")
+    ap.add_argument("--c-max", type=_positive(float), default=14.0,
+                    help="rows per trial = c_max * n")
+    ap.add_argument("--jobs", type=_positive(int), default=1,
+                    help="local worker processes (default 1)")
+    ap.add_argument("--workers", type=_positive(int), default=None,
                     help="search processes per certify call (default: cores // jobs)")
     ap.add_argument("--scheduler", help="address of a Dask scheduler to run the trials on")
     ap.add_argument("--cache", help="JSONL trial cache (default beside --out)")

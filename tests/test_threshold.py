@@ -205,3 +205,14 @@ def test_each_certify_call_gets_the_workers_asked_for(monkeypatch):
     monkeypatch.setattr(threshold.dss, "certify", certify)
     r = threshold.run_trial("gaussian", 2, 0, workers=1)
     assert r["workers"] == 1 and seen and set(seen) == {1}
+
+
+@pytest.mark.parametrize("bad", [["--jobs", "0"], ["--workers", "-1"], ["--time-limit", "nan"],
+                                 ["--trials", "0"], ["--n", "0"], ["--c-max", "inf"],
+                                 ["--workers", "two"]])
+def test_bad_arguments_are_one_line_errors(bad, capsys):
+    with pytest.raises(SystemExit) as exc:
+        threshold.parse_args(["--law", "gaussian"] + bad)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("threshold.py: error: argument " + bad[0]) and "positive" in err[-1]
