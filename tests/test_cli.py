@@ -143,6 +143,20 @@ def test_ctrl_c_during_start_up_is_one_line_and_exit_3(tmp_path):
     assert r.stdout.strip() == "[]", r.stdout + r.stderr
 
 
+def _sigint_as_at_a_terminal():
+    """Popen preexec_fn: Ctrl-C acts as it does for a program started at a terminal.
+
+    A command started in the background by a non-interactive shell (``cmd &``, ``nohup``, some
+    CI runners) inherits SIGINT *ignored*, and Python then keeps ignoring it: rightly, that is
+    what the caller asked for.  The tests that run this suite that way (2026-12-01: two
+    failures of the test below, and a SIGINT ignored from the first instant in /proc's
+    SigIgn of every run started so) must not test that inheritance but dsssolver's handling.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT")
 def test_ctrl_c_returns_unknown_with_stats(tmp_path):
     import signal
@@ -151,23 +165,14 @@ def test_ctrl_c_returns_unknown_with_stats(tmp_path):
     np.savez(tmp_path / "hard.npz", W=np.random.default_rng(0).standard_normal((84, 12)))
     p = subprocess.Popen([sys.executable, "-m", "dsssolver", "certify", "--json", "--progress",
                           str(tmp_path / "hard.npz")],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=_sigint_as_at_a_terminal)
     # interrupt once the search is running (its first progress line), however loaded the machine
     first = p.stderr.readline()
     assert first, "no progress line before the process ended"
     time.sleep(0.5)
-    # Ctrl-C until the process ends: twice in full-suite runs under load (2026-12-01) a first
-    # SIGINT did not stop the search (cause not found; never seen when run alone), and a user
-    # presses again.  Every interrupt that does land must give "unknown" with statistics.
-    for _ in range(5):
-        p.send_signal(signal.SIGINT)
-        try:
-            out, err = p.communicate(timeout=10)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    else:
-        out, err = p.communicate(timeout=120)
+    p.send_signal(signal.SIGINT)  # one Ctrl-C is enough
+    out, err = p.communicate(timeout=120)
     assert p.returncode == 3, (out, err)
     doc = json.loads(out)
     assert doc["status"] == "unknown" and doc["stats"]["reason"] == "interrupted"
