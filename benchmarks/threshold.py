@@ -302,23 +302,40 @@ def plan_keys(plan):
 
 
 def load_cache(path):
-    """{key: record} from a JSONL cache; a torn last line (killed run) is ignored."""
+    """{key: record} from a JSONL cache.  A line that is not a trial record (a torn last line
+    of a killed run, or anything else) is skipped, and counted on stderr when it is not the
+    torn last line."""
     out = {}
     if not path or not os.path.exists(path):
         return out
-    with open(path) as fh:
-        for line in fh:
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            out[key_of(rec["law"], rec["n"], rec["seed"])] = rec
+    bad = 0
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        lines = fh.read().splitlines()
+    for k, line in enumerate(lines):
+        try:
+            rec = json.loads(line)
+            key = key_of(rec["law"], rec["n"], rec["seed"])
+        except (json.JSONDecodeError, TypeError, KeyError, ValueError):
+            bad += k < len(lines) - 1 and bool(line.strip())
+            continue
+        out[key] = rec
+    if bad:
+        print(f"threshold: {path}: skipped {bad} line(s) that are not trial records",
+              file=sys.stderr)
     return out
 
 
 def _append(path, rec):
-    with open(path, "a") as fh:
-        fh.write(json.dumps(rec, separators=(",", ":")) + "\n")
+    """Append one record as a line; after a torn last line (a killed run) start a new line, so
+    the record is not glued to the fragment and lost."""
+    line = json.dumps(rec, separators=(",", ":")) + "\n"
+    with open(path, "a+b") as fh:  # appends go to the end, whatever was read
+        fh.seek(0, os.SEEK_END)
+        if fh.tell():
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":
+                line = "\n" + line
+        fh.write(line.encode("utf-8"))
         fh.flush()
         os.fsync(fh.fileno())
 
@@ -483,8 +500,24 @@ def parse_args(argv):
     return args
 
 
+def _writable_or_exit(path, what):
+    """One line and exit 2 when ``path`` cannot be written -- before any trial runs, not after."""
+    folder = os.path.dirname(os.path.abspath(path))
+    why = None
+    if not os.path.isdir(folder):
+        why = f"the folder {folder} does not exist"
+    elif not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        why = "not writable"
+    if why:
+        print(f"threshold.py: error: {what} {path}: {why}", file=sys.stderr)
+        sys.exit(2)
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if not args.analyse_only:
+        _writable_or_exit(args.cache, "--cache")
+    _writable_or_exit(args.out, "--out")
     keys = plan_keys(args.plan)
     machine = _machine.machine_facts(
         _machine.preimport_and_hash(), ("highspy",),

@@ -216,3 +216,29 @@ def test_bad_arguments_are_one_line_errors(bad, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert "error: argument " + bad[0] in err[-1] and "positive" in err[-1]
+
+
+def test_cache_survives_a_torn_line_and_junk(tmp_path, capsys):
+    cache = tmp_path / "c.jsonl"
+    # a killed run's torn last line, with junk before it
+    cache.write_text('{}\n[1, 2]\nnot json\n{"law": "gaussian", "n": 2, "se')
+    keys = [("gaussian", 2, 0), ("gaussian", 2, 1)]
+    first = threshold.run(keys, str(cache), progress=False)
+    assert [r["seed"] for r in first] == [0, 1]
+    assert "skipped 3 line(s)" in capsys.readouterr().err  # the torn last line is not counted
+    # the first new record went on a line of its own: both are read back, nothing re-runs
+    again = threshold.load_cache(str(cache))
+    assert {"gaussian/2/0", "gaussian/2/1"} <= set(again)
+
+
+@pytest.mark.parametrize("flag", ["--cache", "--out"])
+def test_unwritable_outputs_stop_before_any_trial(flag, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        paths = {"--cache": str(tmp_path / "c.jsonl"), "--out": str(tmp_path / "t.json"),
+                 flag: str(tmp_path / "no" / "x")}
+        threshold.main(["--law", "gaussian", "--n", "2", "--trials", "1", "--no-progress",
+                        *[a for kv in paths.items() for a in kv]])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"threshold.py: error: {flag}")
+    assert not (tmp_path / "c.jsonl").exists()  # nothing ran
