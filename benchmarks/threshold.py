@@ -544,6 +544,8 @@ def main(argv=None):
     finally:
         if client is not None:
             client.close()
+    if not records:
+        print(f"threshold: no finished trials of this plan in {args.cache}", file=sys.stderr)
     data = report(records, args.out, config=_config(args, keys), machine=machine)
     for line in analysis.headline(data["analysis"]):
         print(line, file=sys.stderr)

@@ -341,7 +341,8 @@ def _plot_laws(ax, laws):
         ax.errorbar(n, y, yerr=[y - [c[0] for c in ci], [c[1] for c in ci] - y], fmt="o-",
                     ms=3, capsize=2, lw=1, label=law)
     ax.set(xlabel="n", ylabel="c_1/2", title="c_1/2 by row law (bootstrap 95%)")
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[0]:  # no laws with an estimate yet: no empty legend
+        ax.legend(fontsize=7)
 
 
 def plot(summary, png):
