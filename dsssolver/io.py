@@ -16,7 +16,7 @@ import numpy as np
 from ._validate import as_layer
 from .errors import EvidenceError, InvalidInputError
 
-__all__ = ["load_array", "load_layer", "load_json", "load_domain", "load_network"]
+__all__ = ["load_array", "load_layer", "load_json", "load_domain", "load_network", "save_graph"]
 
 
 def _check_path(path):
@@ -159,7 +159,9 @@ def load_domain(spec, n):
 
 
 def load_network(path):
-    """A network from a file: an ``.npz`` as a list of layer dicts, or a torch module.
+    """A network from a file: an ``.npz`` as a list of layer dicts, a ``.json`` layer graph
+    (a ``networkx.DiGraph``, see :func:`dsssolver.netmodel.graph_to_json` and
+    :func:`save_graph`), or a torch module.
 
     The ``.npz`` holds ``W0, b0, W1, b1, ...`` (``b_k`` optional, 0 by default), an
     optional string array ``activations`` (one per layer: "relu", "leaky_relu",
@@ -175,6 +177,14 @@ def load_network(path):
     """
     if str(path).endswith((".pt", ".pth")):
         return _load_torch_module(path)
+    if str(path).endswith(".json"):
+        from .netmodel import graph_from_json
+
+        try:
+            doc = load_json(path)
+        except EvidenceError as exc:  # too deep / too long numbers: not a network file either
+            raise InvalidInputError(str(exc)) from None
+        return graph_from_json(doc, where=str(path))
     data = _open(path)
     if not isinstance(data, np.lib.npyio.NpzFile):
         raise InvalidInputError(f"{path}: a network file must be an .npz with arrays W0, b0, W1, ...")
@@ -221,3 +231,29 @@ def _load_torch_module(path):
         raise InvalidInputError(f"{path}: holds a {type(obj).__name__}, not a torch module (a "
                                 "state_dict has no layer order: save the nn.Sequential itself)")
     return obj.eval()
+
+
+def save_graph(G, path):
+    """Write a layer graph (a ``networkx.DiGraph`` as :func:`dsssolver.netmodel.as_graph`
+    reads it, with string node ids) to ``path`` as JSON, exactly; :func:`load_network` and
+    ``dss certify-network`` / ``dss check`` read it back.
+
+    Examples
+    --------
+    >>> import networkx as nx, numpy as np, os, tempfile
+    >>> G = nx.DiGraph()
+    >>> G.add_node("x", dim=2)
+    >>> G.add_node("f", layer=np.vstack([np.eye(2), -np.eye(2)]))
+    >>> G.add_edge("x", "f")
+    >>> path = os.path.join(tempfile.mkdtemp(), "net.json")
+    >>> save_graph(G, path)
+    >>> sorted(load_network(path).nodes)
+    ['f', 'x']
+    """
+    from .netmodel import graph_to_json
+
+    doc = graph_to_json(G)
+    nodes = doc.pop("nodes")
+    head = json.dumps(doc)[:-1]  # one node a line: readable, and diffs stay small
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(head + ', "nodes": [\n  ' + ",\n  ".join(json.dumps(v) for v in nodes) + "\n]}\n")

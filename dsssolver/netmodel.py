@@ -38,7 +38,8 @@ import numpy as np
 from ._validate import as_matrix, as_vector
 from .errors import InvalidInputError
 
-__all__ = ["NetLayer", "as_layers", "as_graph", "is_graph", "GraphNet", "ACTIVATIONS"]
+__all__ = ["NetLayer", "as_layers", "as_graph", "is_graph", "GraphNet", "ACTIVATIONS", "GRAPH_FORMAT",
+           "graph_to_json", "graph_from_json"]
 
 ACTIVATIONS = ("relu", "leaky_relu", "linear")
 
@@ -331,3 +332,162 @@ def as_graph(G):
             dims[v] = d_in
     sinks = [v for v in order if G.out_degree(v) == 0]
     return GraphNet(order, layers, preds, src, sinks, dims)
+
+
+# ------------------------------------------------------------ graph files
+GRAPH_FORMAT = "dsssolver-network-graph"
+_NODE_KEYS = {"id", "inputs", "W", "b", "activation", "negative_slope"}
+
+
+def _json_number(v):
+    """A JSON value equal to ``v``: a float or int as itself (floats round-trip exactly through
+    ``repr``), any other rational as the string ``"p/q"``."""
+    if isinstance(v, (bool, np.bool_)):
+        raise InvalidInputError(f"a weight must be a number, got {v!r}")
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return float(v)
+    q = Fraction(v)
+    return int(q) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
+
+
+def _from_json_number(v, where):
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise InvalidInputError(f"{where}: weights must be numbers or strings 'p/q', got {v!r}")
+    if isinstance(v, str):
+        try:
+            return Fraction(v)
+        except (ValueError, ZeroDivisionError):
+            raise InvalidInputError(f"{where}: {v!r} is not a rational number") from None
+    if isinstance(v, float) and not math.isfinite(v):
+        raise InvalidInputError(f"{where}: weights must be finite, got {v!r}")
+    return v
+
+
+def graph_to_json(G) -> dict:
+    """A layer graph (as :func:`as_graph` reads it) as a JSON-ready dict, exact.
+
+    The format: ``{"format": "dsssolver-network-graph", "version": 1, "input": ID,
+    "dim": n, "nodes": [...]}``, one node per non-input vertex in topological order:
+    ``{"id": ID, "inputs": [IDs in concatenation order]}`` plus, for a layer,
+    ``"W"`` (rows of numbers), ``"b"``, ``"activation"`` and ``"negative_slope"``.
+    Node ids are strings.  Numbers are JSON numbers, or strings ``"p/q"`` for
+    rationals that are not floats; :func:`graph_from_json` reads it back to an
+    equal network.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.DiGraph()
+    >>> G.add_node("x", dim=1)
+    >>> G.add_node("f", layer=np.array([[1.0], [-0.5]]))
+    >>> G.add_edge("x", "f")
+    >>> doc = graph_to_json(G)
+    >>> doc["nodes"][0]["W"], doc["nodes"][0]["inputs"]
+    ([[1.0], [-0.5]], ['x'])
+    >>> graph_to_json(graph_from_json(doc)) == doc
+    True
+    """
+    net = as_graph(G)
+    for v in net.order:
+        if not isinstance(v, str):
+            raise InvalidInputError(f"node {v!r}: graph files need string node ids")
+    nodes = []
+    for v in net.order:
+        if v == net.source:
+            continue
+        node = {"id": v, "inputs": list(net.preds[v])}
+        if v in net.layers:
+            L = net.layers[v]
+            node["W"] = [[_json_number(x) for x in row] for row in np.asarray(L.W).tolist()]
+            node["b"] = [_json_number(x) for x in np.asarray(L.b).tolist()]
+            node["activation"] = L.activation
+            node["negative_slope"] = _json_number(L.negative_slope or 0)
+        nodes.append(node)
+    return {"format": GRAPH_FORMAT, "version": 1, "input": net.source, "dim": net.n, "nodes": nodes}
+
+
+def graph_from_json(doc, where="graph"):
+    """A ``networkx.DiGraph`` from :func:`graph_to_json`'s format; errors name ``where``.
+
+    Raises
+    ------
+    InvalidInputError
+        Anything that is not that format: a wrong ``format``/``version``, a node that is
+        not an object with a new string ``id`` and a non-empty ``inputs`` list of known
+        ids, unknown keys, weights that are not finite numbers (or ``"p/q"``), ragged
+        rows, a wrong activation, a cycle, dimensions that do not fit.
+    """
+    import networkx as nx
+
+    if not isinstance(doc, dict) or doc.get("format") != GRAPH_FORMAT:
+        raise InvalidInputError(f"{where}: not a network graph (format must be {GRAPH_FORMAT!r})")
+    if doc.get("version") != 1:
+        raise InvalidInputError(f"{where}: unsupported version {doc.get('version')!r} (this is 1)")
+    extra = sorted(set(doc) - {"format", "version", "input", "dim", "nodes"})
+    if extra:
+        raise InvalidInputError(f"{where}: unknown keys {extra}")
+    src, dim, nodes = doc.get("input"), doc.get("dim"), doc.get("nodes")
+    if not isinstance(src, str):
+        raise InvalidInputError(f"{where}: 'input' must be the input node's id (a string)")
+    if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or dim < 1):
+        raise InvalidInputError(f"{where}: 'dim' must be a positive integer, got {dim!r}")
+    if not isinstance(nodes, list) or not nodes:
+        raise InvalidInputError(f"{where}: 'nodes' must be a non-empty list")
+    G = nx.DiGraph()
+    G.add_node(src, **({} if dim is None else {"dim": dim}))
+    for k, node in enumerate(nodes):
+        at = f"{where}: nodes[{k}]"
+        if not isinstance(node, dict):
+            raise InvalidInputError(f"{at} must be an object")
+        bad = sorted(set(node) - _NODE_KEYS)
+        if bad:
+            raise InvalidInputError(f"{at}: unknown keys {bad}")
+        v = node.get("id")
+        if not isinstance(v, str) or v in G:
+            raise InvalidInputError(f"{at}: 'id' must be a string not used before, got {v!r}")
+        attrs = {}
+        if "W" in node:
+            W, b = node["W"], node.get("b")
+            if not isinstance(W, list) or not all(isinstance(r, list) for r in W) \
+                    or len({len(r) for r in W}) > 1:
+                raise InvalidInputError(f"{at} ({v!r}): 'W' must be a list of equal-length rows")
+            if b is not None and not isinstance(b, list):
+                raise InvalidInputError(f"{at} ({v!r}): 'b' must be a list")
+            Wv = np.array([[_from_json_number(x, f"{at} ({v!r}) W") for x in r] for r in W],
+                          dtype=object)
+            bv = None if b is None else np.array([_from_json_number(x, f"{at} ({v!r}) b")
+                                                  for x in b], dtype=object)
+            slope = _from_json_number(node.get("negative_slope", 0.01), f"{at} ({v!r})")
+            try:
+                attrs["layer"] = _layer(_tidy(Wv), None if bv is None else _tidy(bv),
+                                        node.get("activation", "relu"), slope, f"node {v!r}")
+            except InvalidInputError as exc:
+                raise InvalidInputError(f"{where}: {exc}") from None
+        elif set(node) - {"id", "inputs"}:
+            raise InvalidInputError(f"{at} ({v!r}): 'b', 'activation' and 'negative_slope' "
+                                    "need a 'W'")
+        G.add_node(v, **attrs)
+    for k, node in enumerate(nodes):
+        ins = node.get("inputs")
+        if not isinstance(ins, list) or not ins or not all(isinstance(u, str) and u in G for u in ins) \
+                or len(set(ins)) != len(ins):
+            raise InvalidInputError(f"{where}: nodes[{k}] ({node['id']!r}): 'inputs' must list "
+                                    "distinct known node ids")
+        for idx, u in enumerate(ins):
+            G.add_edge(u, node["id"], index=idx)
+    try:
+        as_graph(G)  # acyclic, one input, dimensions that fit
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{where}: {exc}") from None
+    return G
+
+
+def _tidy(A):
+    """Object arrays of JSON numbers as float arrays when every entry is a float or int (the
+    usual case, kept fast), else exact Fractions."""
+    if all(isinstance(x, (int, float)) for x in A.flat) and \
+            all(not isinstance(x, int) or abs(x) < 2 ** 53 for x in A.flat):
+        return A.astype(np.float64)
+    return np.array([Fraction(x) for x in A.flat], dtype=object).reshape(A.shape)

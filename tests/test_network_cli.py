@@ -136,3 +136,96 @@ def test_check_of_network_evidence_honours_the_time_limit(tmp_path, capsys):
     for bad in ("-1", "0", "nan"):  # as for layer evidence: a bad limit is bad input, exit 2
         assert main(["check", "--time-limit", bad, str(tmp_path / "net.npz"),
                      str(tmp_path / "ev.json")]) == 2
+
+
+# ------------------------------------------------------------------ layer-graph files
+def _theorem5_graph():
+    from dsssolver.networks import construct
+
+    G, _ = construct.theorem5_augment([np.array([[1.0, -1.0]]), (np.array([[2.0]]), None, "linear")],
+                                      2.0 ** -6, box=([-2, -2], [2, 2]))
+    return G
+
+
+def test_graph_file_round_trip_certify_and_check(tmp_path):
+    from fractions import Fraction
+
+    import networkx as nx
+
+    from dsssolver import certify_network
+    from dsssolver.io import load_network, save_graph
+    from dsssolver.netmodel import as_graph
+
+    G = _theorem5_graph()
+    # an exact, non-float weight and a leaky node survive the file too
+    G.add_node("extra", layer={"W": np.array([[Fraction(1, 3)]], dtype=object),
+                               "activation": "leaky_relu", "negative_slope": Fraction(1, 5)})
+    G.add_edge("N2", "extra")
+    save_graph(G, tmp_path / "g.json")
+    H = load_network(tmp_path / "g.json")
+    a, b = as_graph(G), as_graph(H)
+    assert a.order == b.order and a.preds == b.preds and a.dims == b.dims
+    for v in a.layers:
+        assert (a.layers[v].W == b.layers[v].W).all() and (a.layers[v].b == b.layers[v].b).all()
+        assert a.layers[v].activation == b.layers[v].activation
+        assert Fraction(a.layers[v].negative_slope) == Fraction(b.layers[v].negative_slope)
+    assert certify_network(H).status == certify_network(G).status == "injective"
+    assert nx.is_isomorphic(G, H)
+    r = dss("certify-network", "-o", tmp_path / "ev.json", tmp_path / "g.json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = dss("check", tmp_path / "g.json", tmp_path / "ev.json")
+    assert r.returncode == 0 and r.stdout.startswith("valid"), r.stdout + r.stderr
+    # the evidence does not prove a graph whose lift is too weak to be injective
+    doc = json.loads((tmp_path / "g.json").read_text())
+    doc["nodes"][0]["W"] = [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [1.0, 1.0]]
+    (tmp_path / "h.json").write_text(json.dumps(doc))
+    r = dss("check", tmp_path / "h.json", tmp_path / "ev.json")
+    assert r.returncode == 1 and r.stdout.startswith("INVALID"), r.stdout + r.stderr
+
+
+GOOD = {"format": "dsssolver-network-graph", "version": 1, "input": "x", "dim": 2,
+        "nodes": [{"id": "f", "inputs": ["x"], "W": [[1, 0], [0, 1], [-1, 0], [0, -1]]}]}
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"format": "other"}, "not a network graph"),
+    ({"version": 2}, "unsupported version"),
+    ({"extra": 1}, "unknown keys"),
+    ({"input": 3}, "'input'"),
+    ({"dim": 0}, "'dim'"),
+    ({"nodes": []}, "'nodes'"),
+    ({"nodes": [7]}, "must be an object"),
+    ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, 0]], "bias": [0]}]}, "unknown keys"),
+    ({"nodes": [{"id": "x", "inputs": ["x"], "W": [[1, 0]]}]}, "'id'"),
+    ({"nodes": [{"id": "f", "inputs": ["y"], "W": [[1, 0]]}]}, "'inputs'"),
+    ({"nodes": [{"id": "f", "inputs": [], "W": [[1, 0]]}]}, "'inputs'"),
+    ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, 0], [1]]}]}, "equal-length rows"),
+    ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, "NaN"]]}]}, "not a rational"),
+    ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, True]]}]}, "numbers"),
+    ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, 0, 0]]}]}, "columns"),
+    ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, 0]], "activation": "tanh"}]}, "activation"),
+    ({"nodes": [{"id": "f", "inputs": ["x"], "activation": "relu"}]}, "need a 'W'"),
+    ({"nodes": [{"id": "f", "inputs": ["x", "g"], "W": [[1, 0, 0, 0]]},
+                {"id": "g", "inputs": ["f"], "W": [[1]]}]}, "acyclic"),
+])
+def test_hostile_graph_files_are_one_line_errors(tmp_path, change, words):
+    doc = {**GOOD, **change}
+    (tmp_path / "g.json").write_text(json.dumps(doc))
+    r = dss("certify-network", tmp_path / "g.json")
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "g.json" in lines[0], lines
+
+
+def test_graph_file_nan_literal_and_garbage(tmp_path):
+    (tmp_path / "nan.json").write_text(json.dumps(GOOD).replace("[1, 0], [0, 1]", "[NaN, 0], [0, 1]"))
+    (tmp_path / "junk.json").write_bytes(b"\x00\xff not json")
+    for name, words in (("nan.json", "finite"), ("junk.json", "cannot read")):
+        r = dss("certify-network", tmp_path / name)
+        assert r.returncode == 2 and "Traceback" not in r.stderr and words in r.stderr, r.stderr
+    r = dss("certify-network", "--last-activation", "linear", tmp_path / "ok.json")
+    assert r.returncode == 2
+    (tmp_path / "ok.json").write_text(json.dumps(GOOD))
+    r = dss("certify-network", "--last-activation", "linear", tmp_path / "ok.json")
+    assert r.returncode == 2 and "chain networks" in r.stderr
+    assert dss("certify-network", tmp_path / "ok.json").returncode == 0

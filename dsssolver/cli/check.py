@@ -13,7 +13,7 @@ from ..errors import CheckTimeout, InvalidInputError
 from ..io import load_domain, load_json, load_layer
 from ..verify import check
 from ..verify.network import NETWORK_FORMAT, check_network
-from .network import add_network_options, cli_domain, read_network
+from .network import add_network_options, cli_domain, input_dim, read_network
 
 __all__ = ["register"]
 
@@ -39,9 +39,9 @@ def run(args):
 
 def _run_network(args, evidence):
     """Network evidence: every layer's evidence and any end-to-end tree, exactly (--time-limit
-    bounds the layers' proof checks, --workers runs each of them in processes)."""
+    bounds the whole check, --workers runs each of them in processes)."""
     layers = read_network(args.layer, args.last_activation, args.negative_slope)
-    domain = cli_domain(args, layers[0].shape[1])
+    domain = cli_domain(args, input_dim(layers))
     try:
         ok, msg = check_network(evidence, layers, domain=domain, time_limit=args.time_limit,
                                 workers=args.workers)
@@ -59,12 +59,13 @@ def register(sub):
                        "layer's (dss certify) or a network's (dss certify-network). Exit "
                        "status: 0 valid, 1 invalid, 2 bad input, 3 out of time.")
     k.add_argument("layer", help=".npz with arrays W (m x n) and optional b, or .npy with W; for "
-                                 "network evidence the network file (.npz with W0, b0, ... or .pt)")
+                                 "network evidence the network file (.npz with W0, b0, ..., a .json layer "
+                                 "graph, or .pt)")
     k.add_argument("evidence", help="the JSON evidence written by 'dss certify' or "
                                     "'dss certify-network' (--json or -o)")
     k.add_argument("--time-limit", type=float, default=None, metavar="S",
-                   help="give up after S seconds (exit 3; for network evidence, the layers' "
-                        "proof checks together)")
+                   help="give up after S seconds (exit 3; for network evidence, the whole "
+                        "check: an end-to-end pattern tree and the layers' proofs)")
     k.add_argument("--no-hints", dest="hints", action="store_false",
                    help="ignore the evidence's hints and search afresh")
     k.add_argument("--workers", type=int, default=None, metavar="N",

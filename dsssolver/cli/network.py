@@ -4,6 +4,8 @@ The network file is an ``.npz`` with arrays ``W0, b0, W1, b1, ...`` (layer ``k``
 computes ``act(W_k x + b_k)``; a missing ``b_k`` is 0), an optional string array
 ``activations`` ("relu", "leaky_relu" or "linear" per layer; default ReLU
 everywhere) and an optional ``negative_slopes`` (per layer, for "leaky_relu"); or
+a ``.json`` layer graph (:func:`dsssolver.io.save_graph`: nodes that read the
+concatenation of their inputs, e.g. the augmented networks of Theorem 5); or
 a torch ``nn.Sequential`` saved whole with ``torch.save(net, "net.pt")`` (``.pt`` /
 ``.pth``, read with ``torch.load(weights_only=False)``: only for files you trust).
 
@@ -19,19 +21,25 @@ from fractions import Fraction
 
 from ..errors import InvalidInputError
 from ..io import load_domain, load_network
-from ..netmodel import ACTIVATIONS, as_layers
+from ..netmodel import ACTIVATIONS, as_graph, as_layers, is_graph
 from ..verify.evidence import INJECTIVE, NOT_INJECTIVE
 from ._common import check_output_path, quiet_stdout
 
-__all__ = ["register", "read_network", "cli_domain"]
+__all__ = ["register", "read_network", "cli_domain", "input_dim"]
 
 EXIT = {INJECTIVE: 0, NOT_INJECTIVE: 1}
 EXIT_UNKNOWN = 3
 
 
 def read_network(path, last_activation=None, negative_slope=0.01):
-    """The layers of a network file (see the module docstring), with one-line errors."""
+    """The layers of a network file (see the module docstring), with one-line errors; a
+    ``.json`` layer graph comes back as its ``networkx.DiGraph``."""
     net = load_network(path)
+    if is_graph(net):
+        if last_activation is not None:
+            raise InvalidInputError(f"{path}: --last-activation is for chain networks (a graph "
+                                    "file gives every node's activation)")
+        return net
     try:
         return as_layers(net, last_activation=last_activation, negative_slope=negative_slope)
     except InvalidInputError as exc:
@@ -39,6 +47,11 @@ def read_network(path, last_activation=None, negative_slope=0.01):
         if not str(path).endswith((".pt", ".pth")):  # name the arrays: layer k is W{k-1}, b{k-1}
             msg = re.sub(r"\blayer (\d+)", lambda m: f"layer {m[1]} (W{int(m[1]) - 1})", msg)
         raise InvalidInputError(f"{path}: {msg}") from None
+
+
+def input_dim(net):
+    """The input dimension of what :func:`read_network` returned."""
+    return as_graph(net).n if is_graph(net) else net[0].shape[1]
 
 
 def cli_domain(args, n):
@@ -66,7 +79,7 @@ def run(args):
     if args.output:
         check_output_path(args.output)
     layers = read_network(args.network, args.last_activation, args.negative_slope)
-    domain = cli_domain(args, layers[0].shape[1])
+    domain = cli_domain(args, input_dim(layers))
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     with quiet_stdout():
         res = certify_network(layers, domain=domain, time_limit=args.time_limit,
@@ -99,10 +112,12 @@ def register(sub):
                        description="Decide exactly whether a ReLU network is injective: each layer "
                        "on its true domain (x >= 0 after a ReLU), end to end when layers fail. "
                        "NETWORK: .npz with W0, b0, W1, b1, ... (optional string array "
-                       "'activations', float array 'negative_slopes'), or a torch nn.Sequential "
+                       "'activations', float array 'negative_slopes'), a .json layer graph "
+                       "(dsssolver.io.save_graph), or a torch nn.Sequential "
                        "saved with torch.save (.pt/.pth; unpickled, so only trusted files). "
                        "Exit status: 0 injective, 1 not injective, 2 bad input, 3 unknown.")
-    c.add_argument("network", help=".npz with W0, b0, W1, b1, ..., or .pt/.pth (torch)")
+    c.add_argument("network", help=".npz with W0, b0, W1, b1, ..., a .json layer graph, or "
+                                   ".pt/.pth (torch)")
     add_network_options(c)
     c.add_argument("--end-to-end", action=argparse.BooleanOptionalAction, default=True,
                    help="decide the layers up to the last failing one end to end when layerwise "
