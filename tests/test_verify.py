@@ -382,3 +382,58 @@ def test_rows_vanishing_modulo_the_prime_are_branched_on_exactly(monkeypatch):
     for W, res in proofs:
         assert check(res, W, hints=False, workers=1)
     assert seen["vanished"] > 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_dependency_arithmetic_with_rational_rows_and_multipliers(seed):
+    """Rows with non-dyadic rational entries, multipliers scaled by any positive rational: valid
+    stays valid; a multiplier moved by 1/10^30, or a bias that breaks sum y_i b_i >= 0, is
+    refused (the integer arithmetic of ``_dependency_fault``)."""
+    rng = random.Random(seed)
+
+    def det3(M):
+        return (M[0][0] * (M[1][1] * M[2][2] - M[1][2] * M[2][1])
+                - M[0][1] * (M[1][0] * M[2][2] - M[1][2] * M[2][0])
+                + M[0][2] * (M[1][0] * M[2][1] - M[1][1] * M[2][0]))
+
+    while True:
+        W = [[Fraction(rng.randint(-9, 9), rng.choice([1, 3, 7, 10])) for _ in range(3)]
+             for _ in range(4)]
+        # the null vector of the 3 x 4 matrix W^T: signed 3 x 3 minors (Cramer)
+        z = [(-1) ** i * det3([W[j] for j in range(4) if j != i]) for i in range(4)]
+        if all(v > 0 for v in z) or all(v < 0 for v in z):
+            break
+    y = [abs(v) for v in z]  # a dependency on all four rows
+    assert all(sum(y[i] * W[i][k] for i in range(4)) == 0 for k in range(3))
+    b = [Fraction(rng.randint(0, 5), rng.choice([1, 3])) for _ in range(4)]  # sum y b >= 0
+    layer = verify_check._Layer(np.array(W, dtype=object), np.array(b, dtype=object), None)
+    scale = Fraction(rng.randint(1, 50), rng.randint(1, 50))
+    good = Dependency(tuple(range(4)), tuple(v * scale for v in y))
+    assert verify_check._dependency_fault(good, layer, None) == ""
+    off = list(good.multipliers)
+    off[rng.randrange(4)] += Fraction(1, 10 ** 30)
+    assert "not 0" in verify_check._dependency_fault(Dependency(tuple(range(4)), tuple(off)),
+                                                     layer, None)
+    worse = [-v - 1 for v in b]  # every bias negative: sum y_i b_i < 0
+    layer2 = verify_check._Layer(np.array(W, dtype=object), np.array(worse, dtype=object), None)
+    assert "b_i < 0" in verify_check._dependency_fault(good, layer2, None)
+
+
+def test_parse_rational_fast_path_reads_what_the_full_path_reads():
+    from dsssolver.verify._arith import parse_rational
+
+    rng = random.Random(5)
+    texts = ["0", "007", "1" * 300, "9" * 301, "12/7", " 5", "5 ", "+5", "-5", "0x1F",
+             "²", "١٢", "12a", ""] + [str(rng.getrandbits(rng.randint(1, 900))) for _ in range(200)]
+    for t in texts:
+        try:
+            got = parse_rational(t, "x")
+        except EvidenceError:
+            got = "refused"
+        if t.isascii() and t.isdigit():
+            assert got == Fraction(int(t))
+        elif t in ("²", "١٢", "12a", ""):
+            assert got == "refused"
+    # the size bound holds on the fast path too
+    with pytest.raises(EvidenceError):
+        parse_rational("1" * 200, "x", max_bits=64)

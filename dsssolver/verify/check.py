@@ -324,18 +324,24 @@ def _dependency_fault(dep, layer, domain):
         return "domain rows must be distinct indices of A and match their multipliers"
     if any(y < 0 for y in ys) or not any(ys) or any(u < 0 for u in us):
         return "multipliers must be >= 0, and not all 0 on the rows"
-    # sum y_i w_i + sum u_k a_k with w_i = rows[i] / scales[i]: clear denominators, add integers
+    # sum y_i w_i + sum u_k a_k with w_i = rows[i] / scales[i]: each coefficient y / s is
+    # num / den in plain integers (s > 0, so den > 0; not reduced: the test below is
+    # homogeneous), times the common multiple L of the dens, then one integer sum per
+    # coordinate -- no Fraction object per term (this was half of checking a large proof)
     vecs = [layer.rows[i] for i in rows] + [layer.A_rows[k] for k in drows]
-    coef = [y / layer.scales[i] for i, y in zip(rows, ys)] + \
-        [u / layer.A_scales[k] for k, u in zip(drows, us)]
-    den = 1
-    for q in coef:
-        den = lcm(den, q.denominator)
-    ints = [q.numerator * (den // q.denominator) for q in coef]
+    scales = [layer.scales[i] for i in rows] + [layer.A_scales[k] for k in drows]
+    nums = [q.numerator * s.denominator for q, s in zip(ys + us, scales)]
+    dens = [q.denominator * s.numerator for q, s in zip(ys + us, scales)]
+    L = 1
+    for d in dens:
+        L = lcm(L, d)
+    ints = [a * (L // d) for a, d in zip(nums, dens)]
+    live = [(c, v) for c, v in zip(ints, vecs) if c]
     for j in range(layer.n):
-        if sum(c * v[j] for c, v in zip(ints, vecs) if c and v[j]) != 0:
+        if sum(c * v[j] for c, v in live) != 0:
             return f"sum y_i w_i is not 0 (coordinate {j})"
-    slack = sum((y * layer.bq[i] for i, y in zip(rows, ys)), Fraction(0))
+    # the bias condition; zero biases (the usual layer) add nothing
+    slack = sum((y * layer.bq[i] for i, y in zip(rows, ys) if layer.bq[i]), Fraction(0))
     if drows:
         slack -= sum(u * domain.c[k] for k, u in zip(drows, us))
     if slack < 0:
