@@ -79,6 +79,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import dsssolver as dss  # noqa: E402
+from dsssolver.certify.parallel import local_cores  # noqa: E402
 from benchmarks import _machine  # noqa: E402
 from benchmarks import threshold_analysis as analysis  # noqa: E402
 
@@ -377,10 +378,10 @@ def default_workers(jobs):
     pay the split and merge of a parallel search for nothing; one process per trial keeps
     every core busy without either.
 
-    >>> default_workers(os.cpu_count() or 1)
+    >>> default_workers(local_cores())
     1
     """
-    return max(1, (os.cpu_count() or 1) // max(1, jobs))
+    return max(1, local_cores() // max(1, jobs))
 
 
 def run(keys, cache, *, jobs=1, client=None, time_limit=None, c_max=14.0, progress=True,
