@@ -8,8 +8,9 @@ and the checker (:mod:`dsssolver.verify.network`) read networks through this
 module, so both see the same exact numbers.
 
 Values are kept exact: integer and :class:`fractions.Fraction` entries stay as
-they are, a float is the dyadic rational it stores.  A torch ``BatchNorm1d`` in
-eval mode, ``y = (x - mean) / sqrt(var + eps) * gamma + beta``, is folded into
+they are, a float is the dyadic rational it stores.  A torch ``BatchNorm1d`` or
+``BatchNorm2d`` in eval mode, ``y = (x - mean) / sqrt(var + eps) * gamma + beta``
+(per coordinate after a Linear, per channel after a convolution), is folded into
 the neighbouring affine map in exact rationals: every parameter is the rational
 its float stores (``eps`` the float64 ``mod.eps``), and the only rounding is the
 square root ``r = sqrt(var + eps)``, exact when ``var + eps`` is the square of a
@@ -18,7 +19,8 @@ So the verdict is about the network whose BatchNorm divides by that ``r``.
 Folding exactly keeps what injectivity depends on: a BatchNorm before a ReLU
 scales rows by positive (or negative) numbers, so exactly antiparallel rows stay
 exactly antiparallel and their proof still applies, which a float64 fold
-(rounding every product) would break.
+(rounding every product) would break.  A convolution with a BatchNorm folded into it is
+decided as the dense layer it has become (its kernel no longer describes it).
 
 Examples
 --------
@@ -149,7 +151,7 @@ def _np(t):
 
 
 def _from_torch(module, input_shape=None):
-    """Linear / ReLU / LeakyReLU / Identity / Flatten / BatchNorm1d (eval) / Conv (hook) modules."""
+    """Linear / ReLU / LeakyReLU / Identity / Flatten / BatchNorm1d-2d (eval) / Conv (hook) modules."""
     mods = list(module.children()) if hasattr(module, "children") else list(module)
     layers = []  # [W, b, activation, slope, kind, source]
     pending = None  # (scale, shift) of a BatchNorm after a ReLU, applied to the next layer's input
@@ -170,13 +172,15 @@ def _from_torch(module, input_shape=None):
                 raise InvalidInputError(f"{where}: an activation must follow a Linear/Conv layer")
             layers[-1][2] = "relu" if name == "ReLU" else "leaky_relu"
             layers[-1][3] = Fraction(float(mod.negative_slope)) if name == "LeakyReLU" else 0
-        elif name == "BatchNorm1d":
+        elif name in ("BatchNorm1d", "BatchNorm2d"):
             if mod.training:
                 raise InvalidInputError(f"{where}: BatchNorm must be in eval mode (call net.eval())")
-            scale, shift = _batchnorm(mod)
+            scale, shift = _per_coordinate(*_batchnorm(mod), layers, shape, where)
             if layers and layers[-1][2] == "linear" and pending is None:
                 L = layers[-1]  # fold into the affine map just before, exactly
                 L[0], L[1] = scale[:, None] * _exact(L[0]), scale * _exact(L[1]) + shift
+                if L[4] == "conv":  # its kernel no longer describes it: decided as a dense layer
+                    L[4], L[5] = "dense", None
             elif pending is None:
                 pending = (scale, shift)
             else:
@@ -198,10 +202,35 @@ def _from_torch(module, input_shape=None):
 def _with_pending(L, pending):
     if pending is not None:  # W (s x + t) + b = (W diag s) x + (W t + b)
         scale, shift = pending
+        if len(scale) != L[0].shape[1]:
+            raise InvalidInputError(f"a BatchNorm with {len(scale)} features before a layer with "
+                                    f"{L[0].shape[1]} inputs")
         W = _exact(L[0])
         L[1] = W.dot(shift) + _exact(L[1])
         L[0] = W * scale[None, :]
+        if L[4] == "conv":  # its kernel no longer describes it: decided as a dense layer
+            L[4], L[5] = "dense", None
     return L
+
+
+def _per_coordinate(scale, shift, layers, shape, where):
+    """A BatchNorm's per-feature ``(scale, shift)`` as one entry per coordinate of its input.
+
+    BatchNorm1d on a Linear output has one feature per coordinate; on a convolution's output
+    (and BatchNorm2d always) one per channel, repeated over the channel's positions (torch
+    flattens channel-major).
+    """
+    if layers:
+        rows = layers[-1][0].shape[0]
+    else:  # before any layer: the network's input
+        rows = int(np.prod(shape)) if shape is not None else len(scale)
+    if len(scale) == rows:
+        return scale, shift
+    if shape is not None and len(shape) > 1 and len(scale) == shape[0] and rows == int(np.prod(shape)):
+        reps = int(np.prod(shape[1:]))
+        return np.repeat(scale, reps), np.repeat(shift, reps)
+    raise InvalidInputError(f"{where}: {len(scale)} features match neither the {rows} "
+                            "coordinates nor the channels of its input")
 
 
 def _batchnorm(mod):

@@ -249,6 +249,42 @@ def test_torch_sequential_with_batchnorm():
         certify_network(net)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_batchnorm2d_and_conv_batchnorm1d_fold_per_channel(seed):
+    """BatchNorm2d after Conv2d (folded into it), after a ReLU (into the next layer's input),
+    and BatchNorm1d after Conv1d: the folded network computes what torch computes."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(seed)
+    nn = torch.nn
+    net2 = nn.Sequential(nn.Unflatten(1, (1, 4, 4)), nn.Conv2d(1, 3, 2, padding=1), nn.BatchNorm2d(3),
+                         nn.ReLU(), nn.Conv2d(3, 2, 2), nn.ReLU(), nn.BatchNorm2d(2), nn.Flatten(),
+                         nn.Linear(32, 40), nn.ReLU())
+    net1 = nn.Sequential(nn.Unflatten(1, (2, 5)), nn.Conv1d(2, 3, 2), nn.BatchNorm1d(3), nn.ReLU(),
+                         nn.Flatten(), nn.Linear(12, 30), nn.ReLU())
+    for net, n in ((net2, 16), (net1, 10)):
+        with torch.no_grad():
+            for m in net:
+                if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                    m.running_mean.uniform_(-1, 1)
+                    m.running_var.uniform_(0.5, 2)
+                    m.weight.uniform_(-2, 2)  # negative scales flip rows
+                    m.bias.uniform_(-1, 1)
+        net.eval()
+        layers = as_layers(net)
+        # a convolution with a BatchNorm folded in is no longer its kernel: decided dense
+        assert all(L.source is None for L in layers if L.kind == "dense")
+        x = np.random.default_rng(seed).standard_normal((4, n))
+        ours = np.array([[float(v) for v in forward_exact(layers, [Fraction(float(t)) for t in row])]
+                         for row in x])
+        with torch.no_grad():
+            theirs = net.double()(torch.tensor(x)).numpy()
+        assert np.allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+        net.float()
+    bad = nn.Sequential(nn.Unflatten(1, (1, 4, 4)), nn.Conv2d(1, 3, 2), nn.BatchNorm2d(5)).eval()
+    with pytest.raises(InvalidInputError, match="features"):
+        as_layers(bad)
+
+
 def test_batchnorm_is_folded_exactly():
     torch = pytest.importorskip("torch")
     torch.manual_seed(1)

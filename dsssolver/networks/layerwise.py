@@ -310,7 +310,7 @@ def certify_network(net: Any, *, domain: Any = None, box: Any = None,
         A list of layers: ``W`` or ``(W, b)`` (ReLU after), ``(W, b, activation)``
         with activation "relu", "leaky_relu" or "linear", or dicts with keys
         ``W, b, activation, negative_slope``.  A torch ``nn.Sequential`` of
-        Linear, ReLU, LeakyReLU, Identity, Flatten and BatchNorm1d (eval mode,
+        Linear, ReLU, LeakyReLU, Identity, Flatten and BatchNorm1d/2d (eval mode,
         folded exactly into the affine map, up to a float64 square root: see
         :mod:`dsssolver.netmodel`); convolutions through
         :mod:`dsssolver.conv` where available.  A ``networkx.DiGraph`` of layers
