@@ -151,7 +151,8 @@ def _np(t):
 
 
 def _from_torch(module, input_shape=None):
-    """Linear / ReLU / LeakyReLU / Identity / Flatten / BatchNorm1d-2d (eval) / Conv (hook) modules."""
+    """Linear / ReLU / LeakyReLU / Identity / Flatten / BatchNorm1d-2d (eval) / Conv1d-2d and
+    ConvTranspose2d (dense, through :mod:`dsssolver.conv`) modules."""
     mods = list(module.children()) if hasattr(module, "children") else list(module)
     layers = []  # [W, b, activation, slope, kind, source]
     pending = None  # (scale, shift) of a BatchNorm after a ReLU, applied to the next layer's input
@@ -163,7 +164,7 @@ def _from_torch(module, input_shape=None):
             b = np.zeros(W.shape[0]) if mod.bias is None else _np(mod.bias)
             layers.append(_with_pending([W, b, "linear", 0, "dense", None], pending))
             pending, shape = None, None
-        elif name in ("Conv1d", "Conv2d"):
+        elif name in ("Conv1d", "Conv2d", "ConvTranspose2d"):
             W, b, cl = _conv_hook(mod, shape, where)
             layers.append(_with_pending([W, b, "linear", 0, "conv", cl], pending))
             pending, shape = None, cl.output_shape
@@ -265,16 +266,19 @@ def _sqrt_q(q):
 def _conv_hook(mod, shape, where):
     """Convolutions come from :mod:`dsssolver.conv` (their structured certifier hooks in there)."""
     try:
-        from .conv import from_torch_conv
+        from .conv import as_conv
     except ImportError:
         raise InvalidInputError(f"{where}: convolution layers need dsssolver.conv, which is not "
                                 "available in this version") from None
     if shape is None:
         raise InvalidInputError(f"{where}: a convolution needs its input shape (an nn.Unflatten "
                                 "before it)")
-    cl = from_torch_conv(mod, shape)
+    try:
+        cl = as_conv(mod, tuple(shape))  # stride 1: ConvLayer; strided or transposed: StridedConv
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{where}: {exc}") from None
     W, b = cl.matrix()
-    return cl.dense(), np.asarray(b, dtype=np.float64), cl
+    return W.toarray(), np.asarray(b, dtype=np.float64), cl
 
 
 # ------------------------------------------------------------------ graphs

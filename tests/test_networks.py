@@ -285,6 +285,38 @@ def test_batchnorm2d_and_conv_batchnorm1d_fold_per_channel(seed):
         as_layers(bad)
 
 
+def test_torch_generator_with_transposed_convolutions():
+    """A small DCGAN-shaped generator (Linear, ConvTranspose2d + BatchNorm2d, stride 2) is read
+    as dense layers that compute what torch computes, and is certified with checked evidence."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1)
+    nn = torch.nn
+    net = nn.Sequential(nn.Linear(2, 8 * 2 * 2), nn.ReLU(), nn.Unflatten(1, (8, 2, 2)),
+                        nn.ConvTranspose2d(8, 4, 4, 2, 1), nn.BatchNorm2d(4), nn.ReLU(),
+                        nn.ConvTranspose2d(4, 1, 4, 2, 1))
+    with torch.no_grad():
+        net[4].running_mean.uniform_(-1, 1)
+        net[4].running_var.uniform_(0.5, 2)
+        net[4].weight.uniform_(-2, 2)
+        net[4].bias.uniform_(-1, 1)
+    net.eval()
+    layers = as_layers(net)
+    assert [L.W.shape for L in layers] == [(32, 2), (64, 32), (64, 64)]
+    x = np.random.default_rng(1).standard_normal((4, 2))
+    ours = np.array([[float(v) for v in forward_exact(layers, [Fraction(float(t)) for t in row])]
+                     for row in x])
+    with torch.no_grad():
+        theirs = net.double()(torch.tensor(x)).numpy().reshape(len(x), -1)  # channel-major
+    assert np.allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    res = certify_network(net.float(), time_limit=60)
+    assert res.status in ("injective", "not_injective", "unknown")
+    if res.status != "unknown":
+        assert res.checked and check_network(res, net)
+    bad = nn.Sequential(nn.Unflatten(1, (1, 4, 4)), nn.ConvTranspose2d(1, 1, 2, (2, 1))).eval()
+    with pytest.raises(InvalidInputError, match="module 1"):
+        as_layers(bad)
+
+
 def test_batchnorm_is_folded_exactly():
     torch = pytest.importorskip("torch")
     torch.manual_seed(1)
