@@ -336,9 +336,65 @@ def conv_transpose2d(kernel, bias, input_shape, stride=1, padding=0, output_padd
     return Wc.T, np.repeat(bias, H * Wd)
 
 
+def _batchnorm_affine(mod, rows, shape):
+    """``(scale, shift)`` per coordinate of an eval-mode BatchNorm1d/2d (float64): one
+    feature per coordinate, or per channel repeated over its positions (channel-major)."""
+    if mod.training:
+        raise ValueError(f"from_torch: {type(mod).__name__} must be in eval mode (call net.eval())")
+    f = lambda t: t.detach().cpu().double().numpy()  # noqa: E731
+    var, mean = f(mod.running_var), f(mod.running_mean)
+    gamma = f(mod.weight) if mod.affine else np.ones_like(var)
+    beta = f(mod.bias) if mod.affine else np.zeros_like(var)
+    scale = gamma / np.sqrt(var + float(mod.eps))
+    shift = beta - scale * mean
+    if len(scale) == rows:
+        return scale, shift
+    if shape is not None and len(shape) == 3 and len(scale) == shape[0] \
+            and rows == shape[0] * shape[1] * shape[2]:
+        return np.repeat(scale, shape[1] * shape[2]), np.repeat(shift, shape[1] * shape[2])
+    raise ValueError(f"from_torch: {type(mod).__name__} with {len(scale)} features matches "
+                     f"neither the {rows} coordinates nor the channels of its input")
+
+
+def _fold_batchnorm(mod, layers, act, shape, pending):
+    """Fold a BatchNorm into the layer before it (before that layer's activation) or keep it
+    for the next layer's input (after an activation); returns the new ``pending``."""
+    if not layers:
+        raise ValueError("from_torch: a BatchNorm before the first Linear/Conv layer")
+    W, b = layers[-1]
+    scale, shift = _batchnorm_affine(mod, W.shape[0], shape)
+    if act[-1] != "linear" or pending is not None:  # after the activation: the next layer's input
+        if pending is not None:
+            scale, shift = scale * pending[0], scale * pending[1] + shift
+        return scale, shift
+    b = np.zeros(W.shape[0]) if b is None else np.asarray(b, dtype=np.float64)
+    if isinstance(W, SparseMatrix):  # diag(s) W: scale each stored entry by its row's s
+        W = SparseMatrix(W.indptr, W.indices, W.data * scale[W._rows], W.shape)
+    else:
+        W = scale[:, None] * np.asarray(W, dtype=np.float64)
+    layers[-1] = (W, scale * b + shift)
+    return None
+
+
+def _after_pending(W, b, pending):
+    """``W (s x + t) + b``: a BatchNorm kept from before, folded into the layer that reads it."""
+    if pending is None:
+        return W, b
+    scale, shift = pending
+    if len(scale) != W.shape[1]:
+        raise ValueError(f"from_torch: a BatchNorm with {len(scale)} features before a layer "
+                         f"with {W.shape[1]} inputs")
+    b = np.zeros(W.shape[0]) if b is None else np.asarray(b, dtype=np.float64)
+    b = W @ shift + b
+    if isinstance(W, SparseMatrix):  # W diag(s): scale each stored entry by its column's s
+        return SparseMatrix(W.indptr, W.indices, W.data * scale[W.indices], W.shape), b
+    return np.asarray(W, dtype=np.float64) * scale[None, :], b
+
+
 def from_torch(module, input_shape=None):
     """Convert a ``torch.nn.Sequential`` of Linear / Conv2d / ConvTranspose2d / ReLU
-    (/ LeakyReLU last).
+    (/ LeakyReLU last), with BatchNorm1d/2d in eval mode folded in (float64: before an
+    activation into the layer before, after one into the layer after).
 
     torch is an optional extra: it is imported only by the module you pass.  A ReLU
     must follow every Linear/Conv2d but the last, which may be followed by ReLU,
@@ -348,13 +404,15 @@ def from_torch(module, input_shape=None):
     """
     mods = [m for m in module.children()] if hasattr(module, "children") else list(module)
     layers, act, slope = [], [], 0.1
+    pending = None  # (scale, shift) of a BatchNorm after an activation, for the next layer's input
     shape = tuple(input_shape) if input_shape is not None else None
     for mod in mods:
         name = type(mod).__name__
         if name == "Linear":
             W = mod.weight.detach().cpu().double().numpy()
             b = None if mod.bias is None else mod.bias.detach().cpu().double().numpy()
-            layers.append((W, b))
+            layers.append(_after_pending(W, b, pending))
+            pending = None
             act.append("linear")
             shape = None
         elif name == "Conv2d":
@@ -367,7 +425,8 @@ def from_torch(module, input_shape=None):
             K = mod.weight.detach().cpu().double().numpy()
             b = None if mod.bias is None else mod.bias.detach().cpu().double().numpy()
             W, bb = conv2d(K, b, shape, st, pad)
-            layers.append((W, bb))
+            layers.append(_after_pending(W, bb, pending))
+            pending = None
             act.append("linear")
             ho = (shape[1] + 2 * pad - K.shape[2]) // st + 1
             wo = (shape[2] + 2 * pad - K.shape[3]) // st + 1
@@ -382,7 +441,8 @@ def from_torch(module, input_shape=None):
             K = mod.weight.detach().cpu().double().numpy()
             b = None if mod.bias is None else mod.bias.detach().cpu().double().numpy()
             W, bb = conv_transpose2d(K, b, shape, st, pad, opad)
-            layers.append((W, bb))
+            layers.append(_after_pending(W, bb, pending))
+            pending = None
             act.append("linear")
             shape = (K.shape[1], (shape[1] - 1) * st - 2 * pad + K.shape[2] + opad,
                      (shape[2] - 1) * st - 2 * pad + K.shape[3] + opad)
@@ -392,12 +452,17 @@ def from_torch(module, input_shape=None):
             act[-1] = "relu" if name == "ReLU" else "leaky_relu"
             if name == "LeakyReLU":
                 slope = float(mod.negative_slope)
+        elif name in ("BatchNorm1d", "BatchNorm2d"):
+            pending = _fold_batchnorm(mod, layers, act, shape, pending)
         elif name == "Unflatten":  # (C, H, W) flattening is the order conv2d uses
             shape = tuple(int(d) for d in mod.unflattened_size)
         elif name in ("Flatten", "Identity"):
             continue
         else:
             raise ValueError(f"from_torch: unsupported module {name}")
+    if pending is not None:  # a BatchNorm after the last activation: a per-coordinate affine map
+        layers.append((np.diag(pending[0]), pending[1]))
+        act.append("linear")
     if not layers:
         raise ValueError("from_torch: no Linear or Conv2d layers found")
     if any(a != "relu" for a in act[:-1]):

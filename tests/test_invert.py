@@ -248,6 +248,42 @@ def test_torch_sequential_optional():
         assert rel(zh, z.numpy()) < 1e-9
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_torch_generator_with_batchnorm_is_inverted(seed):
+    """BatchNorm1d/2d (eval) folded into the generator: before a ReLU into the layer before,
+    after one into the layer after, and trailing; torch's own output is inverted to z."""
+    torch = pytest.importorskip("torch")
+    from dsssolver.layers import from_torch
+
+    torch.manual_seed(seed)
+    nn = torch.nn
+    net = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 40),
+                        nn.ReLU(), nn.BatchNorm1d(40), nn.Unflatten(1, (10, 2, 2)),
+                        nn.ConvTranspose2d(10, 4, 4, 2, 1), nn.BatchNorm2d(4), nn.ReLU(),
+                        nn.BatchNorm2d(4))
+    with torch.no_grad():
+        for m in net:
+            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                m.running_mean.uniform_(-1, 1)
+                m.running_var.uniform_(0.5, 2)
+                m.weight.uniform_(0.5, 2)
+                m.bias.uniform_(-0.5, 0.5)
+    net.eval()
+    z = np.random.default_rng(seed).standard_normal(2)
+    with torch.no_grad():
+        x = net.double()(torch.tensor(z[None])).numpy().reshape(-1)
+    assert np.abs(from_torch(net).forward(z) - x).max() < 1e-12
+    info = dss.invert(net, x)
+    assert info.success and info.residual < 1e-9
+    assert rel(info.z, z) < 1e-6
+    net.train()
+    with pytest.raises(ValueError, match="eval mode"):
+        dss.invert(net, x)
+    bad = nn.Sequential(nn.Linear(2, 6), nn.BatchNorm1d(5), nn.ReLU()).eval()
+    with pytest.raises(ValueError, match="features"):
+        dss.invert(bad, np.ones(6))
+
+
 def test_joint_infeasible_means_not_in_range():
     # layer 2's preimage of (1, 0, 0) is the segment a + b = 1, a, b >= 0.2: inside the open
     # quadrant, while layer 1 only produces points on the axes: no z gives x
