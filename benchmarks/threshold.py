@@ -80,6 +80,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 import dsssolver as dss  # noqa: E402
 from dsssolver.certify.parallel import local_cores  # noqa: E402
+from dsssolver.cli._common import check_output_path  # noqa: E402
 from benchmarks import _machine  # noqa: E402
 from benchmarks import threshold_analysis as analysis  # noqa: E402
 
@@ -503,14 +504,10 @@ def parse_args(argv):
 
 def _writable_or_exit(path, what):
     """One line and exit 2 when ``path`` cannot be written -- before any trial runs, not after."""
-    folder = os.path.dirname(os.path.abspath(path))
-    why = None
-    if not os.path.isdir(folder):
-        why = f"the folder {folder} does not exist"
-    elif not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        why = "not writable"
-    if why:
-        print(f"threshold.py: error: {what} {path}: {why}", file=sys.stderr)
+    try:
+        check_output_path(path, what)
+    except dss.InvalidInputError as exc:
+        print(f"threshold.py: error: {exc}", file=sys.stderr)
         sys.exit(2)
 
 

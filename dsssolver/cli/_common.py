@@ -50,3 +50,5 @@ def check_output_path(path, flag="-o"):
         raise InvalidInputError(f"{flag} {path}: is a directory")
     if not os.access(folder, os.W_OK):
         raise InvalidInputError(f"{flag} {path}: the folder {folder} is not writable")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise InvalidInputError(f"{flag} {path}: not writable")
