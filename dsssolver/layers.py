@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._batchnorm import batchnorm_affine
 from ._validate import as_matrix, as_vector
 
 __all__ = ["SparseMatrix", "Layer", "Network", "as_network", "conv2d", "conv_transpose2d",
@@ -336,33 +337,14 @@ def conv_transpose2d(kernel, bias, input_shape, stride=1, padding=0, output_padd
     return Wc.T, np.repeat(bias, H * Wd)
 
 
-def _batchnorm_affine(mod, rows, shape):
-    """``(scale, shift)`` per coordinate of an eval-mode BatchNorm1d/2d (float64): one
-    feature per coordinate, or per channel repeated over its positions (channel-major)."""
-    if mod.training:
-        raise ValueError(f"from_torch: {type(mod).__name__} must be in eval mode (call net.eval())")
-    f = lambda t: t.detach().cpu().double().numpy()  # noqa: E731
-    var, mean = f(mod.running_var), f(mod.running_mean)
-    gamma = f(mod.weight) if mod.affine else np.ones_like(var)
-    beta = f(mod.bias) if mod.affine else np.zeros_like(var)
-    scale = gamma / np.sqrt(var + float(mod.eps))
-    shift = beta - scale * mean
-    if len(scale) == rows:
-        return scale, shift
-    if shape is not None and len(shape) == 3 and len(scale) == shape[0] \
-            and rows == shape[0] * shape[1] * shape[2]:
-        return np.repeat(scale, shape[1] * shape[2]), np.repeat(shift, shape[1] * shape[2])
-    raise ValueError(f"from_torch: {type(mod).__name__} with {len(scale)} features matches "
-                     f"neither the {rows} coordinates nor the channels of its input")
-
-
 def _fold_batchnorm(mod, layers, act, shape, pending):
     """Fold a BatchNorm into the layer before it (before that layer's activation) or keep it
     for the next layer's input (after an activation); returns the new ``pending``."""
     if not layers:
         raise ValueError("from_torch: a BatchNorm before the first Linear/Conv layer")
     W, b = layers[-1]
-    scale, shift = _batchnorm_affine(mod, W.shape[0], shape)
+    scale, shift = (np.array(v, dtype=np.float64)
+                    for v in batchnorm_affine(mod, W.shape[0], shape, f"from_torch: {type(mod).__name__}"))
     if act[-1] != "linear" or pending is not None:  # after the activation: the next layer's input
         if pending is not None:
             scale, shift = scale * pending[0], scale * pending[1] + shift

@@ -37,6 +37,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from ._batchnorm import batchnorm_affine
+from ._batchnorm import exact as _exact
 from ._validate import as_matrix, as_vector
 from .errors import InvalidInputError
 
@@ -174,9 +176,11 @@ def _from_torch(module, input_shape=None):
             layers[-1][2] = "relu" if name == "ReLU" else "leaky_relu"
             layers[-1][3] = Fraction(float(mod.negative_slope)) if name == "LeakyReLU" else 0
         elif name in ("BatchNorm1d", "BatchNorm2d"):
-            if mod.training:
-                raise InvalidInputError(f"{where}: BatchNorm must be in eval mode (call net.eval())")
-            scale, shift = _per_coordinate(*_batchnorm(mod), layers, shape, where)
+            if layers:
+                rows = layers[-1][0].shape[0]
+            else:  # before any layer: the network's input
+                rows = int(np.prod(shape)) if shape is not None else mod.num_features
+            scale, shift = batchnorm_affine(mod, rows, shape, where)
             if layers and layers[-1][2] == "linear" and pending is None:
                 L = layers[-1]  # fold into the affine map just before, exactly
                 L[0], L[1] = scale[:, None] * _exact(L[0]), scale * _exact(L[1]) + shift
@@ -212,55 +216,6 @@ def _with_pending(L, pending):
         if L[4] == "conv":  # its kernel no longer describes it: decided as a dense layer
             L[4], L[5] = "dense", None
     return L
-
-
-def _per_coordinate(scale, shift, layers, shape, where):
-    """A BatchNorm's per-feature ``(scale, shift)`` as one entry per coordinate of its input.
-
-    BatchNorm1d on a Linear output has one feature per coordinate; on a convolution's output
-    (and BatchNorm2d always) one per channel, repeated over the channel's positions (torch
-    flattens channel-major).
-    """
-    if layers:
-        rows = layers[-1][0].shape[0]
-    else:  # before any layer: the network's input
-        rows = int(np.prod(shape)) if shape is not None else len(scale)
-    if len(scale) == rows:
-        return scale, shift
-    if shape is not None and len(shape) > 1 and len(scale) == shape[0] and rows == int(np.prod(shape)):
-        reps = int(np.prod(shape[1:]))
-        return np.repeat(scale, reps), np.repeat(shift, reps)
-    raise InvalidInputError(f"{where}: {len(scale)} features match neither the {rows} "
-                            "coordinates nor the channels of its input")
-
-
-def _batchnorm(mod):
-    """``(scale, shift)`` of an eval-mode BatchNorm, object arrays of Fraction (see the module notes)."""
-    var, mean = _exact(_np(mod.running_var)), _exact(_np(mod.running_mean))
-    gamma = _exact(_np(mod.weight)) if mod.affine else np.full(len(var), Fraction(1), dtype=object)
-    beta = _exact(_np(mod.bias)) if mod.affine else np.full(len(var), Fraction(0), dtype=object)
-    eps = Fraction(float(mod.eps))
-    scale = np.array([g / _sqrt_q(v + eps) for g, v in zip(gamma, var)], dtype=object)
-    return scale, beta - scale * mean
-
-
-def _exact(A):
-    """An object array of :class:`Fraction` equal to the float array ``A`` entry by entry."""
-    return np.frompyfunc(Fraction, 1, 1)(np.asarray(A, dtype=np.float64)).astype(object)
-
-
-def _sqrt_q(q):
-    """``sqrt(q)`` exactly when ``q`` is the square of a rational, else its float64 square root.
-
-    >>> _sqrt_q(Fraction(9, 4)), _sqrt_q(Fraction(2)) == Fraction(math.sqrt(2))
-    (Fraction(3, 2), True)
-    """
-    if q <= 0:
-        raise InvalidInputError(f"BatchNorm: running_var + eps must be > 0, got {float(q)}")
-    p, d = math.isqrt(q.numerator), math.isqrt(q.denominator)
-    if p * p == q.numerator and d * d == q.denominator:
-        return Fraction(p, d)
-    return Fraction(math.sqrt(q.numerator / q.denominator))
 
 
 def _conv_hook(mod, shape, where):
