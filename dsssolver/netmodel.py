@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -324,6 +325,8 @@ def as_graph(G):
 
 # ------------------------------------------------------------ graph files
 GRAPH_FORMAT = "dsssolver-network-graph"
+_MAX_DIGITS = 4000  # per integer of a "p/q" weight: far beyond any float or exact fold
+_RATIONAL_TEXT = re.compile(rf"([+-]?)([0-9]{{1,{_MAX_DIGITS}}})(?:/([0-9]{{1,{_MAX_DIGITS}}}))?")
 _NODE_KEYS = {"id", "inputs", "W", "b", "activation", "negative_slope"}
 
 
@@ -344,10 +347,14 @@ def _from_json_number(v, where):
     if isinstance(v, bool) or not isinstance(v, (int, float, str)):
         raise InvalidInputError(f"{where}: weights must be numbers or strings 'p/q', got {v!r}")
     if isinstance(v, str):
-        try:
-            return Fraction(v)
-        except (ValueError, ZeroDivisionError):
-            raise InvalidInputError(f"{where}: {v!r} is not a rational number") from None
+        # "p/q" or "p" in decimal digits, bounded: Fraction() would also read "1e999999999"
+        # and build that integer (a hostile file would hang the reader)
+        mt = _RATIONAL_TEXT.fullmatch(v)
+        if mt is None or int(mt[3] or 1) == 0:
+            shown = v if len(v) <= 40 else v[:37] + "..."
+            raise InvalidInputError(f"{where}: {shown!r} is not a rational number \"p/q\" of at "
+                                    f"most {_MAX_DIGITS} digits each")
+        return Fraction(int(mt[1] + mt[2]), int(mt[3] or 1))
     if isinstance(v, float) and not math.isfinite(v):
         raise InvalidInputError(f"{where}: weights must be finite, got {v!r}")
     return v

@@ -202,6 +202,9 @@ GOOD = {"format": "dsssolver-network-graph", "version": 1, "input": "x", "dim": 
     ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, 0], [1]]}]}, "equal-length rows"),
     ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, "NaN"]]}]}, "not a rational"),
     ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, True]]}]}, "numbers"),
+    # Fraction() would build 10^999999999 from this: refused at once instead of hanging
+    ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, "1e999999999"]]}]}, "not a rational"),
+    ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, "1/0"]]}]}, "not a rational"),
     ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, 0, 0]]}]}, "columns"),
     ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, 0]], "activation": "tanh"}]}, "activation"),
     ({"nodes": [{"id": "f", "inputs": ["x"], "activation": "relu"}]}, "need a 'W'"),
