@@ -24,15 +24,18 @@ Examples
 from __future__ import annotations
 
 import time
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
+from .._batchnorm import batchnorm_affine
 from ..errors import InvalidInputError
+from .layer import ConvLayer
 from .result import ConvCertifyResult
 from .structure import StridedConv, as_conv, certify_conv_pairs
 
-__all__ = ["injective_dcgan", "to_torch", "certify_network_pairs"]
+__all__ = ["injective_dcgan", "to_torch", "certify_network_pairs", "fold_batchnorm"]
 
 
 def injective_dcgan(*, latent: int = 256, ngf: int = 64, channels: int = 3, out_size: int = 64,
@@ -97,7 +100,14 @@ def certify_network_pairs(network: Any, input_shape: tuple[int, ...] | None = No
     network : list of (layer, activation) or torch nn.Sequential
         Layers are :class:`StridedConv` / :class:`ConvLayer` or torch convolutions; a
         torch ``Sequential`` is read module by module (Conv*/ConvTranspose2d, then
-        ReLU / Tanh / Identity).
+        ReLU / Tanh / Identity, with BatchNorm1d/2d in eval mode before or after the
+        activation).  A BatchNorm between a convolution and its ReLU is folded in exactly
+        (:func:`fold_batchnorm`): a positive factor per channel, a sign, and an exact bias,
+        so the pairs ``[C; -s^2 C]`` stay exactly antiparallel and the bias condition
+        ``lam b_i + b_j >= 0`` is decided on the folded biases.  A BatchNorm after a ReLU
+        maps each channel one-to-one unless its scale is 0 (then an injective layer is
+        reported "unknown").  The one rounding is BatchNorm's square root
+        (:mod:`dsssolver.netmodel`).
     input_shape : tuple, optional
         The first layer's input ``(c, h, w)``, needed for torch.
     progress : bool
@@ -115,8 +125,11 @@ def certify_network_pairs(network: Any, input_shape: tuple[int, ...] | None = No
     """
     import sys
 
+    if "bias" in options:
+        raise InvalidInputError("certify_network_pairs: the biases are read from the network; "
+                                "pass bias= to certify_conv_pairs for one layer")
     out = []
-    for layer, act in _layers(network, input_shape):
+    for layer, act, before, after in _layers(network, input_shape):
         t0, c0 = time.perf_counter(), time.process_time()
         m, n = int(np.prod(layer.output_shape)), int(np.prod(layer.input_shape))
         if act != "relu":
@@ -124,8 +137,17 @@ def certify_network_pairs(network: Any, input_shape: tuple[int, ...] | None = No
                 f"; it maps R^{n} to R^{m} with m < n, so it cannot be injective" if m < n else "")
             res = ConvCertifyResult("skipped", why, "none", stats={"n": n, "m": m, "seconds": 0.0})
         else:
-            res = certify_conv_pairs(layer, **options)
+            bias = None
+            if before is not None:
+                layer, bias = fold_batchnorm(layer, *before)
+            res = certify_conv_pairs(layer, bias=bias, **options)
             res.stats["m"] = m
+            if before is not None:
+                res.stats["batchnorm"] = _signs(before[0])
+                res.message += (f" The BatchNorm before the ReLU is folded in exactly "
+                                f"({res.stats['batchnorm']}).")
+        if after is not None:
+            res = _after_batchnorm(res, after[0])
         res.stats["seconds"] = time.perf_counter() - t0
         res.stats["cpu_seconds"] = time.process_time() - c0  # all threads; less load-dependent
         if progress:
@@ -135,21 +157,83 @@ def certify_network_pairs(network: Any, input_shape: tuple[int, ...] | None = No
     return out
 
 
+def _signs(scale):
+    pos, neg = sum(s > 0 for s in scale), sum(s < 0 for s in scale)
+    return (f"channel scales: {pos} positive, {neg} negative (filters negated), "
+            f"{len(scale) - pos - neg} zero (constant channels)")
+
+
+def _after_batchnorm(res, scale):
+    """A BatchNorm after the activation maps each channel by ``s x + t``: one-to-one iff no
+    ``s`` is zero, and then the layer's verdict is the verdict with it."""
+    zeros = [c for c, s in enumerate(scale) if s == 0]
+    if not zeros:
+        res.stats["batchnorm_after"] = "no zero scale: one-to-one, the verdict is unchanged"
+        return res
+    res.stats["batchnorm_after"] = f"zero scale in channels {zeros[:8]}"
+    if res.status != "injective":
+        return res
+    return ConvCertifyResult(
+        "unknown", f"the layer itself is injective ({res.message}) but the BatchNorm after its "
+        f"activation has scale 0 in {len(zeros)} channel(s) (first: {zeros[0]}), which it maps to "
+        "a constant; whether the layer with it stays injective is not decided here",
+        "none", stats=res.stats)
+
+
 def _layers(network, input_shape):
+    """``[(layer, activation, bn_before, bn_after)]``: a BatchNorm between a convolution and
+    its activation is ``bn_before``; one after the activation is ``bn_after`` of that layer.
+    Each is ``(scale, shift)`` per channel, exact (:mod:`dsssolver._batchnorm`)."""
     if not hasattr(network, "children"):
-        return [(as_conv(layer), act) for layer, act in network]
+        return [(as_conv(layer), act, None, None) for layer, act in network]
     items, shape = [], tuple(input_shape) if input_shape is not None else None
-    for mod in network.children():
+    for k, mod in enumerate(network.children()):
         name = type(mod).__name__
         if name in ("Conv1d", "Conv2d", "ConvTranspose2d"):
             layer = as_conv(mod, shape)
-            items.append([layer, "identity"])
+            items.append([layer, "identity", None, None])
             shape = layer.output_shape
         elif name in ("ReLU", "Tanh", "Sigmoid", "LeakyReLU") and items and items[-1][1] == "identity":
             items[-1][1] = name.lower()
-        elif name not in ("Identity", "BatchNorm2d"):
+        elif name in ("BatchNorm1d", "BatchNorm2d"):
+            where = f"certify_network_pairs: module {k} ({name})"
+            if not items:
+                raise InvalidInputError(f"{where}: a BatchNorm before the first convolution")
+            slot = 2 if items[-1][1] == "identity" else 3
+            if items[-1][slot] is not None:
+                raise InvalidInputError(f"{where}: two BatchNorms in a row")
+            items[-1][slot] = batchnorm_affine(mod, shape[0], None, where)
+        elif name != "Identity":
             raise InvalidInputError(f"certify_network_pairs: unsupported module {name}")
-        elif name == "BatchNorm2d":
-            raise InvalidInputError("certify_network_pairs: fold BatchNorm2d into the convolution "
-                                    "first (its per-channel scales change the pairs' ratios)")
     return [tuple(i) for i in items]
+
+
+def fold_batchnorm(layer, scale, shift):
+    """``(layer', bias')`` with ``act(scale * (conv(x) + b) + shift) = |scale| act(conv'(x) + b')``
+    per channel for ``act`` = ReLU, so ``layer'`` is injective iff the layer with the
+    BatchNorm is (a positive factor per output does not change which inputs collide).
+
+    Channel c with ``scale_c > 0`` keeps its filter, ``b'_c = b_c + shift_c / scale_c``;
+    ``scale_c < 0`` negates the filter (exact in floating point) and ``b'_c = -(b_c +
+    shift_c / scale_c)``; ``scale_c = 0`` is the constant ``ReLU(shift_c)``: a zero filter
+    with ``b'_c = shift_c``.  The biases are exact rationals, so exactly antiparallel
+    filters stay exactly antiparallel.
+
+    >>> import numpy as np
+    >>> from fractions import Fraction as F
+    >>> conv = StridedConv(np.ones((2, 1, 1, 1)), [1.0, 0.0], (1, 2, 2))
+    >>> new, b = fold_batchnorm(conv, [F(2), F(-1, 2)], [F(1), F(3)])
+    >>> new.filters().ravel().tolist(), b
+    ([1.0, -1.0], [Fraction(3, 2), Fraction(6, 1)])
+    """
+    sign = np.array([(s > 0) - (s < 0) for s in scale], dtype=np.float64)
+    b = [Fraction(float(v)) for v in layer.bias]
+    bias = [sg * (bi + t / s) if s != 0 else t for s, t, sg, bi in zip(scale, shift, sign, b)]
+    bias = [Fraction(v) for v in bias]
+    floats = [float(v) for v in bias]  # the layer's own float bias; the exact one is passed on
+    if isinstance(layer, ConvLayer):
+        K = layer.kernel * sign.reshape((-1,) + (1,) * (layer.kernel.ndim - 1))
+        return ConvLayer(K, floats, layer.input_shape, layer.padding, layer.boundary), bias
+    W = layer.weight * (sign[None, :, None, None] if layer.transposed else sign[:, None, None, None])
+    return StridedConv(W, floats, layer.input_shape, layer.stride, layer.padding,
+                       layer.output_padding, layer.transposed), bias

@@ -59,14 +59,16 @@ def find_pairs(filters, bias):
     Parameters
     ----------
     filters : ndarray, shape (c_out, k)
-    bias : ndarray, shape (c_out,)
+    bias : array_like, shape (c_out,)
+        Floats (read as the rationals they store) or exact rationals (``Fraction``,
+        ``int``), e.g. biases with a BatchNorm folded in.
 
     Returns
     -------
     ChannelPairs
     """
     F = np.asarray(filters, dtype=np.float64)
-    b = [Fraction(float(v)) for v in np.asarray(bias, dtype=np.float64)]
+    b = [v if isinstance(v, (Fraction, int)) else Fraction(float(v)) for v in bias]
     groups = {}
     for ch, row in enumerate(F):
         key = _canonical(row)

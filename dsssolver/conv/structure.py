@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -162,7 +163,7 @@ def as_conv(layer, input_shape=None):
 def certify_conv_pairs(layer: Any, *, input_shape: tuple[int, ...] | None = None,
                        method: str = "auto", dense_limit: int = 2048, certificate_limit: int = 0,
                        primes: tuple[int, ...] = PRIMES,
-                       independent_check: bool = False) -> ConvCertifyResult:
+                       independent_check: bool = False, bias: Any = None) -> ConvCertifyResult:
     """Certify a convolution with [C; -s^2 C] filters: exact pairs plus an exact rank.
 
     Parameters
@@ -188,6 +189,10 @@ def certify_conv_pairs(layer: Any, *, input_shape: tuple[int, ...] | None = None
         re-verify the pairs and the rank of the C part with its own index code and
         arithmetic (a random prime, FLINT), at any size; its verdict is in
         ``result.stats["checker"]`` and a rejection makes the answer "unknown".
+    bias : sequence, optional
+        Exact per-channel biases (``Fraction``, ``int`` or float) used instead of the
+        layer's float ones, e.g. with a BatchNorm folded in
+        (:func:`~dsssolver.conv.dcgan.certify_network_pairs` does that).
 
     Returns
     -------
@@ -200,9 +205,9 @@ def certify_conv_pairs(layer: Any, *, input_shape: tuple[int, ...] | None = None
     if method != "auto" and method not in _RANK:
         raise InvalidInputError(f"method must be 'auto' or one of {sorted(_RANK)}, got {method!r}")
     layer = as_conv(layer, input_shape)
-    bias = layer.bias
     filters = layer.kernel.reshape(layer.kernel.shape[0], -1) if isinstance(layer, ConvLayer) \
         else layer.filters()
+    bias = exact_bias(layer.bias if bias is None else bias, len(filters))
     found = find_pairs(filters, bias)
     n = int(np.prod(layer.input_shape))
     stats = {"pairs": len(found.pairs), "channels": len(filters), "n": n,
@@ -240,11 +245,11 @@ def certify_conv_pairs(layer: Any, *, input_shape: tuple[int, ...] | None = None
         f"({how}), hence over Q; so at every input one row of each pair is active and the active "
         "rows span R^n.", "pairs", stats=stats)
     if n <= certificate_limit:
-        res.full = _checked_proof(layer, C, found, stats["prime"])
+        res.full = _checked_proof(layer, C, found, stats["prime"], bias)
         if res.full is None:  # cannot happen if the argument is right; say so rather than hide it
             return unknown("the pair proof was rejected by the exact checker")
     if independent_check:
-        stats["checker"] = _independent_check(layer, found)
+        stats["checker"] = _independent_check(layer, found, bias)
         if stats["checker"]["ok"] is False:
             return unknown("the independent checker rejected the pair argument: "
                            + stats["checker"]["message"])
@@ -252,7 +257,28 @@ def certify_conv_pairs(layer: Any, *, input_shape: tuple[int, ...] | None = None
     return res
 
 
-def _independent_check(layer, found):
+def exact_bias(bias, channels):
+    """``bias`` as a list of ``channels`` Fractions (floats read as the rationals they store).
+
+    >>> exact_bias([Fraction(1, 3), 2, 0.5], 3)
+    [Fraction(1, 3), Fraction(2, 1), Fraction(1, 2)]
+    """
+    if isinstance(bias, (str, bytes)) or not hasattr(bias, "__len__") or len(bias) != channels:
+        raise InvalidInputError(f"bias must be {channels} numbers, one per output channel")
+    out = []
+    for c, v in enumerate(bias):
+        if isinstance(v, Fraction):
+            out.append(v)
+        elif isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+            out.append(Fraction(int(v)))
+        elif isinstance(v, (float, np.floating)) and np.isfinite(v):
+            out.append(Fraction(float(v)))
+        else:
+            raise InvalidInputError(f"bias[{c}] must be a finite number, got {v!r}")
+    return out
+
+
+def _independent_check(layer, found, bias):
     """The pair argument re-verified by ``verify/conv.py`` (transposed convolutions only)."""
     from ..verify.conv import check_conv_pairs
 
@@ -260,7 +286,7 @@ def _independent_check(layer, found):
         return {"ok": None, "message": "the independent checker takes ConvTranspose2d layers "
                 "(no output padding) only", "seconds": 0.0}
     claim = {"pairs": [[i, j, f"{lam.numerator}/{lam.denominator}"] for i, j, lam in found.pairs]}
-    out = check_conv_pairs(layer.weight, layer.bias, layer.input_shape, layer.stride,
+    out = check_conv_pairs(layer.weight, bias, layer.input_shape, layer.stride,
                            layer.padding, claim)
     return {"ok": bool(out.ok), "message": out.message, "seconds": out.stats["seconds"],
             "rank_method": out.stats.get("rank_method"), "prime": out.stats.get("prime")}
@@ -410,7 +436,7 @@ def _strips(T, M, N, B, H, p):
 _RANK = {"dense": _rank_dense, "frequency": _rank_frequency, "transfer": _rank_transfer}
 
 
-def _checked_proof(layer, C, found, p):
+def _checked_proof(layer, C, found, p, bias):
     """The pair argument as checker evidence for the full operator.
 
     The minor is the pivot rows of an elimination of the C part modulo p (one
@@ -419,13 +445,11 @@ def _checked_proof(layer, C, found, p):
     without a search (``verify/pairs.py``): a flat meeting every pair holds the
     minor's rows.
     """
-    from fractions import Fraction
-
     from ..verify import CertifyResult, Dependency, Proof, check
 
-    W, b = layer.matrix()
-    Wd = W.toarray()
-    per = Wd.shape[0] // len(layer.bias)  # output positions per channel
+    Wd = layer.matrix()[0].toarray()
+    per = Wd.shape[0] // len(bias)  # output positions per channel (torch's channel-major order)
+    b = np.repeat(np.array(bias, dtype=object), per)
     A = _residue_operator(C, p)
     perm = np.arange(A.shape[0])
     if not eliminate(A, A.shape[1], p, perm=perm):

@@ -58,6 +58,7 @@ from fractions import Fraction
 import flint
 import numpy as np
 
+from ..errors import EvidenceError
 from ._arith import parse_rational, random_prime
 from .check import CheckResult
 from .pairs import primitive_rows
@@ -75,7 +76,9 @@ def check_conv_pairs(weight, bias, input_shape, stride, padding, claim, *, prime
     ----------
     weight : array_like, shape (c_in, c_out, kh, kw)
         torch's ``ConvTranspose2d`` layout; floats are read exactly.
-    bias : array_like, shape (c_out,), or None
+    bias : sequence of c_out numbers, or None
+        Floats (read exactly), ints, Fractions or ``"p/q"`` strings: exact biases, e.g.
+        with a BatchNorm folded in.
     input_shape : tuple ``(c_in, H, W)``
     stride, padding : int
         Zero padding, no output padding.
@@ -97,15 +100,15 @@ def check_conv_pairs(weight, bias, input_shape, stride, padding, claim, *, prime
     if K.ndim != 4 or not np.all(np.isfinite(K)):
         return CheckResult(False, f"weight must be a finite 4-D array, got shape {K.shape}")
     c_in, c_out, kh, kw = K.shape
-    b = np.zeros(c_out) if bias is None else np.asarray(bias, dtype=np.float64)
+    b = _exact_bias(bias, c_out)
     stats = {"n": int(np.prod(input_shape)), "pairs": 0}
 
     def done(ok, message):
         stats["seconds"] = time.perf_counter() - t0
         return CheckResult(ok, message, stats)
 
-    if tuple(input_shape)[:1] != (c_in,) or len(input_shape) != 3 or b.shape != (c_out,) \
-            or not np.all(np.isfinite(b)) or stride < 1 or not 0 <= padding < min(kh, kw):
+    if tuple(input_shape)[:1] != (c_in,) or len(input_shape) != 3 or b is None \
+            or stride < 1 or not 0 <= padding < min(kh, kw):
         return done(False, "the layer's shapes, bias, stride or padding are not consistent")
     reps, why = _check_pairs(K, b, claim)
     if reps is None:
@@ -128,6 +131,26 @@ def check_conv_pairs(weight, bias, input_shape, stride, padding, claim, *, prime
                               f"{stats['n']} modulo the prime {q} ({method})")
     return done(False, f"the C part was not shown to have full column rank modulo {primes} "
                        f"random primes ({method}): the claim is not established")
+
+
+def _exact_bias(bias, c_out):
+    """The ``c_out`` biases as Fractions, or None if they are not that."""
+    if bias is None:
+        return [Fraction(0)] * c_out
+    if isinstance(bias, (str, bytes)) or not hasattr(bias, "__len__") or len(bias) != c_out:
+        return None
+    out = []
+    for v in bias:
+        if isinstance(v, Fraction):
+            out.append(v)
+            continue
+        if isinstance(v, (np.floating, np.integer)):
+            v = v.item()
+        try:
+            out.append(parse_rational(v, "bias"))
+        except EvidenceError:
+            return None
+    return out
 
 
 def _check_pairs(K, b, claim):
@@ -153,7 +176,7 @@ def _check_pairs(K, b, claim):
         if not np.any(Pi != 0) or not np.array_equal(Pi, -Pj) or lam * t[2 * n_slow] != t[2 * n_slow + 1]:
             return None, f"pair {k} (channels {i}, {j}): filter_j is not -lam filter_i"
     for k, (i, j, lam) in enumerate(pairs):
-        if lam * Fraction(float(b[i])) + Fraction(float(b[j])) < 0:
+        if lam * b[i] + b[j] < 0:
             return None, f"pair {k} (channels {i}, {j}): lam b_i + b_j < 0"
     return [i for i, _, _ in pairs], ""
 
