@@ -185,8 +185,7 @@ def _from_torch(module, input_shape=None):
             if layers and layers[-1][2] == "linear" and pending is None:
                 L = layers[-1]  # fold into the affine map just before, exactly
                 L[0], L[1] = scale[:, None] * _exact(L[0]), scale * _exact(L[1]) + shift
-                if L[4] == "conv":  # its kernel no longer describes it: decided as a dense layer
-                    L[4], L[5] = "dense", None
+                _now_dense(L)
             elif pending is None:
                 pending = (scale, shift)
             else:
@@ -214,9 +213,15 @@ def _with_pending(L, pending):
         W = _exact(L[0])
         L[1] = W.dot(shift) + _exact(L[1])
         L[0] = W * scale[None, :]
-        if L[4] == "conv":  # its kernel no longer describes it: decided as a dense layer
-            L[4], L[5] = "dense", None
+        _now_dense(L)
     return L
+
+
+def _now_dense(L):
+    """A convolution with a BatchNorm folded into it is no longer described by its kernel (the
+    rational scales are not floats): it is decided as the dense layer it has become."""
+    if L[4] == "conv":
+        L[4], L[5] = "dense", None
 
 
 def _conv_hook(mod, shape, where):
