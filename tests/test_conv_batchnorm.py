@@ -182,6 +182,10 @@ def test_batchnorm_bad_input():
         certify_network_pairs(nn.Sequential(conv, nn.BatchNorm2d(3).eval()), (2, 2, 2))
     with pytest.raises(InvalidInputError, match="in a row"):
         certify_network_pairs(nn.Sequential(conv, bn.eval(), nn.BatchNorm2d(2).eval()), (2, 2, 2))
+    with pytest.raises(InvalidInputError, match="training mode"):
+        certify_network_pairs(nn.Sequential(conv, nn.Dropout2d(0.5).train(), nn.ReLU()), (2, 2, 2))
+    res = certify_network_pairs(nn.Sequential(conv, nn.Dropout2d(0.5).eval(), nn.ReLU()), (2, 2, 2))
+    assert len(res) == 1 and res[0].status != "skipped"  # eval-mode dropout is the identity
     with pytest.raises(InvalidInputError, match="read from the network"):
         certify_network_pairs(nn.Sequential(conv, nn.ReLU()), (2, 2, 2), bias=[0, 0])
     with pytest.raises(InvalidInputError, match="bias"):

@@ -203,8 +203,12 @@ def _layers(network, input_shape):
             if items[-1][slot] is not None:
                 raise InvalidInputError(f"{where}: two BatchNorms in a row")
             items[-1][slot] = batchnorm_affine(mod, shape[0], None, where)
+        elif name.startswith("Dropout") and not mod.training:
+            continue  # the identity in eval mode
         elif name != "Identity":
-            raise InvalidInputError(f"certify_network_pairs: unsupported module {name}")
+            raise InvalidInputError(f"certify_network_pairs: unsupported module {name}"
+                                    + (" in training mode (call net.eval())"
+                                       if name.startswith("Dropout") else ""))
     return [tuple(i) for i in items]
 
 
