@@ -141,6 +141,20 @@ def test_bias_condition_is_decided_on_the_exact_folded_biases():
         assert bool(check_conv_pairs(K, text, (1, 1, 1), 1, 0, claim)) is ok
 
 
+def test_fold_keeps_the_biases_exact():
+    """lam = 3 and a folded bias of 1/3: lam b_i + b_j = 0 exactly, so the layer is injective by
+    the pair argument; the float 1/3 would make it 3 * 0.333... - 1 < 0 and "unknown"."""
+    K = np.zeros((1, 2, 2, 2))
+    K[0, 0] = [[1.0, 2.0], [3.0, 4.0]]
+    K[0, 1] = -3.0 * K[0, 0]
+    layer = StridedConv(K, None, (1, 1, 1), 1, 0, 0, True)
+    folded, bias = fold_batchnorm(layer, [Fraction(3), Fraction(1)], [Fraction(1), Fraction(-1)])
+    assert bias == [Fraction(1, 3), Fraction(-1)] and all(type(v) is Fraction for v in bias)
+    res = certify_conv_pairs(folded, bias=bias, independent_check=True)
+    assert res.status == "injective" and res.stats["checker"]["ok"] is True
+    assert certify_conv_pairs(folded, bias=[float(v) for v in bias]).status == "unknown"
+
+
 def test_checker_refuses_a_pair_whose_folded_bias_breaks_the_condition(monkeypatch):
     """Break the search on purpose (pairs found with the biases ignored): the independent
     checker, given the exact folded biases, refuses, and the answer is "unknown"."""

@@ -230,10 +230,10 @@ def fold_batchnorm(layer, scale, shift):
     >>> new.filters().ravel().tolist(), b
     ([1.0, -1.0], [Fraction(3, 2), Fraction(6, 1)])
     """
-    sign = np.array([(s > 0) - (s < 0) for s in scale], dtype=np.float64)
+    signs = [int(s > 0) - int(s < 0) for s in scale]  # Python ints: a numpy float would round
     b = [Fraction(float(v)) for v in layer.bias]
-    bias = [sg * (bi + t / s) if s != 0 else t for s, t, sg, bi in zip(scale, shift, sign, b)]
-    bias = [Fraction(v) for v in bias]
+    bias = [Fraction(sg * (bi + t / s) if s != 0 else t) for s, t, sg, bi in zip(scale, shift, signs, b)]
+    sign = np.array(signs, dtype=np.float64)
     floats = [float(v) for v in bias]  # the layer's own float bias; the exact one is passed on
     if isinstance(layer, ConvLayer):
         K = layer.kernel * sign.reshape((-1,) + (1,) * (layer.kernel.ndim - 1))
