@@ -118,6 +118,9 @@ def test_pair_verdicts_with_batchnorm_agree_with_the_dense_route():
             assert res.status == "injective", kind  # the pairs survive a fold with one sign
         if kind == "one negative":
             assert res.stats["pairs"] < pairs[0].out_channels // 2
+        if kind == "bias breaks":
+            assert res.stats["bias_blocked_pairs"] == pairs[0].out_channels // 2
+            assert "biases break lam b_i + b_j >= 0" in res.message and "rounding" not in res.message
     assert ("bias breaks", "unknown", "not_injective") in seen
     assert ("positive", "injective", "injective") in seen
     assert {k for k, _, _ in seen} == {"positive", "both negative", "one negative", "bias breaks",

@@ -144,8 +144,8 @@ def certify_network_pairs(network: Any, input_shape: tuple[int, ...] | None = No
             res.stats["m"] = m
             if before is not None:
                 res.stats["batchnorm"] = _signs(before[0])
-                res.message += (f" The BatchNorm before the ReLU is folded in exactly "
-                                f"({res.stats['batchnorm']}).")
+                res.message += ("" if res.message.endswith(".") else ".") + (
+                    f" The BatchNorm before the ReLU is folded in exactly ({res.stats['batchnorm']}).")
         if after is not None:
             res = _after_batchnorm(res, after[0])
         res.stats["seconds"] = time.perf_counter() - t0

@@ -21,6 +21,8 @@ Examples
 >>> found = find_pairs(F, np.zeros(4))
 >>> found.pairs, found.unpaired, found.near
 ([(0, 1, Fraction(1, 2))], [2, 3], [(2, 3)])
+>>> find_pairs(F, np.array([-1.0, 0.0, 0.0, 0.0])).bias_blocked  # 0.5 * (-1) + 0 < 0
+[(0, 1)]
 """
 from __future__ import annotations
 
@@ -44,13 +46,16 @@ class ChannelPairs:
         Channels in no pair.
     near : list of (i, j)
         Unpaired channels whose filters are antiparallel up to a relative 1e-6
-        but not exactly (a rounded ``-s^2 C``), or whose biases break the
-        condition.
+        but not exactly (a rounded ``-s^2 C``).
+    bias_blocked : list of (i, j)
+        Unpaired channels whose filters are exactly antiparallel but whose biases
+        break ``lam b_i + b_j >= 0`` (both rows can be inactive at once).
     """
 
     pairs: list = field(default_factory=list)
     unpaired: list = field(default_factory=list)
     near: list = field(default_factory=list)
+    bias_blocked: list = field(default_factory=list)
 
 
 def find_pairs(filters, bias):
@@ -78,6 +83,7 @@ def find_pairs(filters, bias):
     used = set()
     for pos, neg in groups.values():
         free = list(neg)
+        lonely = []
         for i in pos:
             k = int(np.flatnonzero(F[i])[0])
             for j in free:
@@ -87,8 +93,12 @@ def find_pairs(filters, bias):
                     used.update((i, j))
                     free.remove(j)
                     break
+            else:
+                lonely.append(i)
+        out.bias_blocked += list(zip(lonely, free))  # exactly antiparallel; the biases forbid it
     out.unpaired = [ch for ch in range(len(F)) if ch not in used]
-    out.near = _near_pairs(F, out.unpaired)
+    blocked = {c for pair in out.bias_blocked for c in pair}
+    out.near = _near_pairs(F, [ch for ch in out.unpaired if ch not in blocked])
     return out
 
 

@@ -211,7 +211,10 @@ def certify_conv_pairs(layer: Any, *, input_shape: tuple[int, ...] | None = None
     found = find_pairs(filters, bias)
     n = int(np.prod(layer.input_shape))
     stats = {"pairs": len(found.pairs), "channels": len(filters), "n": n,
-             "near_pairs": len(found.near)}
+             "near_pairs": len(found.near), "bias_blocked_pairs": len(found.bias_blocked)}
+    blocked = (f"; {len(found.bias_blocked)} channel pair(s) exactly antiparallel but their biases "
+               "break lam b_i + b_j >= 0 (both rows can be inactive at once)") \
+        if found.bias_blocked else ""
 
     def unknown(why):
         stats["seconds"] = time.perf_counter() - t0
@@ -221,7 +224,8 @@ def certify_conv_pairs(layer: Any, *, input_shape: tuple[int, ...] | None = None
         near = (f"; {len(found.near)} channel pairs are antiparallel only up to rounding (a float "
                 "-s^2 C with s^2 not a power of two is generally not exactly antiparallel, "
                 "MATH.md 7b)") if found.near else ""
-        return unknown("no exactly antiparallel channel pairs" + near)
+        return unknown("no exactly antiparallel channel pairs with lam b_i + b_j >= 0" + blocked
+                       + near)
     reps = [i for i, _, _ in found.pairs]
     C = _channels(layer, reps)
     how = _choose(C, method, dense_limit)
@@ -236,7 +240,7 @@ def certify_conv_pairs(layer: Any, *, input_shape: tuple[int, ...] | None = None
             break
     else:
         return unknown(f"the C part ({len(reps)} channels) was not shown to have full column rank "
-                       f"{n} modulo {list(primes)} ({how}); it may be singular")
+                       f"{n} modulo {list(primes)} ({how}); it may be singular" + blocked)
     note = f" ({len(found.unpaired)} channels unpaired, not needed)" if found.unpaired else ""
     res = ConvCertifyResult(
         "injective",
