@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._batchnorm import batchnorm_affine
+from ._torchread import check_composition, layer_modules
 from ._validate import as_matrix, as_vector
 
 __all__ = ["SparseMatrix", "Layer", "Network", "as_network", "conv2d", "conv_transpose2d",
@@ -384,7 +385,8 @@ def from_torch(module, input_shape=None):
     ``nn.Unflatten`` before it, from ``input_shape`` if it comes first, or from the
     convolution before it.  Flatten / Identity are skipped (the order is the same).
     """
-    mods = [m for m in module.children()] if hasattr(module, "children") else list(module)
+    mods = layer_modules(module)
+    check_composition(module, mods, input_shape, "from_torch")
     layers, act, slope = [], [], 0.1
     pending = None  # (scale, shift) of a BatchNorm after an activation, for the next layer's input
     shape = tuple(input_shape) if input_shape is not None else None
@@ -438,7 +440,9 @@ def from_torch(module, input_shape=None):
             pending = _fold_batchnorm(mod, layers, act, shape, pending)
         elif name == "Unflatten":  # (C, H, W) flattening is the order conv2d uses
             shape = tuple(int(d) for d in mod.unflattened_size)
-        elif name in ("Flatten", "Identity"):
+        elif name.startswith("Dropout") and mod.training:
+            raise ValueError("from_torch: Dropout must be in eval mode (call net.eval())")
+        elif name in ("Flatten", "Identity") or name.startswith("Dropout"):
             continue
         else:
             raise ValueError(f"from_torch: unsupported module {name}")

@@ -40,6 +40,7 @@ import numpy as np
 
 from ._batchnorm import batchnorm_affine
 from ._batchnorm import exact as _exact
+from ._torchread import check_composition, layer_modules
 from ._validate import as_matrix, as_vector
 from .errors import InvalidInputError
 
@@ -156,7 +157,8 @@ def _np(t):
 def _from_torch(module, input_shape=None):
     """Linear / ReLU / LeakyReLU / Identity / Flatten / BatchNorm1d-2d (eval) / Conv1d-2d and
     ConvTranspose2d (dense, through :mod:`dsssolver.conv`) modules."""
-    mods = list(module.children()) if hasattr(module, "children") else list(module)
+    mods = layer_modules(module)
+    check_composition(module, mods, input_shape, "certify_network")
     layers = []  # [W, b, activation, slope, kind, source]
     pending = None  # (scale, shift) of a BatchNorm after a ReLU, applied to the next layer's input
     shape = tuple(input_shape) if input_shape is not None else None
@@ -192,7 +194,9 @@ def _from_torch(module, input_shape=None):
                 pending = (scale * pending[0], scale * pending[1] + shift)
         elif name == "Unflatten":
             shape = tuple(int(d) for d in mod.unflattened_size)
-        elif name in ("Identity", "Flatten", "Dropout"):
+        elif name.startswith("Dropout") and mod.training:
+            raise InvalidInputError(f"{where}: Dropout must be in eval mode (call net.eval())")
+        elif name in ("Identity", "Flatten") or name.startswith("Dropout"):
             continue
         else:
             raise InvalidInputError(f"{where}: unsupported module for certify_network")

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .._batchnorm import batchnorm_affine
+from .._torchread import check_composition, layer_modules
 from ..errors import InvalidInputError
 from .layer import ConvLayer
 from .result import ConvCertifyResult
@@ -187,7 +188,9 @@ def _layers(network, input_shape):
     if not hasattr(network, "children"):
         return [(as_conv(layer), act, None, None) for layer, act in network]
     items, shape = [], tuple(input_shape) if input_shape is not None else None
-    for k, mod in enumerate(network.children()):
+    mods = layer_modules(network)
+    check_composition(network, mods, input_shape, "certify_network_pairs")
+    for k, mod in enumerate(mods):
         name = type(mod).__name__
         if name in ("Conv1d", "Conv2d", "ConvTranspose2d"):
             layer = as_conv(mod, shape)
