@@ -48,6 +48,7 @@ __all__ = ["NetLayer", "as_layers", "as_graph", "is_graph", "GraphNet", "ACTIVAT
            "graph_to_json", "graph_from_json"]
 
 ACTIVATIONS = ("relu", "leaky_relu", "linear")
+DENSE_CONV_ENTRIES = 1 << 22  # a convolution read as a dense matrix: 32 MB of float64 at most
 
 
 @dataclass
@@ -242,6 +243,12 @@ def _conv_hook(mod, shape, where):
         cl = as_conv(mod, tuple(shape))  # stride 1: ConvLayer; strided or transposed: StridedConv
     except InvalidInputError as exc:
         raise InvalidInputError(f"{where}: {exc}") from None
+    m, n = int(np.prod(cl.output_shape)), int(np.prod(cl.input_shape))
+    if m * n > DENSE_CONV_ENTRIES:
+        raise InvalidInputError(
+            f"{where}: this convolution is a {m} x {n} matrix, too large to read densely here "
+            f"(over {DENSE_CONV_ENTRIES} entries); certify [C; -s^2 C] generators layer by layer "
+            "with dss.certify_network_pairs, a stride-1 layer with dss.certify_conv")
     W, b = cl.matrix()
     return W.toarray(), np.asarray(b, dtype=np.float64), cl
 

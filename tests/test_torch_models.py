@@ -127,3 +127,13 @@ def test_a_wrapped_model_in_training_mode_is_refused_untouched():
     with pytest.raises(ValueError, match="eval mode"):
         as_network(net)
     assert torch.equal(main[1].running_mean, before) and int(main[1].num_batches_tracked) == 0
+
+
+def test_a_dcgan_sized_convolution_is_not_read_densely():
+    """A DCGAN-shaped generator (latent 256) through certify_network: its first layer is a dense
+    2048 x 256 matrix, fine; its second is 4096 x 2048, refused with a pointer to the pair route
+    before any matrix is built."""
+    net = to_torch(dss.injective_dcgan(latent=256, ngf=64, out_size=16, seed=0))
+    dense = nn.Sequential(nn.Unflatten(1, (256, 1, 1)), *net).eval()
+    with pytest.raises(InvalidInputError, match="certify_network_pairs"):
+        dss.certify_network(dense)
