@@ -69,6 +69,8 @@ def check_composition(net, mods, input_shape=None, where="net"):
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
     gen = torch.Generator().manual_seed(0)
     x = torch.randn((2,) + tuple(int(d) for d in input_shape), generator=gen, dtype=dtype)
+    if param is not None:
+        x = x.to(param.device)  # the readers take weights from any device (.cpu())
     name = type(net).__name__
     try:
         with torch.no_grad():
