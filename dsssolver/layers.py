@@ -28,7 +28,9 @@ from ._validate import as_matrix, as_vector
 __all__ = ["SparseMatrix", "Layer", "Network", "as_network", "conv2d", "conv_transpose2d",
            "from_torch"]
 
-ACTIVATIONS = ("relu", "leaky_relu", "linear")
+#: after the last layer only: "tanh" / "sigmoid" (a generator's image output) are inverted
+#: through their inverse (:mod:`dsssolver.invert.squash`)
+ACTIVATIONS = ("relu", "leaky_relu", "linear", "tanh", "sigmoid")
 
 
 class SparseMatrix:
@@ -84,6 +86,14 @@ class SparseMatrix:
         return SparseMatrix.from_coo(self.indices, self._rows, self.data,
                                      (self.shape[1], self.shape[0]))
 
+    def take_rows(self, mask):
+        """The rows where ``mask`` is True, as a new CSR matrix."""
+        keep = np.flatnonzero(np.asarray(mask, bool))
+        sel = np.isin(self._rows, keep)
+        new_row = np.cumsum(np.asarray(mask, bool)) - 1
+        return SparseMatrix.from_coo(new_row[self._rows[sel]], self.indices[sel], self.data[sel],
+                                     (len(keep), self.shape[1]))
+
     def toarray(self):
         """The dense matrix (cached: the rank tests work on dense row blocks)."""
         if self._dense is None:
@@ -101,6 +111,12 @@ def _csr_of(W):
     mask = W != 0
     indptr = np.concatenate([[0], np.cumsum(mask.sum(axis=1))])
     return indptr, np.nonzero(mask)[1], W[mask]
+
+
+def _sigmoid(p):
+    """1 / (1 + exp(-p)) without overflow for large |p|."""
+    e = np.exp(-np.abs(p))
+    return np.where(p >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 @dataclass
@@ -127,6 +143,10 @@ class Layer:
             return np.maximum(p, 0.0)
         if self.activation == "leaky_relu":
             return np.where(p >= 0, p, self.negative_slope * p)
+        if self.activation == "tanh":
+            return np.tanh(p)
+        if self.activation == "sigmoid":
+            return _sigmoid(p)
         return p
 
     def __call__(self, x):
@@ -178,7 +198,7 @@ def as_network(layers, last_activation="relu", negative_slope=0.1):
         ``[(W1, b1), (W2, b2), ...]``; ``b`` may be ``None``.  A ReLU follows every layer
         but the last, which is followed by ``last_activation``.  Items may also be
         :class:`Layer`.  A ``torch.nn.Sequential`` is converted by :func:`from_torch`.
-    last_activation : {"relu", "leaky_relu", "linear"}
+    last_activation : {"relu", "leaky_relu", "linear", "tanh", "sigmoid"}
     negative_slope : float
         Slope of the LeakyReLU for negative inputs (0 < slope; used with "leaky_relu").
 
@@ -376,14 +396,15 @@ def _after_pending(W, b, pending):
 
 def from_torch(module, input_shape=None):
     """Convert a ``torch.nn.Sequential`` of Linear / Conv2d / ConvTranspose2d / ReLU
-    (/ LeakyReLU last), with BatchNorm1d/2d in eval mode folded in (float64: before an
-    activation into the layer before, after one into the layer after).
+    (/ LeakyReLU, Tanh or Sigmoid last), with BatchNorm1d/2d in eval mode folded in
+    (float64: before an activation into the layer before, after one into the layer after).
 
     torch is an optional extra: it is imported only by the module you pass.  A ReLU
     must follow every Linear/Conv2d but the last, which may be followed by ReLU,
-    LeakyReLU or nothing.  A (transposed) convolution needs the shape ``(c, h, w)`` of its input: from an
-    ``nn.Unflatten`` before it, from ``input_shape`` if it comes first, or from the
-    convolution before it.  Flatten / Identity are skipped (the order is the same).
+    LeakyReLU, Tanh, Sigmoid or nothing.  A (transposed) convolution needs the shape
+    ``(c, h, w)`` of its input: from an ``nn.Unflatten`` before it, from ``input_shape``
+    if it comes first, or from the convolution before it.  Flatten / Identity are skipped
+    (the order is the same).
     """
     mods = layer_modules(module)
     check_composition(module, mods, input_shape, "from_torch")
@@ -436,6 +457,10 @@ def from_torch(module, input_shape=None):
             act[-1] = "relu" if name == "ReLU" else "leaky_relu"
             if name == "LeakyReLU":
                 slope = float(mod.negative_slope)
+        elif name in ("Tanh", "Sigmoid"):
+            if not act or act[-1] != "linear" or pending is not None:
+                raise ValueError(f"from_torch: {name} not directly after Linear/Conv2d")
+            act[-1] = name.lower()
         elif name in ("BatchNorm1d", "BatchNorm2d"):
             pending = _fold_batchnorm(mod, layers, act, shape, pending)
         elif name == "Unflatten":  # (C, H, W) flattening is the order conv2d uses

@@ -19,6 +19,7 @@ import numpy as np
 from ..io import _member, _open, load_array
 from ..invert.layerwise import METHODS
 from ..invert.result import FAILED
+from ..layers import ACTIVATIONS
 from ._common import check_output_path, quiet_stdout
 
 __all__ = ["register", "load_network"]
@@ -160,8 +161,9 @@ def register(subparsers):
     p.add_argument("--method", choices=METHODS, default="exact",
                    help="exact (default); noisy outputs: linf, l1 (Lei et al.'s LPs) or l2 "
                         "(l1 then least squares)")
-    p.add_argument("--last", choices=("relu", "leaky_relu", "linear"), default=None,
-                   help="activation after the last layer (default: from the file, else relu)")
+    p.add_argument("--last", choices=ACTIVATIONS, default=None,
+                   help="activation after the last layer (default: from the file, else relu); "
+                        "tanh / sigmoid are inverted through their inverse")
     p.add_argument("--slope", type=_finite("--slope", True), default=None,
                    help="LeakyReLU negative slope")
     p.add_argument("--noise", type=_finite("--noise"), default=None,

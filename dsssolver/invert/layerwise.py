@@ -39,6 +39,8 @@ from .lp import LayerLP, Poly, solve_point
 from .noise import DELTA, MAX_DENSE, NoiseLevel, error_bound, robust_sigma
 from .polish import gauss_newton
 from .sparse import cgls
+from .squash import SQUASHES
+from .squash import invert_one as squash_invert_one
 from .stability import layer_stability, stability_time_limit
 from .result import (APPROXIMATE, EXACT, FAILED, INFEASIBLE, JOINT, InvertResult, LayerInfo, make_result)
 from .._validate import _as_numeric_array
@@ -71,7 +73,8 @@ class Inverter:
     ----------
     layers : list of (W, b), Network or torch.nn.Sequential
         See :func:`dsssolver.layers.as_network`.
-    last_activation : {"relu", "leaky_relu", "linear"}
+    last_activation : {"relu", "leaky_relu", "linear", "tanh", "sigmoid"}
+        tanh / sigmoid: inverted through their inverse (:mod:`dsssolver.invert.squash`).
     negative_slope : float
         LeakyReLU slope of the last layer.
     method : {"exact", "linf", "l1", "l2"}
@@ -137,6 +140,9 @@ class Inverter:
         self.milp_time_limit = milp_time_limit
         self.lei_thresholds, self.bounds = bool(lei_thresholds), bool(bounds)
         self._lps = {}
+        # set by dsssolver.invert.squash: the data are sigma^-1(x) rounded, not exact
+        # outputs, so no exact end-to-end evidence is sought from them
+        self.float_targets = False
         self._dense_cache = {}
         self._transposes = {}
         self._stability = {}
@@ -285,7 +291,8 @@ class Inverter:
             _, J = self._targets(k, y, thr)
             last = k == len(self.net.layers) - 1  # rows read from the data: also try to
             # prove x has no exact preimage (one modular rank either way)
-            info.evidence = (no_preimage(self.net.layers[k], A, y, J) if last else None) or \
+            info.evidence = (no_preimage(self.net.layers[k], A, y, J)
+                             if last and not self.float_targets else None) or \
                 rank_evidence(A, J) or self._cone(A, poly, J, u, k > 0)
             info.unique = True if info.evidence is not None else None
             if info.evidence is None:
@@ -446,6 +453,8 @@ class Inverter:
 
     def _invert_one(self, x):
         t0 = time.perf_counter()
+        if self.net.layers[-1].activation in SQUASHES:
+            return squash_invert_one(self, x)
         if self.method == "exact":
             return self._invert_exact(x, t0)
         level = self._level(x)
@@ -547,7 +556,9 @@ class Inverter:
                 unique = False if (info.unique is False or unique is False) else None
             y = u
         infos.reverse()
-        if unique is True:
+        if unique is True and self.float_targets:
+            message = "every layer inverted, each with exact rank evidence for its targets"
+        elif unique is True:
             unique, message = self._unique_exactly(x, infos)
         elif unique is False:
             message = "the first layer's preimage is not a single point: z is one of many"
@@ -591,7 +602,11 @@ def invert(layers: Any, x: ArrayLike, *, method: str = "exact", last_activation:
         joint MILP where a layer's preimage is not a single point.  "linf" / "l1": Lei et
         al.'s noisy LPs.  "l2": the l_1 LPs, then Gauss-Newton on ``||G(z) - x||_2`` (the
         least-squares fit gradient descent aims at, from a start that needs no restarts).
-    last_activation : {"relu", "leaky_relu", "linear"}
+    last_activation : {"relu", "leaky_relu", "linear", "tanh", "sigmoid"}
+        tanh / sigmoid (an image generator's output): the last layer's pre-activation is
+        read as ``atanh(x)`` / ``logit(x)`` on the entries away from saturation
+        (:mod:`dsssolver.invert.squash`); ``unique`` is then None (no exact evidence passes
+        through the rounded inverse).
     negative_slope : float
     tol : float
         Relative residual ``||G(z) - x|| / ||x||`` accepted as exact.

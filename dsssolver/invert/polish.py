@@ -74,6 +74,9 @@ def _slopes(layer, p):
         return (p > 0).astype(np.float64)
     if layer.activation == "leaky_relu":
         return np.where(p >= 0, 1.0, layer.negative_slope)
+    if layer.activation in ("tanh", "sigmoid"):
+        a = layer.act(p)
+        return 1.0 - a * a if layer.activation == "tanh" else a * (1.0 - a)
     return np.ones_like(p)
 
 
@@ -95,7 +98,7 @@ def _linearise(net, z, forced=None):
             if kk == k:
                 s[i] = v
         pres.append(p)
-        grads.append(P if layer.activation != "linear" else None)
+        grads.append(P if layer.activation in ("relu", "leaky_relu") else None)  # kinks
         J = P * s[:, None]
         h = layer.act(p)
     return h, J, pres, grads
