@@ -61,6 +61,9 @@ class NetLayer:
     negative_slope: object = 0
     kind: str = "dense"  # "conv" when it came from a convolution (dsssolver.conv's hook)
     source: object = None  # e.g. the conv layer object, for a structured certifier
+    #: a torch Tanh / Sigmoid read after the last layer: strictly increasing, so the
+    #: network is injective iff it is without it (the layer is certified as "linear")
+    output_squash: str | None = None
 
     @property
     def shape(self):
@@ -157,14 +160,25 @@ def _np(t):
 
 def _from_torch(module, input_shape=None):
     """Linear / ReLU / LeakyReLU / Identity / Flatten / BatchNorm1d-2d (eval) / Conv1d-2d and
-    ConvTranspose2d (dense, through :mod:`dsssolver.conv`) modules."""
+    ConvTranspose2d (dense, through :mod:`dsssolver.conv`) modules, and a Tanh / Sigmoid
+    after the last of them (strictly increasing: it changes no verdict)."""
     mods = layer_modules(module)
     check_composition(module, mods, input_shape, "certify_network")
     layers = []  # [W, b, activation, slope, kind, source]
     pending = None  # (scale, shift) of a BatchNorm after a ReLU, applied to the next layer's input
     shape = tuple(input_shape) if input_shape is not None else None
+    squash = None  # (module index, name) of a Tanh / Sigmoid: nothing but no-ops may follow
     for idx, mod in enumerate(mods):
         name, where = type(mod).__name__, f"module {idx} ({type(mod).__name__})"
+        if squash is not None and name not in ("Identity", "Flatten") \
+                and not name.startswith("Dropout"):
+            raise InvalidInputError(f"module {squash[0]} ({squash[1]}): a Tanh / Sigmoid is "
+                                    "read only after the last layer")
+        if name in ("Tanh", "Sigmoid"):
+            if not layers or layers[-1][2] != "linear" or pending is not None:
+                raise InvalidInputError(f"{where}: a Tanh / Sigmoid must follow a Linear/Conv layer")
+            squash = (idx, name)
+            continue
         if name == "Linear":
             W = _np(mod.weight)
             b = np.zeros(W.shape[0]) if mod.bias is None else _np(mod.bias)
@@ -205,8 +219,11 @@ def _from_torch(module, input_shape=None):
         layers.append([np.diag(pending[0]), pending[1], "linear", 0, "dense", None])
     if not layers:
         raise InvalidInputError("net has no Linear or Conv layers")
-    return [_layer(W, b, act, slope, f"layer {k}", kind, src)
-            for k, (W, b, act, slope, kind, src) in enumerate(layers, start=1)]
+    out = [_layer(W, b, act, slope, f"layer {k}", kind, src)
+           for k, (W, b, act, slope, kind, src) in enumerate(layers, start=1)]
+    if squash is not None:
+        out[-1].output_squash = squash[1]
+    return out
 
 
 def _with_pending(L, pending):

@@ -137,3 +137,29 @@ def test_a_dcgan_sized_convolution_is_not_read_densely():
     dense = nn.Sequential(nn.Unflatten(1, (256, 1, 1)), *net).eval()
     with pytest.raises(InvalidInputError, match="certify_network_pairs"):
         dss.certify_network(dense)
+
+
+def test_tanh_or_sigmoid_after_the_last_layer():
+    """certify_network reads a Tanh / Sigmoid output as the identity (strictly increasing:
+    same verdict as without it); the witness pair still collides through it; a Tanh anywhere
+    else is refused with one line."""
+    torch.manual_seed(3)
+    for squash in (nn.Tanh(), nn.Sigmoid()):
+        for width in (12, 2):  # 12 outputs: injective; 2 outputs of 3 inputs: not injective
+            first = nn.Linear(3, 6, bias=False).double()
+            with torch.no_grad():  # [I; -I]: ReLU(W x) is injective (seed Corollary 2)
+                first.weight.copy_(torch.cat([torch.eye(3), -torch.eye(3)]))
+            body = nn.Sequential(first, nn.ReLU(), nn.Linear(6, width, bias=False).double())
+            with_squash = nn.Sequential(*body, squash).eval()
+            res, ref = dss.certify_network(with_squash), dss.certify_network(body)
+            assert res.status == ref.status and res.checked
+            assert res.status == ("injective" if width == 12 else "not_injective")
+            assert type(squash).__name__ in res.message
+            if res.status == "not_injective":
+                z1, z2 = (torch.tensor([float(v) for v in w], dtype=torch.float64)
+                          for w in res.witness)
+                assert not torch.equal(z1, z2)
+                assert torch.allclose(with_squash(z1), with_squash(z2), atol=1e-12)
+    mid = nn.Sequential(nn.Linear(3, 10), nn.Tanh(), nn.Linear(10, 12)).double().eval()
+    with pytest.raises(InvalidInputError, match="only after the last layer"):
+        dss.certify_network(mid)

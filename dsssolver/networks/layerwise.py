@@ -313,7 +313,8 @@ def certify_network(net: Any, *, domain: Any = None, box: Any = None,
         Linear, ReLU, LeakyReLU, Identity, Flatten and BatchNorm1d/2d (eval mode,
         folded exactly into the affine map, up to a float64 square root: see
         :mod:`dsssolver.netmodel`); convolutions through
-        :mod:`dsssolver.conv` where available.  A ``networkx.DiGraph`` of layers
+        :mod:`dsssolver.conv` where available; a Tanh or Sigmoid after the last
+        layer is strictly increasing and changes no verdict.  A ``networkx.DiGraph`` of layers
         for networks that branch and concatenate (see
         :func:`dsssolver.netmodel.as_graph`).
     domain : None, "nonnegative" or (A, c)
@@ -369,6 +370,9 @@ def certify_network(net: Any, *, domain: Any = None, box: Any = None,
         _check_domain(domain, layers[0].shape[1])
         res = _certify_chain(layers, domain, t0, time_limit, end_to_end, node_limit, progress)
         net = layers
+        if layers[-1].output_squash:
+            res.message += (f"; the {layers[-1].output_squash} after the last layer is strictly "
+                            "increasing, so it changes nothing (the last layer is decided as linear)")
     res.domain = domain
     res.stats["seconds"] = time.perf_counter() - t0
     if res.status != UNKNOWN:
