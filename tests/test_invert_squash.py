@@ -171,3 +171,18 @@ def test_cli_last_tanh(tmp_path, capsys):
     np.savez(tmp_path / "plain.npz", W1=W1, W2=W2)
     assert main(["invert", str(tmp_path / "plain.npz"), str(tmp_path / "x.npy"),
                  "--last", "tanh"]) == 0
+
+
+def test_noisy_residual_is_judged_on_x():
+    # entries near saturation are left out of the LPs; flipping their sign is invisible to
+    # the inner inversion, and only the residual on x itself shows that no code explains x
+    rng = np.random.default_rng(13)
+    net = _net(rng, "tanh", out_scale=0.3)
+    x = net.forward(rng.normal(size=5))
+    steep = np.flatnonzero(np.abs(x) > 0.97)
+    assert len(steep) >= 3
+    x[steep] = -x[steep]
+    res = dss.invert(net, x + rng.uniform(-1e-4, 1e-4, size=100), method="l1", noise=1e-4)
+    assert res.status == "infeasible" and "times the bound noise level" in res.message
+    left = int(res.message.split(" near or at saturation")[0].rsplit(" ", 1)[1])
+    assert left >= len(steep)

@@ -46,7 +46,7 @@ import numpy as np
 
 from ..layers import Layer, Network, SparseMatrix
 from .noise import NoiseLevel
-from .result import EXACT, FAILED, INFEASIBLE, JOINT, make_result
+from .result import APPROXIMATE, EXACT, FAILED, INFEASIBLE, JOINT, make_result
 
 __all__ = ["SQUASHES", "AMP_CAP", "inverse", "inverse_slope", "keep_rows", "invert_one"]
 
@@ -139,7 +139,7 @@ def invert_one(inv, x):
     ``inv`` is the :class:`~dsssolver.invert.layerwise.Inverter` holding the network and
     the options; an inner Inverter over the linear-output network does the work.
     """
-    from .layerwise import Inverter, _rel
+    from .layerwise import RESIDUAL_FACTOR, Inverter, _rel
 
     name = inv.net.layers[-1].activation
     n = inv.net.layers[-1].shape[1]
@@ -187,6 +187,7 @@ def invert_one(inv, x):
     if bad.size:
         i = int(bad[0])
         res.status, res.success = INFEASIBLE, False
+        res.error_bound = math.inf  # nothing to bound: no code gives x
         res.message = (f"no z gives x: x[{i}] = {x[i]:.6g} is outside {name}'s range "
                        f"{_RANGE[name]}; z inverts the entries inside it ({note})")
         return res
@@ -196,6 +197,17 @@ def invert_one(inv, x):
                        f"{res.residual:.3g} > tol {inv.tol:g}: the entries left out are not "
                        f"met ({note})")
         return res
+    if res.status == APPROXIMATE and (inv.noise is not None or inv.noise_std is not None):
+        # the residual against the noise, on x itself (the entries left out included)
+        level = (NoiseLevel.from_bound(inv.noise, len(x)) if inv.noise is not None
+                 else NoiseLevel.from_std(inv.noise_std, len(x)))
+        r2 = float(np.linalg.norm(r))
+        if r2 > RESIDUAL_FACTOR * level.l2 + 1e-12 * max(float(np.linalg.norm(x)), 1e-300):
+            res.status, res.success = INFEASIBLE, False
+            res.message = (f"||G(z) - x||_2 = {r2:.3g} is {r2 / max(level.l2, 1e-300):.3g} "
+                           f"times the {level.source} noise level {level.l2:.3g}: no code "
+                           f"explains x within the noise ({note})")
+            return res
     tail = {True: f"; a single preimage for the rounded {name}^-1(x) by exact per-layer "
                   "evidence, not exact evidence for x itself",
             False: f"; the preimage of the rounded {name}^-1(x) is not a single point"}
