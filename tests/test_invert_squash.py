@@ -186,3 +186,27 @@ def test_noisy_residual_is_judged_on_x():
     assert res.status == "infeasible" and "times the bound noise level" in res.message
     left = int(res.message.split(" near or at saturation")[0].rsplit(" ", 1)[1])
     assert left >= len(steep)
+
+
+def test_cli_inverts_a_saved_torch_dcgan(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    from dsssolver.conv.dcgan import injective_dcgan, to_torch
+
+    G = to_torch(injective_dcgan(latent=8, ngf=8, out_size=16, seed=0)).double().eval()
+    torch.save(G, tmp_path / "g.pt")
+    z = np.random.default_rng(2).normal(size=8)
+    img = G(torch.tensor(z).reshape(1, 8, 1, 1)).detach().numpy()[0]  # 3 x 16 x 16, tanh
+    np.save(tmp_path / "img.npy", img)
+    np.save(tmp_path / "imgs.npy", np.stack([img, img]))
+    g, x = str(tmp_path / "g.pt"), str(tmp_path / "img.npy")
+    assert main(["invert", g, x, "--input-shape", "8", "1", "1", "-o", str(tmp_path / "z.npy")]) == 0
+    assert "status: exact" in capsys.readouterr().out
+    assert np.allclose(np.load(tmp_path / "z.npy"), z, rtol=1e-8, atol=1e-10)
+    assert main(["invert", g, str(tmp_path / "imgs.npy"), "--input-shape", "8", "1", "1"]) == 0
+    capsys.readouterr()
+    for argv, words in (([g, x], "--input-shape"),
+                        ([g, x, "--input-shape", "8", "1", "1", "--last", "relu"], "--last"),
+                        ([g, x, "--input-shape", "8", "0", "1"], "positive integers")):
+        assert main(["invert", *argv]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("dss: error:") and "\n" not in err and words in err

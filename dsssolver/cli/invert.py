@@ -1,8 +1,12 @@
 """``dss invert net.npz output.npy``: the command-line face of :func:`dsssolver.invert`.
 
 The network file is an ``.npz`` with arrays ``W1, b1, W2, b2, ...`` (each ``b`` optional),
-latent side first, and optionally ``last_activation`` (a string) and ``negative_slope``.
-The output file is an ``.npy`` (or one-array ``.npz``) holding one output or one per row.
+latent side first, and optionally ``last_activation`` (a string) and ``negative_slope``; or a
+torch generator saved whole with ``torch.save(G, "g.pt")`` (``.pt`` / ``.pth``, unpickled, so
+only files you trust), read by :func:`dsssolver.layers.from_torch` (``--input-shape C H W``
+when it starts with a convolution, e.g. ``--input-shape 100 1 1`` for a DCGAN).
+The output file is an ``.npy`` (or one-array ``.npz``) holding one output or one per row; an
+image (``C x H x W``) or a stack of them is flattened in C, H, W order, as torch does.
 Exit status: 0 every output inverted, 1 some output has no preimage (``infeasible``: no
 code explains it, exactly or within the noise), 2 bad input, 3 an inversion failed
 (solver limit or error).
@@ -25,14 +29,30 @@ from ._common import check_output_path, quiet_stdout
 __all__ = ["register", "load_network"]
 
 
-def load_network(path):
-    """Read ``[(W1, b1), ...]`` and the activation options from an ``.npz``.
+def load_network(path, input_shape=None):
+    """Read ``[(W1, b1), ...]`` and the activation options from an ``.npz``, or a torch
+    module from a ``.pt`` / ``.pth`` file (then a :class:`~dsssolver.layers.Network` and
+    no options).
 
     Raises
     ------
     ValueError
-        Missing or unreadable file, no ``W1``, a gap in the numbering, stray arrays.
+        Missing or unreadable file, no ``W1``, a gap in the numbering, stray arrays, a
+        torch module that :func:`~dsssolver.layers.from_torch` cannot read.
     """
+    if str(path).endswith((".pt", ".pth")):
+        from ..io import _load_torch_module
+        from ..layers import from_torch
+
+        module = _load_torch_module(path)
+        try:
+            return from_torch(module, input_shape), {}
+        except ValueError as exc:
+            hint = (" (give --input-shape C H W)" if "input_shape" in str(exc) else "")
+            raise ValueError(f"{path}: {exc}{hint}") from None
+    if input_shape is not None:
+        raise ValueError("--input-shape is for torch generators (.pt / .pth); an .npz "
+                         "network is dense matrices")
     data = _open(path)
     if not isinstance(data, np.lib.npyio.NpzFile):
         raise ValueError(f"{path}: expected an .npz with arrays W1, b1, W2, ...")
@@ -102,9 +122,12 @@ def _cmd_invert(args):
 
     if args.save:
         check_output_path(args.save, "-o")
-    layers, opts = load_network(args.network)
-    x = load_array(args.output)
+    layers, opts = load_network(args.network, args.input_shape)
+    x = _flat_outputs(load_array(args.output), layers)
     if args.last is not None:
+        if not isinstance(layers, list):
+            raise ValueError("--last is for .npz networks: a torch generator's own modules "
+                             "give its last activation")
         opts["last_activation"] = args.last
     if args.slope is not None:
         opts["negative_slope"] = args.slope
@@ -128,6 +151,28 @@ def _cmd_invert(args):
         if args.save:
             print(f"z written to {os.path.abspath(args.save)}")
     return _exit_code(results)
+
+
+def _flat_outputs(x, layers):
+    """One output per row: an image (C x H x W) or a stack of images is flattened (C, H, W
+    order, as torch's ``flatten`` does) when its size says which it is."""
+    m = (layers[-1][0] if isinstance(layers[-1], tuple) else layers[-1]).shape[0] \
+        if isinstance(layers, list) else layers.output_dim
+    if x.ndim > 2 and x.size == m:
+        return x.reshape(m)
+    if x.ndim > 2 and int(np.prod(x.shape[1:])) == m:
+        return x.reshape(x.shape[0], m)
+    return x
+
+
+def _shape(text):
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"--input-shape takes positive integers, got {text!r}")
+    return v
 
 
 def _finite(name, positive=False):
@@ -156,8 +201,14 @@ def _count(text):
 def register(subparsers):
     """Add ``invert`` to the ``dss`` sub-commands."""
     p = subparsers.add_parser("invert", help="find z with G(z) = x, layer by layer (LPs, MILP)")
-    p.add_argument("network", help=".npz with W1, b1, W2, b2, ... (latent side first)")
-    p.add_argument("output", help=".npy with x (one output, or one per row)")
+    p.add_argument("network", help=".npz with W1, b1, W2, b2, ... (latent side first), or a "
+                   "torch generator saved with torch.save (.pt/.pth; unpickled, so only "
+                   "trusted files)")
+    p.add_argument("--input-shape", nargs=3, type=_shape, default=None, metavar=("C", "H", "W"),
+                   help="a torch generator that starts with a convolution: its input's shape "
+                        "(a DCGAN: LATENT 1 1)")
+    p.add_argument("output", help=".npy with x (one output, or one per row; an image C x H x W "
+                   "or a stack of them is flattened as torch does)")
     p.add_argument("--method", choices=METHODS, default="exact",
                    help="exact (default); noisy outputs: linf, l1 (Lei et al.'s LPs) or l2 "
                         "(l1 then least squares)")
