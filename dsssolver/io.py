@@ -165,7 +165,8 @@ def load_network(path):
 
     The ``.npz`` holds ``W0, b0, W1, b1, ...`` (``b_k`` optional, 0 by default), an
     optional string array ``activations`` (one per layer: "relu", "leaky_relu",
-    "linear"; ReLU when absent) and an optional ``negative_slopes``.  A ``.pt`` /
+    "linear", and "tanh" / "sigmoid" on the last layer; ReLU when absent) and an optional
+    ``negative_slopes``.  A ``.pt`` /
     ``.pth`` file is a whole torch module saved with ``torch.save(net, path)``; it is
     unpickled (``torch.load(weights_only=False)``), so read only files you trust.
 

@@ -48,6 +48,8 @@ __all__ = ["NetLayer", "as_layers", "as_graph", "is_graph", "GraphNet", "ACTIVAT
            "graph_to_json", "graph_from_json"]
 
 ACTIVATIONS = ("relu", "leaky_relu", "linear")
+#: allowed after the last layer of a chain only: strictly increasing, so they change no verdict
+OUTPUT_SQUASHES = ("tanh", "sigmoid")
 DENSE_CONV_ENTRIES = 1 << 22  # a convolution read as a dense matrix: 32 MB of float64 at most
 
 
@@ -74,14 +76,19 @@ class NetLayer:
         return not any(v != 0 for v in self.b.tolist())
 
 
-def _layer(W, b, act, slope, where, kind="dense", source=None):
+def _layer(W, b, act, slope, where, kind="dense", source=None, last=False):
     try:
         W = as_matrix(W, f"{where}: W")
         b = as_vector(b, W.shape[0], f"{where}: b")
     except (ValueError, TypeError) as exc:
         raise InvalidInputError(str(exc)) from None
+    if last and act in OUTPUT_SQUASHES:  # strictly increasing: decided as linear
+        return NetLayer(W, b, "linear", 0, kind, source, output_squash=act)
     if act not in ACTIVATIONS:
-        raise InvalidInputError(f"{where}: activation must be one of {ACTIVATIONS}, got {act!r}")
+        more = (f" ({' / '.join(OUTPUT_SQUASHES)} only after the last layer)"
+                if act in OUTPUT_SQUASHES else "")
+        raise InvalidInputError(f"{where}: activation must be one of {ACTIVATIONS}, "
+                                f"got {act!r}{more}")
     if act == "leaky_relu":
         s = Fraction(slope) if not isinstance(slope, float) else Fraction(float(slope))
         if s < 0:
@@ -101,8 +108,10 @@ def as_layers(net, *, last_activation=None, negative_slope=0.01):
         Items are ``W``, ``(W, b)``, ``(W, b, activation)``, dicts with keys
         ``W``, ``b``, ``activation``, ``negative_slope``, or :class:`NetLayer`.
         A plain item is followed by ReLU.
-    last_activation : {"relu", "leaky_relu", "linear"}, optional
+    last_activation : {"relu", "leaky_relu", "linear", "tanh", "sigmoid"}, optional
         Overrides the last layer's activation (e.g. "linear" for a linear output).
+        "tanh" / "sigmoid" (last layer only) are strictly increasing: the layer is
+        decided as linear and remembers the name in ``output_squash``.
     negative_slope : float
         Slope used when ``last_activation="leaky_relu"``.
 
@@ -121,11 +130,12 @@ def as_layers(net, *, last_activation=None, negative_slope=0.01):
                                     "networkx.DiGraph") from None
         if not items:
             raise InvalidInputError("net is empty: give at least one layer")
-        layers = [_parse_item(item, f"layer {k}") for k, item in enumerate(items, start=1)]
+        layers = [_parse_item(item, f"layer {k}", k == len(items))
+                  for k, item in enumerate(items, start=1)]
     if last_activation is not None:
         last = layers[-1]
         layers[-1] = _layer(last.W, last.b, last_activation, negative_slope,
-                            f"layer {len(layers)}", last.kind, last.source)
+                            f"layer {len(layers)}", last.kind, last.source, last=True)
     for k in range(1, len(layers)):
         if layers[k].shape[1] != layers[k - 1].shape[0]:
             raise InvalidInputError(f"layer {k + 1}: W has {layers[k].shape[1]} columns but layer {k} "
@@ -133,17 +143,17 @@ def as_layers(net, *, last_activation=None, negative_slope=0.01):
     return layers
 
 
-def _parse_item(item, where):
+def _parse_item(item, where, last=False):
     if isinstance(item, NetLayer):
         return item
     if isinstance(item, dict):
         if "W" not in item:
             raise InvalidInputError(f"{where}: a dict layer needs the key 'W'")
         return _layer(item["W"], item.get("b"), item.get("activation", "relu"),
-                      item.get("negative_slope", 0.01), where)
+                      item.get("negative_slope", 0.01), where, last=last)
     if isinstance(item, tuple) and len(item) in (2, 3):
         act = item[2] if len(item) == 3 else "relu"
-        return _layer(item[0], item[1], act, 0.01, where)
+        return _layer(item[0], item[1], act, 0.01, where, last=last)
     if hasattr(item, "weight") and hasattr(item.weight, "detach"):  # a torch nn.Linear
         return _from_torch([item])[0]
     return _layer(item, None, "relu", 0, where)

@@ -68,12 +68,15 @@ def _bad_networks(tmp_path):
     np.savez(tmp_path / "shape.npz", W0=np.eye(2), W1=np.eye(3))
     np.savez(tmp_path / "nan.npz", W0=np.array([[np.nan, 1.0]]))
     np.savez(tmp_path / "acts.npz", W0=np.eye(2), activations=np.array(["relu", "relu"]))
-    np.savez(tmp_path / "act_name.npz", W0=np.eye(2), activations=np.array(["tanh"]))
+    np.savez(tmp_path / "act_name.npz", W0=np.eye(2), activations=np.array(["softplus"]))
+    np.savez(tmp_path / "tanh_mid.npz", W0=np.eye(2), W1=np.eye(2),
+             activations=np.array(["tanh", "relu"]))
     (tmp_path / "text.npz").write_text("not a network")
     (tmp_path / "junk.pt").write_bytes(b"\x80\x04junk")
     return {"missing.npz": "no such file", "no_w0.npz": "W0", "gap.npz": "unexpected arrays",
             "shape.npz": "columns", "nan.npz": "NaN", "acts.npz": "activations",
-            "act_name.npz": "activation", "text.npz": "not a .npy or .npz", "junk.pt": "junk.pt"}
+            "act_name.npz": "activation", "tanh_mid.npz": "only after the last layer",
+            "text.npz": "not a .npy or .npz", "junk.pt": "junk.pt"}
 
 
 def test_bad_network_files_exit_2_with_one_line(tmp_path, capsys):
@@ -232,3 +235,14 @@ def test_graph_file_nan_literal_and_garbage(tmp_path):
     r = dss("certify-network", "--last-activation", "linear", tmp_path / "ok.json")
     assert r.returncode == 2 and "chain networks" in r.stderr
     assert dss("certify-network", tmp_path / "ok.json").returncode == 0
+
+
+def test_tanh_after_the_last_layer_is_read_as_linear(tmp_path, capsys):
+    W = np.vstack([np.eye(2), -np.eye(2)])
+    np.savez(tmp_path / "t.npz", W0=W, W1=np.eye(4)[:3], activations=np.array(["relu", "tanh"]))
+    assert main(["certify-network", str(tmp_path / "t.npz")]) == 1  # 3 x 4 linear on x >= 0 in R^4
+    out = capsys.readouterr().out
+    assert "not_injective" in out or "not injective" in out
+    np.savez(tmp_path / "u.npz", W0=W, W1=np.eye(4))
+    assert main(["certify-network", str(tmp_path / "u.npz"), "--last-activation", "sigmoid"]) == 0
+    assert "sigmoid" in capsys.readouterr().out

@@ -21,7 +21,7 @@ from fractions import Fraction
 
 from ..errors import InvalidInputError
 from ..io import load_domain, load_network
-from ..netmodel import ACTIVATIONS, as_graph, as_layers, is_graph
+from ..netmodel import ACTIVATIONS, OUTPUT_SQUASHES, as_graph, as_layers, is_graph
 from ..verify.evidence import INJECTIVE, NOT_INJECTIVE
 from ._common import check_output_path, quiet_stdout
 
@@ -95,8 +95,9 @@ def run(args):
 
 def add_network_options(p):
     """The options that say which network and domain a file means (shared with ``dss check``)."""
-    p.add_argument("--last-activation", choices=ACTIVATIONS, default=None,
-                   help="override the last layer's activation (e.g. linear for a linear output)")
+    p.add_argument("--last-activation", choices=ACTIVATIONS + OUTPUT_SQUASHES, default=None,
+                   help="override the last layer's activation (e.g. linear for a linear output; "
+                        "tanh / sigmoid are strictly increasing and decided as linear)")
     p.add_argument("--negative-slope", type=float, default=0.01,
                    help="slope for --last-activation leaky_relu (default 0.01)")
     p.add_argument("--domain", default=None,
