@@ -101,7 +101,7 @@ def test_noise_bound_gives_a_valid_error_bound(act):
             res = dss.invert(net, x, method=method, noise=eps)
             assert res.status == "approximate", res.message
             err = np.linalg.norm(res.z - z)
-            assert err <= res.error_bound
+            assert err <= res.error_bound and res.noise == eps
             assert err < 0.1
 
 

@@ -182,6 +182,10 @@ def invert_one(inv, x):
         return res
     r = inv.net.forward(res.z) - x
     res.residual = _rel(r, x)
+    if inv.noise is not None:  # report the level given for x, not the one carried inside
+        res.noise = inv.noise
+    elif inv.noise_std is not None:
+        res.noise = NoiseLevel.from_std(inv.noise_std, len(x)).inf
     what = res.unique
     res.unique = None
     if bad.size:
