@@ -36,7 +36,7 @@ from numpy.typing import ArrayLike
 from . import batch as _batch
 from .exact import check_unique, cone_evidence, no_preimage, rank_evidence
 from .lp import LayerLP, Poly, solve_point
-from .noise import DELTA, MAX_DENSE, NoiseLevel, error_bound, robust_sigma
+from .noise import DELTA, MAX_DENSE, RESIDUAL_FACTOR, NoiseLevel, error_bound, robust_sigma
 from .polish import gauss_newton
 from .sparse import cgls
 from .squash import SQUASHES
@@ -50,8 +50,6 @@ from ..layers import SparseMatrix, as_network
 __all__ = ["invert", "Inverter", "METHODS"]
 
 METHODS = ("exact", "linf", "l1", "l2")
-#: a residual this many times the noise level is not an answer "within the noise"
-RESIDUAL_FACTOR = 3.0
 
 
 def _rel(r, y):

@@ -39,6 +39,8 @@ __all__ = ["NoiseLevel", "robust_sigma", "error_bound", "DELTA"]
 
 #: failure probability of each Gaussian tail bound used for ``noise_std`` / estimates
 DELTA = 0.01
+#: a residual this many times the noise level is not an answer "within the noise"
+RESIDUAL_FACTOR = 3.0
 #: sparse layers larger than this (rows x columns) are not densified: no LP, no dense bound
 MAX_DENSE = 2e6
 

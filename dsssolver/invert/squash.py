@@ -45,7 +45,7 @@ import math
 import numpy as np
 
 from ..layers import Layer, Network, SparseMatrix
-from .noise import NoiseLevel
+from .noise import RESIDUAL_FACTOR, NoiseLevel
 from .result import APPROXIMATE, EXACT, FAILED, INFEASIBLE, JOINT, make_result
 
 __all__ = ["SQUASHES", "AMP_CAP", "inverse", "inverse_slope", "keep_rows", "invert_one"]
@@ -137,10 +137,9 @@ def invert_one(inv, x):
     """Invert one output of ``inv.net`` (last activation tanh or sigmoid).
 
     ``inv`` is the :class:`~dsssolver.invert.layerwise.Inverter` holding the network and
-    the options; an inner Inverter over the linear-output network does the work.
+    the options; an inner Inverter (of the same class, so this module need not import it)
+    over the linear-output network does the work.
     """
-    from .layerwise import RESIDUAL_FACTOR, Inverter, _rel
-
     name = inv.net.layers[-1].activation
     n = inv.net.layers[-1].shape[1]
     exact = inv.method == "exact"
@@ -168,7 +167,7 @@ def invert_one(inv, x):
         bad = np.array([], dtype=np.int64)
     if keep.sum() == 0:
         return _no_rows(inv, x, name, bad)
-    inner = Inverter(_inner_network(inv.net, keep), **opts)
+    inner = type(inv)(_inner_network(inv.net, keep), **opts)
     inner.float_targets = True
     res = inner._invert_one(inverse(name, x[keep]))
     left = int(len(x) - keep.sum())
@@ -181,7 +180,7 @@ def invert_one(inv, x):
         res.message = f"{res.message} ({note})"
         return res
     r = inv.net.forward(res.z) - x
-    res.residual = _rel(r, x)
+    res.residual = float(np.linalg.norm(r) / max(np.linalg.norm(x), 1e-300))
     if inv.noise is not None:  # report the level given for x, not the one carried inside
         res.noise = inv.noise
     elif inv.noise_std is not None:
