@@ -210,3 +210,18 @@ def test_cli_inverts_a_saved_torch_dcgan(tmp_path, capsys):
         assert main(["invert", *argv]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("dss: error:") and "\n" not in err and words in err
+
+
+def test_a_batch_reuses_one_inner_inverter_per_kept_set():
+    from dsssolver.invert import Inverter
+
+    rng = np.random.default_rng(9)
+    net = _net(rng, "sigmoid")
+    Z = rng.normal(size=(4, 5))
+    X = net.forward(Z)
+    X[3, :2] = 1.0  # two entries moved to saturation: another kept set (and no exact code)
+    inv = Inverter(net)
+    res = inv.invert(X)
+    assert list(res.status[:3]) == ["exact"] * 3 and res.status[3] != "exact"
+    assert np.allclose(res.z[:3], Z[:3], rtol=1e-8, atol=1e-10)
+    assert len(inv._squash_inners) == 2

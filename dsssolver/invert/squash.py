@@ -133,6 +133,24 @@ def _inner_network(net, keep):
     return Network(list(net.layers[:-1]) + [Layer(W, last.b[keep], "linear", 0.0)])
 
 
+#: inner Inverters kept per Inverter (a batch of outputs with the same kept entries and noise
+#: reuses one, and with it its warm HiGHS models)
+_CACHE_SIZE = 8
+
+
+def _inner_inverter(inv, keep, opts):
+    """The inner Inverter for these kept rows and options (cached on ``inv``)."""
+    cache = inv.__dict__.setdefault("_squash_inners", {})
+    key = (np.packbits(keep).tobytes(), len(keep), opts.get("noise"), opts.get("noise_std"))
+    if key not in cache:
+        if len(cache) >= _CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        inner = type(inv)(_inner_network(inv.net, keep), **opts)
+        inner.float_targets = True
+        cache[key] = inner
+    return cache[key]
+
+
 def invert_one(inv, x):
     """Invert one output of ``inv.net`` (last activation tanh or sigmoid).
 
@@ -167,8 +185,7 @@ def invert_one(inv, x):
         bad = np.array([], dtype=np.int64)
     if keep.sum() == 0:
         return _no_rows(inv, x, name, bad)
-    inner = type(inv)(_inner_network(inv.net, keep), **opts)
-    inner.float_targets = True
+    inner = _inner_inverter(inv, keep, opts)
     res = inner._invert_one(inverse(name, x[keep]))
     left = int(len(x) - keep.sum())
     note = (f"{name} output: {int(keep.sum())} of {len(x)} entries inverted through "
