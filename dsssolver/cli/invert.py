@@ -156,23 +156,12 @@ def _cmd_invert(args):
 def _flat_outputs(x, layers):
     """One output per row: an image (C x H x W) or a stack of images is flattened (C, H, W
     order, as torch's ``flatten`` does) when its size says which it is."""
-    m = (layers[-1][0] if isinstance(layers[-1], tuple) else layers[-1]).shape[0] \
-        if isinstance(layers, list) else layers.output_dim
+    m = layers[-1][0].shape[0] if isinstance(layers, list) else layers.output_dim
     if x.ndim > 2 and x.size == m:
         return x.reshape(m)
     if x.ndim > 2 and int(np.prod(x.shape[1:])) == m:
         return x.reshape(x.shape[0], m)
     return x
-
-
-def _shape(text):
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"--input-shape takes positive integers, got {text!r}")
-    return v
 
 
 def _finite(name, positive=False):
@@ -188,14 +177,17 @@ def _finite(name, positive=False):
     return parse
 
 
-def _count(text):
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"--workers must be an integer >= 1, got {text!r}")
-    return v
+def _positive_int(what):
+    """An argparse type: an integer >= 1, or ``what`` in the error."""
+    def parse(text):
+        try:
+            v = int(text)
+        except ValueError:
+            v = 0
+        if v < 1:
+            raise argparse.ArgumentTypeError(f"{what}, got {text!r}")
+        return v
+    return parse
 
 
 def register(subparsers):
@@ -204,7 +196,8 @@ def register(subparsers):
     p.add_argument("network", help=".npz with W1, b1, W2, b2, ... (latent side first), or a "
                    "torch generator saved with torch.save (.pt/.pth; unpickled, so only "
                    "trusted files)")
-    p.add_argument("--input-shape", nargs=3, type=_shape, default=None, metavar=("C", "H", "W"),
+    p.add_argument("--input-shape", nargs=3, default=None, metavar=("C", "H", "W"),
+                   type=_positive_int("--input-shape takes positive integers"),
                    help="a torch generator that starts with a convolution: its input's shape "
                         "(a DCGAN: LATENT 1 1)")
     p.add_argument("output", help=".npy with x (one output, or one per row; an image C x H x W "
@@ -224,7 +217,8 @@ def register(subparsers):
                         "neither, the noise is estimated")
     p.add_argument("--tol", type=_finite("--tol", True), default=1e-9,
                    help="relative residual taken as exact")
-    p.add_argument("--workers", type=_count, default=1, help="processes for a batch")
+    p.add_argument("--workers", type=_positive_int("--workers must be an integer >= 1"), default=1,
+                   help="processes for a batch")
     p.add_argument("--lp", choices=("auto", "always"), default="auto",
                    help="'always': solve every layer's LP even when its rank makes it trivial")
     p.add_argument("--milp-time-limit", type=_finite("--milp-time-limit", True), default=60.0,

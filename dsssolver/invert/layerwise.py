@@ -36,7 +36,7 @@ from numpy.typing import ArrayLike
 from . import batch as _batch
 from .exact import check_unique, cone_evidence, no_preimage, rank_evidence
 from .lp import LayerLP, Poly, solve_point
-from .noise import DELTA, MAX_DENSE, RESIDUAL_FACTOR, NoiseLevel, error_bound, robust_sigma
+from .noise import DELTA, MAX_DENSE, NoiseLevel, beyond_noise, error_bound, robust_sigma
 from .polish import gauss_newton
 from .sparse import cgls
 from .squash import SQUASHES
@@ -478,12 +478,9 @@ class Inverter:
             info.amplification = a
         amp = math.prod(a for a in amps) if all(a is not None for a in amps) else math.inf
         if status == APPROXIMATE:
-            r2 = float(np.linalg.norm(r))
-            if r2 > RESIDUAL_FACTOR * level.l2 + 1e-12 * max(np.linalg.norm(x), 1e-300):
-                status = INFEASIBLE
-                message = (f"||G(z) - x||_2 = {r2:.3g} is {r2 / max(level.l2, 1e-300):.3g} "
-                           f"times the {level.source} noise level {level.l2:.3g}: no code "
-                           f"explains x within the noise (or the LPs missed it)")
+            why = beyond_noise(r, x, level)
+            if why:
+                status, message = INFEASIBLE, f"{why} (or the LPs missed it)"
             else:
                 message = (f"{self.method} at every layer"
                            + (" then Gauss-Newton on ||G(z) - x||_2" if self.method == "l2"

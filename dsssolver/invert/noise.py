@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["NoiseLevel", "robust_sigma", "error_bound", "DELTA"]
+__all__ = ["NoiseLevel", "robust_sigma", "error_bound", "beyond_noise", "DELTA"]
 
 #: failure probability of each Gaussian tail bound used for ``noise_std`` / estimates
 DELTA = 0.01
@@ -68,6 +68,17 @@ class NoiseLevel:
         s = float(sigma)
         return cls(s * math.sqrt(2 * math.log(2 * m / DELTA)),
                    s * (math.sqrt(m) + math.sqrt(2 * math.log(1 / DELTA))), s, source)
+
+
+def beyond_noise(r, x, level):
+    """Why the residual ``r = G(z) - x`` is not an answer within ``level`` (more than
+    ``RESIDUAL_FACTOR`` times its l_2 size, plus a relative 1e-12 of x for round-off), or
+    None when it is."""
+    r2 = float(np.linalg.norm(r))
+    if r2 <= RESIDUAL_FACTOR * level.l2 + 1e-12 * max(float(np.linalg.norm(x)), 1e-300):
+        return None
+    return (f"||G(z) - x||_2 = {r2:.3g} is {r2 / max(level.l2, 1e-300):.3g} times the "
+            f"{level.source} noise level {level.l2:.3g}: no code explains x within the noise")
 
 
 def robust_sigma(r, scale=1.0):

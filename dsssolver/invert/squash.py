@@ -45,7 +45,7 @@ import math
 import numpy as np
 
 from ..layers import Layer, Network, SparseMatrix
-from .noise import RESIDUAL_FACTOR, NoiseLevel
+from .noise import NoiseLevel, beyond_noise
 from .result import APPROXIMATE, EXACT, FAILED, INFEASIBLE, JOINT, make_result
 
 __all__ = ["SQUASHES", "AMP_CAP", "inverse", "inverse_slope", "keep_rows", "invert_one"]
@@ -55,7 +55,7 @@ SQUASHES = ("tanh", "sigmoid")
 #: than at the middle of sigma's range (tanh: |x| + noise <= 0.9487)
 AMP_CAP = 10.0
 _MIDDLE = {"tanh": 1.0, "sigmoid": 4.0}  # sigma^{-1}'s slope at the middle of the range
-_RANGE = {"tanh": "[-1, 1]", "sigmoid": "[0, 1]"}
+_BOUNDS = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}  # the closed range of sigma's outputs
 _EPS = 2.0 ** -52
 
 
@@ -75,9 +75,15 @@ def inverse_slope(name, y):
         return np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0), np.inf)
 
 
-def outside(name, x):
-    """Entries no output of sigma can have, not even rounded."""
-    return (np.abs(x) > 1) if name == "tanh" else ((x < 0) | (x > 1))
+def outside(name, x, margin=0.0):
+    """Entries no output of sigma can have, not even rounded, nor moved by noise up to
+    ``margin``."""
+    lo, hi = _BOUNDS[name]
+    return (x < lo - margin) | (x > hi + margin)
+
+
+def _range(name):
+    return "[{:g}, {:g}]".format(*_BOUNDS[name])
 
 
 def _steepest(name, x, eps):
@@ -176,11 +182,8 @@ def invert_one(inv, x):
         keep, slope = keep_rows(name, x, 0.0, n)
     # noisy data may step past the end of the range by up to the noise: only an l_inf
     # bound can say an entry is too far out; otherwise such entries are merely left out
-    if exact:
-        bad = np.flatnonzero(outside(name, x))
-    elif inv.noise is not None:
-        lo, hi = (-1.0, 1.0) if name == "tanh" else (0.0, 1.0)
-        bad = np.flatnonzero((x < lo - inv.noise) | (x > hi + inv.noise))
+    if exact or inv.noise is not None:
+        bad = np.flatnonzero(outside(name, x, 0.0 if exact else inv.noise))
     else:
         bad = np.array([], dtype=np.int64)
     if keep.sum() == 0:
@@ -198,10 +201,10 @@ def invert_one(inv, x):
         return res
     r = inv.net.forward(res.z) - x
     res.residual = float(np.linalg.norm(r) / max(np.linalg.norm(x), 1e-300))
-    if inv.noise is not None:  # report the level given for x, not the one carried inside
-        res.noise = inv.noise
-    elif inv.noise_std is not None:
-        res.noise = NoiseLevel.from_std(inv.noise_std, len(x)).inf
+    # the level given for x (not the one carried to the pre-activations inside)
+    level = inv._level(x) if inv.noise is not None or inv.noise_std is not None else None
+    if level is not None:
+        res.noise = level.inf
     what = res.unique
     res.unique = None
     if bad.size:
@@ -209,7 +212,7 @@ def invert_one(inv, x):
         res.status, res.success = INFEASIBLE, False
         res.error_bound = math.inf  # nothing to bound: no code gives x
         res.message = (f"no z gives x: x[{i}] = {x[i]:.6g} is outside {name}'s range "
-                       f"{_RANGE[name]}; z inverts the entries inside it ({note})")
+                       f"{_range(name)}; z inverts the entries inside it ({note})")
         return res
     if exact and res.status in (EXACT, JOINT) and res.residual > inv.tol:
         res.status, res.success = FAILED, False
@@ -217,17 +220,12 @@ def invert_one(inv, x):
                        f"{res.residual:.3g} > tol {inv.tol:g}: the entries left out are not "
                        f"met ({note})")
         return res
-    if res.status == APPROXIMATE and (inv.noise is not None or inv.noise_std is not None):
-        # the residual against the noise, on x itself (the entries left out included)
-        level = (NoiseLevel.from_bound(inv.noise, len(x)) if inv.noise is not None
-                 else NoiseLevel.from_std(inv.noise_std, len(x)))
-        r2 = float(np.linalg.norm(r))
-        if r2 > RESIDUAL_FACTOR * level.l2 + 1e-12 * max(float(np.linalg.norm(x)), 1e-300):
-            res.status, res.success = INFEASIBLE, False
-            res.message = (f"||G(z) - x||_2 = {r2:.3g} is {r2 / max(level.l2, 1e-300):.3g} "
-                           f"times the {level.source} noise level {level.l2:.3g}: no code "
-                           f"explains x within the noise ({note})")
-            return res
+    # the residual against the noise, on x itself (the entries left out included)
+    why = beyond_noise(r, x, level) if res.status == APPROXIMATE and level else None
+    if why:
+        res.status, res.success = INFEASIBLE, False
+        res.message = f"{why} ({note})"
+        return res
     tail = {True: f"; a single preimage for the rounded {name}^-1(x) by exact per-layer "
                   "evidence, not exact evidence for x itself",
             False: f"; the preimage of the rounded {name}^-1(x) is not a single point"}
@@ -237,7 +235,7 @@ def invert_one(inv, x):
 
 def _no_rows(inv, x, name, bad):
     """Every entry is saturated or outside the range: nothing to invert from."""
-    why = (f"x[{int(bad[0])}] = {x[int(bad[0])]:.6g} is outside {name}'s range {_RANGE[name]}"
+    why = (f"x[{int(bad[0])}] = {x[int(bad[0])]:.6g} is outside {name}'s range {_range(name)}"
            if bad.size else f"every entry of x is at {name}'s saturation")
     status = INFEASIBLE if bad.size else FAILED
     level = NoiseLevel.exact()
