@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import warnings
 import zipfile
 
 import numpy as np
@@ -158,7 +160,7 @@ def load_domain(spec, n):
     return as_domain((A, c), n, name=f"{spec}: domain")
 
 
-def load_network(path):
+def load_network(path, trust=False):
     """A network from a file: an ``.npz`` as a list of layer dicts, a ``.json`` layer graph
     (a ``networkx.DiGraph``, see :func:`dsssolver.netmodel.graph_to_json` and
     :func:`save_graph`), or a torch module.
@@ -167,8 +169,10 @@ def load_network(path):
     optional string array ``activations`` (one per layer: "relu", "leaky_relu",
     "linear", and "tanh" / "sigmoid" on the last layer; ReLU when absent) and an optional
     ``negative_slopes``.  A ``.pt`` /
-    ``.pth`` file is a whole torch module saved with ``torch.save(net, path)``; it is
-    unpickled (``torch.load(weights_only=False)``), so read only files you trust.
+    ``.pth`` file is a whole torch module saved with ``torch.save(net, path)``, read with
+    ``torch.load(weights_only=True)`` and only torch's own ``torch.nn`` layer classes allowed,
+    so no code from the file runs; ``trust=True`` unpickles it fully (modules of your own
+    classes; it runs any code the file holds, so only for files you trust).
 
     Raises
     ------
@@ -177,7 +181,7 @@ def load_network(path):
         ``activations`` length, or a torch file that is not a module.
     """
     if str(path).endswith((".pt", ".pth")):
-        return _load_torch_module(path)
+        return _load_torch_module(path, trust)
     if str(path).endswith(".json"):
         from .netmodel import graph_from_json
 
@@ -216,7 +220,22 @@ def load_network(path):
                  "activation": acts[k], "negative_slope": slopes[k]} for k in range(count)]
 
 
-def _load_torch_module(path):
+def _torch_layer_classes(torch):
+    """Every ``nn.Module`` class torch itself defines in ``torch.nn`` (the layers a saved
+    network is made of): the only classes a torch file may name unless it is trusted."""
+    return [c for c in vars(torch.nn).values()
+            if isinstance(c, type) and issubclass(c, torch.nn.Module)]
+
+
+def _load_torch_module(path, trust=False):
+    """A whole torch module from a ``.pt`` / ``.pth`` file, read without running its code.
+
+    By default the file is read with ``torch.load(weights_only=True)`` and only torch's
+    own ``torch.nn`` layer classes allowed: a pickle that names anything else (a function
+    to call, a class of its own) is refused before anything in it runs.  ``trust=True``
+    unpickles the file fully (``weights_only=False``: it may run any code the file holds),
+    for modules of your own classes in files you trust.
+    """
     _check_path(path)
     try:
         import torch
@@ -224,13 +243,30 @@ def _load_torch_module(path):
         raise InvalidInputError(f"{path}: reading a torch file needs torch (pip install torch), or "
                                 "save the network as an .npz with W0, b0, W1, b1, ...") from None
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=False)
+        with warnings.catch_warnings():  # torch warns about pickle protocols: one line only
+            warnings.simplefilter("ignore")
+            if trust:
+                obj = torch.load(path, map_location="cpu", weights_only=False)
+            else:
+                with torch.serialization.safe_globals(_torch_layer_classes(torch)):
+                    obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001  (unpickling raises anything; one line for the user)
+        text = str(exc)
+        if not trust and "weights only load failed" in text.lower():
+            found = re.search(r"GLOBAL ([\w.]+)", text)
+            what = (f"names {found[1]}, which is not a torch.nn layer class" if found else
+                    "is not a torch file that can be read without running code from it")
+            raise InvalidInputError(
+                f"{path}: {what}; dss reads torch files with torch.load(weights_only=True) and "
+                "only torch.nn layer classes allowed (--trust-torch-file / trust=True unpickles "
+                "it fully, running any code it holds: only for files you trust)") from None
         raise InvalidInputError(f"{path}: cannot read as a torch file ({type(exc).__name__}: "
-                                f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+                                f"{text.splitlines()[0] if text else ''})") from None
     if not isinstance(obj, torch.nn.Module):
-        raise InvalidInputError(f"{path}: holds a {type(obj).__name__}, not a torch module (a "
-                                "state_dict has no layer order: save the nn.Sequential itself)")
+        name = type(obj).__name__
+        raise InvalidInputError(f"{path}: holds {'an' if name[:1] in 'AEIOU' else 'a'} {name}, not a "
+                                "torch module (a state_dict has no layer order: save the "
+                                "nn.Sequential itself)")
     return obj.eval()
 
 

@@ -192,3 +192,87 @@ def test_network_evidence_rationals_are_parsed_safely():
     with pytest.raises(EvidenceError):
         domain_from_json({"name": "polyhedron", "A": [["1"]], "c": ["9" * 1_000_000]})
     assert time.perf_counter() - t < 1.0
+
+
+# ------------------------------------------------------------------------------ torch files
+class _Planted:
+    """Unpickling this runs ``os.mkdir(marker)``: the stand-in for a malicious payload."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+        return (os.mkdir, (self.marker,))
+
+
+def _sequential(torch):
+    return torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(), torch.nn.Linear(4, 5))
+
+
+def test_torch_files_are_read_without_running_their_code(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    import pickle
+
+    from dsssolver.cli.main import main
+
+    marker = tmp_path / "payload-ran"
+    net = _sequential(torch)
+    files = {"zip": tmp_path / "zip.pt", "legacy": tmp_path / "legacy.pth",
+             "inside": tmp_path / "inside.pt"}
+    torch.save({"model": net, "extra": _Planted(marker)}, files["zip"])
+    with open(files["legacy"], "wb") as fh:
+        pickle.dump(_Planted(marker), fh)
+    net.hidden = _Planted(marker)  # hidden inside an otherwise ordinary Sequential
+    torch.save(net, files["inside"])
+    np.save(tmp_path / "x.npy", np.ones(5))
+    torch.save(_sequential(torch), tmp_path / "plain.pt")  # network evidence for `dss check`
+    assert main(["certify-network", str(tmp_path / "plain.pt"), "-o", str(tmp_path / "ev.json")]) \
+        in (0, 1)
+    capsys.readouterr()
+    for kind, f in files.items():
+        for argv in (["certify-network", f], ["check", f, tmp_path / "ev.json"],
+                     ["invert", f, tmp_path / "x.npy"]):
+            assert main([str(a) for a in argv]) == 2, (kind, argv)
+            err = capsys.readouterr().err.strip()
+            assert err.startswith("dss: error:") and "\n" not in err, err
+            assert "--trust-torch-file" in err, (kind, argv, err)
+            assert not marker.exists(), (kind, argv)
+    # the refusal names what the pickle asks for; the command line says the same
+    r = dss_cli("certify-network", files["zip"])
+    assert r.returncode == 2 and "mkdir" in _one_error_line(r) and not marker.exists()
+    # trusting the file really unpickles it (and so runs what it holds)
+    from dsssolver.io import load_network
+    with pytest.raises(InvalidInputError, match="holds a dict"):
+        load_network(files["zip"], trust=True)
+    assert marker.exists()
+
+
+class _OwnGenerator:  # defined lazily below as an nn.Module subclass (torch is optional)
+    pass
+
+
+def test_torch_modules_of_own_classes_need_trust(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    from dsssolver.cli.main import main
+    from dsssolver.io import load_network
+
+    global _OwnGenerator
+
+    class _OwnGenerator(torch.nn.Sequential):  # noqa: F811  (a user's own module class)
+        pass
+
+    _OwnGenerator.__qualname__ = "_OwnGenerator"  # importable from this module by name
+    own = _OwnGenerator(*_sequential(torch))
+    torch.save(own, tmp_path / "own.pt")
+    torch.save(_sequential(torch), tmp_path / "plain.pt")
+    with pytest.raises(InvalidInputError, match="_OwnGenerator, which is not a torch.nn layer"):
+        load_network(tmp_path / "own.pt")
+    assert type(load_network(tmp_path / "own.pt", trust=True)).__name__ == "_OwnGenerator"
+    plain = load_network(tmp_path / "plain.pt")  # torch.nn layers alone: read safely
+    x = torch.randn(3, 2)
+    assert torch.equal(plain(x), plain(x)) and not plain.training
+    assert main(["certify-network", str(tmp_path / "own.pt")]) == 2
+    assert "--trust-torch-file" in capsys.readouterr().err
+    assert main(["certify-network", str(tmp_path / "own.pt"), "--trust-torch-file"]) in (0, 1)
+    assert "layer 1" in capsys.readouterr().out

@@ -40,7 +40,8 @@ def run(args):
 def _run_network(args, evidence):
     """Network evidence: every layer's evidence and any end-to-end tree, exactly (--time-limit
     bounds the whole check, --workers runs each of them in processes)."""
-    layers = read_network(args.layer, args.last_activation, args.negative_slope)
+    layers = read_network(args.layer, args.last_activation, args.negative_slope,
+                          args.trust_torch_file)
     domain = cli_domain(args, input_dim(layers))
     try:
         ok, msg = check_network(evidence, layers, domain=domain, time_limit=args.time_limit,

@@ -2,9 +2,10 @@
 
 The network file is an ``.npz`` with arrays ``W1, b1, W2, b2, ...`` (each ``b`` optional),
 latent side first, and optionally ``last_activation`` (a string) and ``negative_slope``; or a
-torch generator saved whole with ``torch.save(G, "g.pt")`` (``.pt`` / ``.pth``, unpickled, so
-only files you trust), read by :func:`dsssolver.layers.from_torch` (``--input-shape C H W``
-when it starts with a convolution, e.g. ``--input-shape 100 1 1`` for a DCGAN).
+torch generator saved whole with ``torch.save(G, "g.pt")`` (``.pt`` / ``.pth``; only torch.nn
+layer classes are read unless ``--trust-torch-file``), read by
+:func:`dsssolver.layers.from_torch` (``--input-shape C H W`` when it starts with a
+convolution, e.g. ``--input-shape 100 1 1`` for a DCGAN).
 The output file is an ``.npy`` (or one-array ``.npz``) holding one output or one per row; an
 image (``C x H x W``) or a stack of them is flattened in C, H, W order, as torch does.
 Exit status: 0 every output inverted, 1 some output has no preimage (``infeasible``: no
@@ -29,7 +30,7 @@ from ._common import check_output_path, quiet_stdout
 __all__ = ["register", "load_network"]
 
 
-def load_network(path, input_shape=None):
+def load_network(path, input_shape=None, trust=False):
     """Read ``[(W1, b1), ...]`` and the activation options from an ``.npz``, or a torch
     module from a ``.pt`` / ``.pth`` file (then a :class:`~dsssolver.layers.Network` and
     no options).
@@ -44,7 +45,7 @@ def load_network(path, input_shape=None):
         from ..io import _load_torch_module
         from ..layers import from_torch
 
-        module = _load_torch_module(path)
+        module = _load_torch_module(path, trust)
         try:
             return from_torch(module, input_shape), {}
         except ValueError as exc:
@@ -122,7 +123,7 @@ def _cmd_invert(args):
 
     if args.save:
         check_output_path(args.save, "-o")
-    layers, opts = load_network(args.network, args.input_shape)
+    layers, opts = load_network(args.network, args.input_shape, args.trust_torch_file)
     x = _flat_outputs(load_array(args.output), layers)
     if args.last is not None:
         if not isinstance(layers, list):
@@ -194,8 +195,12 @@ def register(subparsers):
     """Add ``invert`` to the ``dss`` sub-commands."""
     p = subparsers.add_parser("invert", help="find z with G(z) = x, layer by layer (LPs, MILP)")
     p.add_argument("network", help=".npz with W1, b1, W2, b2, ... (latent side first), or a "
-                   "torch generator saved with torch.save (.pt/.pth; unpickled, so only "
-                   "trusted files)")
+                   "torch generator saved with torch.save (.pt/.pth; torch.nn layer classes only, "
+                   "see --trust-torch-file)")
+    p.add_argument("--trust-torch-file", action="store_true",
+                   help="read a .pt/.pth fully unpickled (torch.load(weights_only=False)), for modules of "
+                        "your own classes: it runs any code the file holds, so only for files you "
+                        "trust (default: only torch.nn layer classes are read, no code runs)")
     p.add_argument("--input-shape", nargs=3, default=None, metavar=("C", "H", "W"),
                    type=_positive_int("--input-shape takes positive integers"),
                    help="a torch generator that starts with a convolution: its input's shape "

@@ -7,7 +7,8 @@ everywhere) and an optional ``negative_slopes`` (per layer, for "leaky_relu"); o
 a ``.json`` layer graph (:func:`dsssolver.io.save_graph`: nodes that read the
 concatenation of their inputs, e.g. the augmented networks of Theorem 5); or
 a torch ``nn.Sequential`` saved whole with ``torch.save(net, "net.pt")`` (``.pt`` /
-``.pth``, read with ``torch.load(weights_only=False)``: only for files you trust).
+``.pth``, read with ``torch.load(weights_only=True)``, only torch.nn layer classes allowed;
+``--trust-torch-file`` unpickles a file you trust fully).
 
 Exit status: 0 injective, 1 not injective, 2 bad input, 3 unknown (a limit or Ctrl-C).
 """
@@ -31,10 +32,10 @@ EXIT = {INJECTIVE: 0, NOT_INJECTIVE: 1}
 EXIT_UNKNOWN = 3
 
 
-def read_network(path, last_activation=None, negative_slope=0.01):
+def read_network(path, last_activation=None, negative_slope=0.01, trust=False):
     """The layers of a network file (see the module docstring), with one-line errors; a
     ``.json`` layer graph comes back as its ``networkx.DiGraph``."""
-    net = load_network(path)
+    net = load_network(path, trust)
     if is_graph(net):
         if last_activation is not None:
             raise InvalidInputError(f"{path}: --last-activation is for chain networks (a graph "
@@ -78,7 +79,8 @@ def run(args):
 
     if args.output:
         check_output_path(args.output)
-    layers = read_network(args.network, args.last_activation, args.negative_slope)
+    layers = read_network(args.network, args.last_activation, args.negative_slope,
+                          args.trust_torch_file)
     domain = cli_domain(args, input_dim(layers))
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     with quiet_stdout():
@@ -98,6 +100,10 @@ def add_network_options(p):
     p.add_argument("--last-activation", choices=ACTIVATIONS + OUTPUT_SQUASHES, default=None,
                    help="override the last layer's activation (e.g. linear for a linear output; "
                         "tanh / sigmoid are strictly increasing and decided as linear)")
+    p.add_argument("--trust-torch-file", action="store_true",
+                   help="read a .pt/.pth fully unpickled (torch.load(weights_only=False)), for modules of "
+                        "your own classes: it runs any code the file holds, so only for files you "
+                        "trust (default: only torch.nn layer classes are read, no code runs)")
     p.add_argument("--negative-slope", type=float, default=0.01,
                    help="slope for --last-activation leaky_relu (default 0.01)")
     p.add_argument("--domain", default=None,
@@ -115,7 +121,8 @@ def register(sub):
                        "NETWORK: .npz with W0, b0, W1, b1, ... (optional string array "
                        "'activations', float array 'negative_slopes'), a .json layer graph "
                        "(dsssolver.io.save_graph), or a torch nn.Sequential "
-                       "saved with torch.save (.pt/.pth; unpickled, so only trusted files). "
+                       "saved with torch.save (.pt/.pth; torch.nn layer classes only, see "
+                       "--trust-torch-file). "
                        "Exit status: 0 injective, 1 not injective, 2 bad input, 3 unknown.")
     c.add_argument("network", help=".npz with W0, b0, W1, b1, ..., a .json layer graph, or "
                                    ".pt/.pth (torch)")
