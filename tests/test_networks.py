@@ -136,6 +136,9 @@ def test_first_layer_witness_is_a_network_witness():
     assert res.status == "not_injective" and res.decided_by == "first layer"
     z1, z2 = res.witness
     assert z1 != z2 and forward_exact(net, z1) == forward_exact(net, z2)
+    # the second layer was never decided: the summary says why, not "unknown"
+    assert res.layers[1].status == "unknown"
+    assert "layer 2 10x5 relu on x >= 0: skipped: layer 1's witness" in res.summary()
 
 
 def test_corollary2_mlp_layerwise():

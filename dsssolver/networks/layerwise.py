@@ -163,14 +163,19 @@ class NetworkResult:
     def summary(self):
         lines = [f"{self.status}: {self.message}"]
         for v in self.layers:
+            # a layer left undecided on purpose says so rather than "unknown"
+            what = v.message if v.message.startswith(_SKIPPED) else v.status
             lines.append(f"  layer {v.index} {v.shape[0]}x{v.shape[1]} {v.activation} on "
-                         f"{_dom_name(v.domain)}: {v.status} ({v.seconds:.3f} s)")
+                         f"{_dom_name(v.domain)}: {what} ({v.seconds:.3f} s)")
         return "\n".join(lines)
 
     def __repr__(self):
         return (f"NetworkResult(status={self.status!r}, decided_by={self.decided_by!r}, "
                 f"first_failure={self.first_failure!r}, checked={self.checked}, "
                 f"layers=[{', '.join(v.status for v in self.layers)}])")
+
+
+_SKIPPED = "skipped"
 
 
 def _dom_name(d):
@@ -446,7 +451,7 @@ def _certify_chain(layers, domain, t0, time_limit, end_to_end, node_limit, progr
     for k, (L, dom) in enumerate(zip(layers, doms), start=1):
         if decided:
             v = LayerVerdict(k, L.shape, L.activation, dom, UNKNOWN,
-                             "skipped: layer 1's witness pair already decides the network")
+                             f"{_SKIPPED}: layer 1's witness pair already decides the network")
         elif time_limit is not None and time.perf_counter() - t0 > time_limit:
             v = LayerVerdict(k, L.shape, L.activation, dom, UNKNOWN, "time limit reached before this layer")
         else:
