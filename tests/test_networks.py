@@ -161,6 +161,25 @@ def test_leaky_and_linear_layers_by_rank():
         certify_network([{"W": np.eye(2), "activation": "leaky_relu", "negative_slope": -0.5}])
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_float_linear_and_leaky_layers_are_decided_by_their_exact_rank(seed):
+    # Gaussian float64 rows: denominators far beyond int64 (a former overflow scaled rows
+    # wrongly, so rank-deficient layers came back "unknown"); equal columns make an exact
+    # null vector, and the rank of a Gaussian matrix is numpy's with overwhelming margin
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(6, 16))
+    for m in (n - 3, n, n + 5):
+        W = rng.standard_normal((m, n)) * 10.0 ** rng.integers(-3, 4)
+        if seed % 2:
+            W[:, -1] = W[:, 0]
+        expect = "injective" if np.linalg.matrix_rank(W) == n else "not_injective"
+        for act in ("linear", "leaky_relu"):
+            res = certify_network([(W, rng.standard_normal(m), act)])
+            assert (res.status, res.checked) == (expect, True), (m, n, act, res.message)
+            if expect == "not_injective":  # the checker has compared the outputs exactly
+                assert res.witness[0] != res.witness[1]
+
+
 def test_input_domains():
     net = [(np.array([[1.0]]), np.array([-1.0]))]  # ReLU(x - 1): injective exactly where x >= 1
     assert certify_network(net).status == "not_injective"

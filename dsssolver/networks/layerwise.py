@@ -27,6 +27,7 @@ before it is returned.
 from __future__ import annotations
 
 import inspect
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -277,12 +278,14 @@ def _independent_rows(W, tol=1e-9):
 
 
 def _int_matrix(W):
+    """Each row of W times the lcm of its denominators: an integer matrix, exactly.
+
+    Python's ``math.lcm`` (float rows have denominators up to 2^1074: numpy's int64 gcd
+    would overflow and scale rows wrongly)."""
     rows = []
     for r in np.asarray(W, dtype=object).tolist():
-        fr = [Fraction(v) if not isinstance(v, float) else Fraction(v) for v in r]
-        den = 1
-        for q in fr:
-            den = den * q.denominator // np.gcd(den, q.denominator)
+        fr = [Fraction(v) for v in r]
+        den = math.lcm(*(q.denominator for q in fr))
         rows.append([int(q * den) for q in fr])
     return flint.fmpz_mat(rows)
 
