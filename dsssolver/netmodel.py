@@ -85,7 +85,8 @@ def _layer(W, b, act, slope, where, kind="dense", source=None, last=False):
     if last and act in OUTPUT_SQUASHES:  # strictly increasing: decided as linear
         return NetLayer(W, b, "linear", 0, kind, source, output_squash=act)
     if act not in ACTIVATIONS:
-        more = (f" ({' / '.join(OUTPUT_SQUASHES)} only after the last layer)"
+        more = (f" ({' / '.join(OUTPUT_SQUASHES)} only after the last layer, or on an output "
+                "node of a graph)"
                 if act in OUTPUT_SQUASHES else "")
         raise InvalidInputError(f"{where}: activation must be one of {ACTIVATIONS}, "
                                 f"got {act!r}{more}")
@@ -312,8 +313,10 @@ def as_graph(G):
     concatenates them.  Predecessors are concatenated in the order of the edge
     attribute ``"index"`` (default: the order the edges were added).  The
     network's output is the concatenation of the nodes without successors, in
-    topological order.  The input dimension is the input node's ``"dim"``
-    attribute, or the column count of a layer that reads the input alone.
+    topological order; such an output node may end in a tanh or sigmoid (strictly
+    increasing: decided as linear, the name kept in ``output_squash``).  The input
+    dimension is the input node's ``"dim"`` attribute, or the column count of a layer
+    that reads the input alone.
 
     Examples
     --------
@@ -344,7 +347,8 @@ def as_graph(G):
         ps.sort(key=lambda p: G.edges[p, v].get("index", 0))
         preds[v] = ps
         if v != src and G.nodes[v].get("layer") is not None:
-            layers[v] = _parse_item(G.nodes[v]["layer"], f"node {v!r}")
+            # a tanh / sigmoid may end an output node (strictly increasing: decided as linear)
+            layers[v] = _parse_item(G.nodes[v]["layer"], f"node {v!r}", last=G.out_degree(v) == 0)
     n = G.nodes[src].get("dim")
     if n is None:
         n = next((layers[v].shape[1] for v in order if preds.get(v) == [src] and v in layers), None)
@@ -440,7 +444,7 @@ def graph_to_json(G) -> dict:
             L = net.layers[v]
             node["W"] = [[_json_number(x) for x in row] for row in np.asarray(L.W).tolist()]
             node["b"] = [_json_number(x) for x in np.asarray(L.b).tolist()]
-            node["activation"] = L.activation
+            node["activation"] = L.output_squash or L.activation
             node["negative_slope"] = _json_number(L.negative_slope or 0)
         nodes.append(node)
     return {"format": GRAPH_FORMAT, "version": 1, "input": net.source, "dim": net.n, "nodes": nodes}
@@ -475,6 +479,8 @@ def graph_from_json(doc, where="graph"):
         raise InvalidInputError(f"{where}: 'nodes' must be a non-empty list")
     G = nx.DiGraph()
     G.add_node(src, **({} if dim is None else {"dim": dim}))
+    read = {u for node in nodes if isinstance(node, dict) and isinstance(node.get("inputs"), list)
+            for u in node["inputs"] if isinstance(u, str)}  # ids some node reads: not outputs
     for k, node in enumerate(nodes):
         at = f"{where}: nodes[{k}]"
         if not isinstance(node, dict):
@@ -500,7 +506,8 @@ def graph_from_json(doc, where="graph"):
             slope = _from_json_number(node.get("negative_slope", 0.01), f"{at} ({v!r})")
             try:
                 attrs["layer"] = _layer(_tidy(Wv), None if bv is None else _tidy(bv),
-                                        node.get("activation", "relu"), slope, f"node {v!r}")
+                                        node.get("activation", "relu"), slope, f"node {v!r}",
+                                        last=v not in read)
             except InvalidInputError as exc:
                 raise InvalidInputError(f"{where}: {exc}") from None
         elif set(node) - {"id", "inputs"}:

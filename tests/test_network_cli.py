@@ -209,7 +209,10 @@ GOOD = {"format": "dsssolver-network-graph", "version": 1, "input": "x", "dim": 
     ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, "1e999999999"]]}]}, "not a rational"),
     ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, "1/0"]]}]}, "not a rational"),
     ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, 0, 0]]}]}, "columns"),
-    ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, 0]], "activation": "tanh"}]}, "activation"),
+    ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, 0]], "activation": "softplus"}]},
+     "activation"),
+    ({"nodes": [{"id": "f", "inputs": ["x"], "W": [[1, 0], [0, 1]], "activation": "tanh"},
+                {"id": "g", "inputs": ["f"], "W": [[1, 0], [0, 1]]}]}, "on an output node"),
     ({"nodes": [{"id": "f", "inputs": ["x"], "activation": "relu"}]}, "need a 'W'"),
     ({"nodes": [{"id": "f", "inputs": ["x", "g"], "W": [[1, 0, 0, 0]]},
                 {"id": "g", "inputs": ["f"], "W": [[1]]}]}, "acyclic"),
@@ -246,3 +249,36 @@ def test_tanh_after_the_last_layer_is_read_as_linear(tmp_path, capsys):
     np.savez(tmp_path / "u.npz", W0=W, W1=np.eye(4))
     assert main(["certify-network", str(tmp_path / "u.npz"), "--last-activation", "sigmoid"]) == 0
     assert "sigmoid" in capsys.readouterr().out
+
+
+def test_tanh_on_an_output_node_of_a_graph(tmp_path, capsys):
+    import networkx as nx
+
+    from dsssolver import certify_network
+    from dsssolver.io import load_network, save_graph
+
+    W = np.vstack([np.eye(2), -np.eye(2)])
+    G = nx.DiGraph()
+    G.add_node("x", dim=2)
+    G.add_node("h", layer=W)
+    G.add_node("out", layer={"W": np.eye(4), "activation": "tanh"})
+    G.add_node("side", layer=(np.ones((1, 2)), None, "sigmoid"))  # an output, not injective
+    G.add_edges_from([("x", "h"), ("h", "out"), ("x", "side")])
+    res = certify_network(G)
+    assert (res.status, res.checked) == ("injective", True)
+    for words in ("the tanh on output node 'out'", "the sigmoid on output node 'side'",
+                  "are strictly increasing, so they change nothing"):
+        assert words in res.message, res.message
+    save_graph(G, tmp_path / "g.json")
+    doc = json.loads((tmp_path / "g.json").read_text())
+    assert {d["id"]: d["activation"] for d in doc["nodes"]} == {"h": "relu", "out": "tanh",
+                                                                 "side": "sigmoid"}
+    H = load_network(tmp_path / "g.json")
+    assert H.nodes["out"]["layer"].output_squash == "tanh"
+    assert main(["certify-network", str(tmp_path / "g.json"), "-o", str(tmp_path / "ev.json")]) == 0
+    assert main(["check", str(tmp_path / "g.json"), str(tmp_path / "ev.json")]) == 0
+    capsys.readouterr()
+    # the same graph with a 1 x 4 tanh output: tanh changes no verdict, so not injective either
+    G.nodes["out"]["layer"] = {"W": np.ones((1, 4)), "activation": "tanh"}
+    G.remove_node("side")
+    assert certify_network(G).status != "injective"

@@ -584,4 +584,10 @@ def _certify_graph(G, domain, t0, time_limit, progress):
                        "x -> [f(x), g(x)])")
     else:
         res.message = "no output node is proven injective layer by layer (graphs are not decided end to end)"
+    squashed = [f"the {L.output_squash} on output node {v!r}" for v, L in g.layers.items()
+                if L.output_squash]
+    if squashed:
+        one = len(squashed) == 1
+        res.message += (f"; {' and '.join(squashed)} {'is' if one else 'are'} strictly increasing, "
+                        f"so {'it changes' if one else 'they change'} nothing (decided as linear)")
     return res
