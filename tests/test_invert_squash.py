@@ -105,6 +105,22 @@ def test_noise_bound_gives_a_valid_error_bound(act):
             assert err < 0.1
 
 
+def test_stability_bound_of_a_tanh_output_is_in_pre_activation_space_and_holds():
+    rng = np.random.default_rng(5)
+    # no bias in the hidden layer, 20 rows on R^3: injective, so its amplification is finite
+    net = as_network([(rng.normal(size=(20, 3)), None),
+                      (rng.normal(size=(30, 20)) * 0.2, rng.normal(size=30) * 0.3)],
+                     last_activation="tanh")
+    eps = 1e-3
+    for _ in range(3):
+        z = rng.normal(size=3)
+        x = net.forward(z) + rng.uniform(-eps, eps, size=30)
+        res = dss.invert(net, x, method="linf", noise=eps, stability=True)
+        assert res.status == "approximate", res.message
+        assert np.linalg.norm(res.z - z) <= res.stability_bound < np.inf
+        assert "stability_amplification is that of the network before the tanh" in res.message
+
+
 def test_noise_std_and_estimated():
     rng = np.random.default_rng(12)
     net = _net(rng, "tanh")

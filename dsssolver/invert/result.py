@@ -160,6 +160,8 @@ class InvertResult(dict):
         With ``stability=...``: the product over layers of ``LayerInfo.stability
         ["amplification"]``, so ``||z - z'|| <= stability_amplification * ||G(z) - G(z')||``
         for *every* pair of codes (``inf`` where a layer's bound is 0).  None when not asked.
+        With a tanh / sigmoid last activation, ``G`` here is the network before it (its
+        pre-activations on the entries inverted), since the squash saturates.
     stability_bound : float or None
         ``stability_amplification * (||G(z) - x||_2 + noise_l2)``: a bound on
         ``||z - z_true||_2`` for every ``z_true`` with ``||G(z_true) - x||_2 <= noise_l2``

@@ -226,6 +226,12 @@ def invert_one(inv, x):
         res.status, res.success = INFEASIBLE, False
         res.message = f"{why} ({note})"
         return res
+    if res.stability_amplification is not None:  # the inner's: pre-activation space
+        note += (f"; stability_amplification is that of the network before the {name} "
+                 f"(||z - z'|| <= A ||pre(z) - pre(z')|| on the kept entries; {name} itself "
+                 f"saturates, so no such bound holds on x), and stability_bound carries x's "
+                 f"noise through {name}^-1's slope (at most {float(slope[keep].max()):.3g} "
+                 "on the kept entries)")
     tail = {True: f"; a single preimage for the rounded {name}^-1(x) by exact per-layer "
                   "evidence, not exact evidence for x itself",
             False: f"; the preimage of the rounded {name}^-1(x) is not a single point"}
