@@ -59,6 +59,7 @@ Examples
 """
 from __future__ import annotations
 
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ import highspy
 import numpy as np
 
 from ..errors import CheckTimeout
+from ..exact.simplex import strict_system
 from ..verify.end_to_end import constraint_row, domain_rows, homogeneous
 from ..verify.network import NETWORK_FORMAT, check_network, domain_to_json, forward_exact, in_domain
 
@@ -81,6 +83,8 @@ except ImportError:  # pragma: no cover
     INJECTIVE, NOT_INJECTIVE, UNKNOWN = "injective", "not_injective", "unknown"
 
 _TOL = 1e-7
+#: pivots of one exact leaf LP (the fallback for leaves too close to call in floats)
+_EXACT_PIVOTS = 20000
 
 
 @dataclass
@@ -98,8 +102,9 @@ class EndToEndResult:
         For "injective": the pattern-tree certificate (checked by
         :func:`dsssolver.verify.end_to_end.check_end_to_end`).
     stats : dict
-        ``nodes``, ``leaves``, ``lps``, ``seconds``, ``leaves_<kind>`` per closing
-        certificate, ``check_seconds``, and ``reason`` for "unknown".
+        ``nodes``, ``leaves``, ``lps``, ``exact_leaf_lps`` (leaf LPs too close to call in
+        floating point, decided by the rational simplex), ``seconds``, ``leaves_<kind>`` per
+        closing certificate, ``check_seconds``, and ``reason`` for "unknown".
     checked : bool
         Whether the verdict passed :func:`dsssolver.verify.network.check_network`.
     """
@@ -209,7 +214,7 @@ class _Tree:
         self.bq = [[Fraction(v) for v in L.b.tolist()] for L in layers]
         self.slopes = [Fraction(L.negative_slope) if L.activation == "leaky_relu" else None for L in layers]
         self.t0, self.time_limit, self.node_limit, self.progress = t0, time_limit, node_limit, progress
-        self.nodes = self.leaves = self.lps = 0
+        self.nodes = self.leaves = self.lps = self.exact_leaves = 0
         self.kinds = {"infeasible": 0, "no_collision": 0, "diagonal": 0, "same_map": 0}
         self.undecided, self.undecided_reason = 0, ""
         self._next = t0 + 1.0
@@ -222,6 +227,7 @@ class _Tree:
 
     def stats(self, t0, **extra):
         out = {"nodes": self.nodes, "leaves": self.leaves, "lps": self.lps,
+               "exact_leaf_lps": self.exact_leaves,
                "seconds": time.perf_counter() - t0, **{f"leaves_{k}": v for k, v in self.kinds.items()}}
         out.update(extra)
         return out
@@ -303,7 +309,15 @@ class _Tree:
         raise _Limit("the input domain is empty or not full-dimensional")
 
     def _pack(self, key, g, h, strict=False):
-        return key, g, h, np.array([float(v) for v in g]), float(h), strict
+        """A row ``g . u <= h`` (``<`` if strict): exact, and in floats for HiGHS scaled by a
+        power of two to a largest entry in [1/2, 1) (composed layers reach 1e6 beside 1e-3:
+        HiGHS's absolute tolerances need rows of one size; exactness is not touched)."""
+        gf, hf = np.array([float(v) for v in g]), float(h)
+        top = max(float(np.abs(gf).max(initial=0.0)), abs(hf))
+        if 0 < top < np.inf:
+            scale = 2.0 ** -math.frexp(top)[1]
+            gf, hf = gf * scale, hf * scale
+        return key, g, h, gf, hf, strict
 
     def _tick(self):
         self.nodes += 1
@@ -390,14 +404,18 @@ class _Tree:
                 cost = np.zeros(2 * n)
                 cost[j], cost[n + j] = sgn, -sgn
                 val, u, duals = self._max(rows, cost)
-                if val is None:
-                    return self._undecided("an LP of a leaf did not solve")
-                if val > _TOL:
+                y = None
+                if val is not None and val > _TOL:
                     self._try_witness(rows, u)
-                    return self._undecided("a collision off the diagonal could not be made exact")
-                y = self._exact_combo(rows, duals, list(cost), strict=False)
+                elif val is not None:
+                    y = self._exact_combo(rows, duals, list(cost), strict=False)
+                if y is None:  # too close to call in floats (near-parallel rows): decide exactly
+                    kind, y = self._exact_bound(rows, cost)
+                    if kind == "empty":  # the cell pair's closure is empty after all
+                        self.kinds["no_collision"] += 1
+                        return {"no_collision": y}
                 if y is None:
-                    return self._undecided("LP duals could not be made an exact certificate")
+                    return self._undecided("a leaf's collision LP could not be decided exactly")
                 certs.append(y)
         self.kinds["diagonal"] += 1
         return {"diagonal": certs}
@@ -512,6 +530,51 @@ class _Tree:
         on_strict = any(v > 0 and rows[k][5] for v, k in zip(y, support))
         ok = (rhs < 0 or (rhs <= 0 and on_strict)) if strict else rhs <= 0
         return {rows[k][0]: _fs(v) for v, k in zip(y, support) if v} if ok else None
+
+    def _exact_bound(self, rows, cost):
+        """Decide ``max cost . u <= 0`` over the leaf's closed system in exact arithmetic.
+
+        The rational simplex of :func:`dsssolver.exact.simplex.strict_system` on ``cost . u > 0``
+        with the rows as weak inequalities: a solution is a collision off the diagonal (raises
+        ``_Found`` once the network confirms it); infeasibility gives ``("bound", y)``, the
+        certificate ``y >= 0``, ``sum y g = cost``, ``sum y h <= 0`` of :meth:`_exact_combo`; an
+        empty system ``("empty", y)`` with ``sum y g = 0``, ``sum y h < 0``.  ``(None, None)``
+        when undecided.
+        """
+        self.exact_leaves += 1
+        weak = [list(r[1]) + [-r[2]] for r in rows]  # g . u - h <= 0
+        out = strict_system([[-Fraction(v) for v in cost] + [Fraction(0)]], weak,
+                            max_pivots=_EXACT_PIVOTS)
+        if out is None:
+            return self._exact_empty(rows)
+        kind, sol = out
+        if kind == "feasible":
+            x, s = sol
+            u = [Fraction(v) / s for v in x]
+            z1, z2 = u[:self.n], u[self.n:]
+            if z1 != z2 and in_domain(z1, self.domain) and in_domain(z2, self.domain) \
+                    and forward_exact(self.layers, z1) == forward_exact(self.layers, z2):
+                raise _Found(z1, z2)
+            return None, None
+        y0 = sol.get(0, Fraction(0))
+        if y0 <= 0:
+            return None, None
+        return "bound", {rows[k - 1][0]: _fs(v / y0) for k, v in sorted(sol.items()) if k >= 1 and v}
+
+    def _exact_empty(self, rows):
+        """``("empty", y)`` when ``g . u <= h`` has no solution, exactly: homogenised with ``t > 0``
+        (``g . u - h t <= 0``), Gordan's alternative gives ``sum y g = 0``, ``sum y h < 0``."""
+        dim = len(rows[0][1])
+        weak = [list(r[1]) + [-r[2], Fraction(0)] for r in rows]
+        out = strict_system([[Fraction(0)] * dim + [Fraction(-1), Fraction(0)]], weak,
+                            max_pivots=_EXACT_PIVOTS)
+        if out is None or out[0] != "infeasible":
+            return None, None
+        y = {k - 1: v for k, v in out[1].items() if k >= 1 and v}
+        total = sum(y.values(), Fraction(0))
+        if not y or sum((v * rows[k][2] for k, v in y.items()), Fraction(0)) >= 0:
+            return None, None
+        return "empty", {rows[k][0]: _fs(v / total) for k, v in sorted(y.items())}
 
     def _try_witness(self, rows, u):
         """Make the LP's vertex exact from its tight rows; raise _Found if it is a true collision."""
