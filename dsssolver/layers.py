@@ -17,7 +17,8 @@ array([3., 0.])
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -155,9 +156,13 @@ class Layer:
 
 @dataclass
 class Network:
-    """A validated list of :class:`Layer`; ``forward(z)`` evaluates ``G(z)``."""
+    """A validated list of :class:`Layer`; ``forward(z)`` evaluates ``G(z)``.
+
+    ``rounded`` names the weights and biases that float64 could not hold as given (exact
+    Fractions such as 1/3): the network inverted is the rounded one."""
 
     layers: list
+    rounded: list = field(default_factory=list)
 
     @property
     def latent_dim(self):
@@ -177,16 +182,31 @@ class Network:
         return z
 
 
-def _as_weight(W, name):
+def _as_weight(W, name, rounded=None):
     if isinstance(W, SparseMatrix):
         return W
     if hasattr(W, "tocsr") and hasattr(W, "shape"):  # a scipy.sparse matrix
         c = W.tocsr()
         return SparseMatrix(c.indptr, c.indices, c.data, c.shape)
-    W = as_matrix(W, name)
-    if W.dtype == object:
-        W = W.astype(np.float64)
-    return np.asarray(W, dtype=np.float64)
+    return _float64(as_matrix(W, name), name, rounded)
+
+
+def _float64(A, name, rounded=None):
+    """``A`` as float64; appends ``name`` to ``rounded`` when that changes a value (exact
+    Fractions such as 1/3, integers beyond 2^53): inversion runs on float64 weights, so its
+    exact evidence is then about the rounded network, and the result must say so."""
+    F = np.asarray(A.astype(np.float64) if A.dtype == object else A, dtype=np.float64)
+    if rounded is not None:
+        if A.dtype == object:
+            changed = any(Fraction(a) != Fraction(float(f)) for a, f in zip(A.flat, F.flat))
+        elif A.dtype.kind in "iu":
+            big = np.abs(A.astype(np.float64)) >= 2.0 ** 53
+            changed = bool(big.any()) and any(int(a) != int(f) for a, f in zip(A[big], F[big]))
+        else:
+            changed = False
+        if changed:
+            rounded.append(name)
+    return F
 
 
 def as_network(layers, last_activation="relu", negative_slope=0.1):
@@ -221,7 +241,7 @@ def as_network(layers, last_activation="relu", negative_slope=0.1):
         raise ValueError("layers must be a list of (W, b) pairs") from None
     if not items:
         raise ValueError("layers is empty: give at least one (W, b)")
-    out = []
+    out, rounded = [], []
     for k, item in enumerate(items, start=1):
         act = "relu" if k < len(items) else last_activation
         if isinstance(item, Layer):
@@ -236,12 +256,11 @@ def as_network(layers, last_activation="relu", negative_slope=0.1):
         else:
             W, b = item, None
         try:
-            W = _as_weight(W, f"layer {k}: W")
-            b = as_vector(b, W.shape[0], f"layer {k}: b")
+            W = _as_weight(W, f"layer {k}: W", rounded)
+            b = _float64(as_vector(b, W.shape[0], f"layer {k}: b"), f"layer {k}: b", rounded)
         except TypeError as exc:
             raise ValueError(str(exc)) from None
-        out.append(Layer(W, np.asarray(b, dtype=np.float64), act,
-                         float(negative_slope) if act == "leaky_relu" else 0.0))
+        out.append(Layer(W, b, act, float(negative_slope) if act == "leaky_relu" else 0.0))
     for k in range(1, len(out)):
         if out[k].shape[1] != out[k - 1].shape[0]:
             raise ValueError(
@@ -249,7 +268,7 @@ def as_network(layers, last_activation="relu", negative_slope=0.1):
                 f"{out[k - 1].shape[0]} outputs")
         if out[k - 1].activation != "relu":
             raise ValueError(f"layer {k}: hidden layers must be followed by ReLU")
-    return Network(out)
+    return Network(out, rounded)
 
 
 def _kernel_and_input(kernel, input_shape, in_axis, layout):

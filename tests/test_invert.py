@@ -472,3 +472,25 @@ def test_a_joint_answer_is_a_preimage_or_no_answer(seed):
             assert res.status == "failed" and np.isnan(res.z).all(), res.message
         if res.joint is not None and res.joint.unique is True:
             assert np.allclose(res.z, z, rtol=1e-7, atol=1e-9)
+
+
+def test_weights_float64_cannot_hold_are_named_and_no_exact_claim_is_made():
+    from fractions import Fraction as F
+
+    rng = np.random.default_rng(3)
+    W = rng.integers(-4, 5, size=(12, 3)).astype(object)
+    W[0, 0] = F(1, 2)  # a dyadic rational: float64 holds it exactly
+    z = rng.standard_normal(3)
+    x = np.maximum(W.astype(float) @ z, 0)
+    exact = dss.invert([(W, None)], x)
+    assert exact.status == "exact" and exact.unique is True, exact.message
+    assert "rounded to float64" not in exact.message
+    W[0, 0] = F(1, 3)  # not a float64: the network inverted is the rounded one
+    b = np.array([F(1, 10)] + [0] * 11, dtype=object)
+    x = np.maximum(W.astype(float) @ z + b.astype(float), 0)
+    res = dss.invert([(W, b)], x)
+    assert res.unique is None and "rounded to float64" in res.message
+    assert "layer 1: W" in res.message and "layer 1: b" in res.message
+    big = dss.layers.as_network([(np.array([[1, 2], [3, 2 ** 60 + 1]]), None)])
+    assert big.rounded == ["layer 1: W"]
+    assert dss.layers.as_network([(np.array([[1, 2], [3, 2 ** 60]]), None)]).rounded == []

@@ -450,6 +450,17 @@ class Inverter:
         return z, infos, msg
 
     def _invert_one(self, x):
+        res = self._invert_rounded_net(x)
+        rounded = self.net.rounded
+        if rounded:  # every claim is about the float64 network inverted, not the one given
+            res.unique = None
+            names = ", ".join(rounded[:3]) + (", ..." if len(rounded) > 3 else "")
+            res.message += (f"; the weights were rounded to float64 ({names} held values such as "
+                            "1/3 that float64 cannot), so this is about the rounded network: no "
+                            "exact claim about the one given")
+        return res
+
+    def _invert_rounded_net(self, x):
         t0 = time.perf_counter()
         if self.net.layers[-1].activation in SQUASHES:
             return squash_invert_one(self, x)
