@@ -156,3 +156,36 @@ def test_batch_on_dask_local_cluster():
         res = dss.invert(L, X, client=client)
     ref = dss.invert(L, X)
     assert res.status == ref.status and np.allclose(res.z, ref.z, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_true_output_is_never_called_infeasible_by_the_noisy_methods(seed):
+    # 4-20-30 with a ReLU output: about 15 of 30 outputs active, fewer than the 20 hidden
+    # units, so the last layer's preimage is not a point and the layerwise LPs may pick a
+    # hidden point the first layer cannot produce; that residual used to be reported as
+    # "infeasible" (no code explains x) for x = G(z) itself
+    rng = np.random.default_rng(seed)
+    layers = [(rng.standard_normal((20, 4)), None), (rng.standard_normal((30, 20)), None)]
+    G = as_network(layers)
+    for _ in range(3):
+        z = rng.standard_normal(4)
+        x = G.forward(z)
+        eps = 1e-3 * np.abs(x).max()
+        for method in ("linf", "l1", "l2"):
+            res = dss.invert(layers, x + rng.uniform(-eps, eps, size=30), method=method,
+                             noise=eps)
+            assert res.status == "approximate", (method, res.message)
+            assert rel(res.z, z) < 0.05
+
+
+def test_noisy_infeasible_needs_proof():
+    rng = np.random.default_rng(7)
+    layers = [(rng.standard_normal((20, 4)), None), (rng.standard_normal((60, 20)), None)]
+    x = as_network(layers).forward(rng.standard_normal(4))
+    eps = 1e-3 * np.abs(x).max()
+    far = x + rng.choice([-1.0, 1.0], size=60) * 50 * eps  # far beyond the l_inf bound
+    res = dss.invert(layers, far, method="linf", noise=eps)
+    assert res.status == INFEASIBLE and "even the last layer alone cannot fit it" in res.message
+    # the same data with only a noise estimate: nothing is proven, the answer is not a success
+    res = dss.invert(layers, far, method="linf", noise_std=eps / 3)
+    assert res.status in ("failed", "approximate") and res.status != INFEASIBLE

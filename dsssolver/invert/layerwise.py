@@ -470,7 +470,45 @@ class Inverter:
         z, infos, msg = self._approximate(x, self.method, level)
         if z is None:
             return self._failed(infos, msg, t0, level)
-        return self._finish(z, x, infos, level, APPROXIMATE, "", None, None, t0)
+        res = self._finish(z, x, infos, level, APPROXIMATE, "", None, None, t0)
+        return res if res.status != FAILED else self._beyond_noise(x, z, infos, level, t0, res)
+
+    def _beyond_noise(self, x, z, infos, level, t0, res):
+        """The layerwise answer is not within the noise.  Layerwise LPs are not a global fit
+        where a layer's preimage is not a single point (the point picked may be one the
+        layers below cannot produce), so this proves nothing by itself: try Gauss-Newton from
+        that point, then, for an l_inf bound, the last layer's own l_inf LP, whose optimum
+        above the bound does prove that no code fits x.  Otherwise the result stays FAILED."""
+        if self.method != "l2":
+            z2 = gauss_newton(self.net, z, x)
+            if beyond_noise(self.net.forward(z2) - x, x, level) is None:
+                out = self._finish(z2, x, infos, level, APPROXIMATE, "", None, None, t0)
+                out.message = (f"{self.method} at every layer missed (a layer's preimage is not a "
+                               "single point); Gauss-Newton from its point fits x within the "
+                               f"{level.source} noise level")
+                return out
+        proof = self._last_layer_cannot_fit(x, level)
+        if proof:
+            res.status, res.success, res.message = INFEASIBLE, False, proof
+        return res
+
+    def _last_layer_cannot_fit(self, x, level):
+        """Why no code fits x within an l_inf noise bound, from the last layer's l_inf LP
+        (every such code's last hidden layer is feasible there with t <= the bound), or None."""
+        k = len(self.net.layers) - 1
+        layer = self.net.layers[k]
+        if level.source != "bound" or self._dense(k) is None:
+            return None
+        # the pre-activation's error: the bound, times 1/slope below 0 for a LeakyReLU
+        eps = level.inf / min(1.0, layer.negative_slope) if layer.activation == "leaky_relu" \
+            else level.inf
+        c, I = self._targets(k, x, level.inf)
+        st, _, obj, _ = self._lp(k, "linf").solve(c, I)
+        # HiGHS's tolerances are absolute (1e-7): a margin above them, relative to the data
+        if st == "optimal" and obj > eps + 1e-6 * max(float(np.abs(c).max(initial=0.0)), 1.0):
+            return (f"no code explains x within the noise bound {level.inf:.3g}: even the last "
+                    f"layer alone cannot fit it (its l_inf LP optimum is {obj:.3g})")
+        return None
 
     def _failed(self, infos, message, t0, level, joint=None):
         return make_result(np.full(self.net.latent_dim, np.nan), FAILED, message, math.nan,
@@ -490,8 +528,10 @@ class Inverter:
         amp = math.prod(a for a in amps) if all(a is not None for a in amps) else math.inf
         if status == APPROXIMATE:
             why = beyond_noise(r, x, level)
-            if why:
-                status, message = INFEASIBLE, f"{why} (or the LPs missed it)"
+            if why:  # not proof that no code fits: see _beyond_noise
+                status = FAILED
+                message = (f"{why.split(': no code')[0]}: no fit within the noise was found "
+                           "(x may have none, or the layerwise LPs missed it)")
             else:
                 message = (f"{self.method} at every layer"
                            + (" then Gauss-Newton on ||G(z) - x||_2" if self.method == "l2"

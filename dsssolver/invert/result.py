@@ -19,9 +19,11 @@ EXACT = "exact"
 JOINT = "joint"
 #: a noisy method's answer, with a residual consistent with the noise level
 APPROXIMATE = "approximate"
-#: no code explains x (exactly, or within the noise): z is a best effort, see the message
+#: no code explains x (exactly, or within an l_inf noise bound), shown by an LP or MILP that
+#: has no solution: z is a best effort, see the message
 INFEASIBLE = "infeasible"
 #: the solver could not produce an answer (z is NaN) or its answer is not trustworthy
+#: (e.g. no fit within the noise was found, and none is proven impossible)
 FAILED = "failed"
 STATUSES = (EXACT, JOINT, APPROXIMATE, INFEASIBLE, FAILED)
 _SUCCESS = (EXACT, JOINT, APPROXIMATE)
