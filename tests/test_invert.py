@@ -401,19 +401,31 @@ def test_uniqueness_milp_bounds_contain_the_known_preimage():
     assert np.all(pre[0][0] < p) and np.all(p < pre[0][1])
 
 
-def test_joint_milp_with_coefficients_highs_refuses_fails_cleanly():
-    # scaled up, the joint toy's big-M (from a box imposed on an unbounded LP) reaches 1e15,
+@pytest.mark.parametrize("s1, s2", [(1.0, 1.0), (1e3, 1e6), (1e-6, 1e8), (1e10, 1e-10),
+                                    (1e16, 1.0)])
+def test_joint_milp_of_a_scaled_net_is_the_unscaled_ones(s1, s2):
+    # scaled up, the joint toy's big-M (from a box imposed on an unbounded LP) reached 1e15,
     # where HiGHS dropped the row and PuLP then raised IndexError out of dss.invert; below
-    # that, HiGHS called such a MILP infeasible although z = 1 is a preimage
-    s1, s2 = 1e3, 1e6
+    # that, HiGHS called such a MILP infeasible although z = 1 is a preimage.  The MILP now
+    # runs on the same net with each hidden unit rescaled by a power of two
     layers = [(np.array([[1.0], [-1.0]]) * s1, None),
               (np.array([[1.0, 1.0], [-1.0, 1.0]]) * s2, np.array([0.0, -0.5 * s1 * s2]))]
     res = dss.invert(layers, as_network(layers).forward(np.array([1.0])))
-    assert res.status == "failed" and not res.success and np.isnan(res.z).all()
-    assert "span" in res.message and res.joint.status == "error"
-    small = [(W / s, None if b is None else b / (s1 * s2)) for (W, b), s in zip(layers, (s1, s2))]
-    ok = dss.invert(small, as_network(small).forward(np.array([1.0])))  # the same net, unscaled
-    assert ok.status == "joint" and abs(ok.z[0] - 1) < 1e-12
+    assert res.status == "joint" and abs(res.z[0] - 1) < 1e-12, res.message
+
+
+@pytest.mark.parametrize("scale", [1e-20, 1e-8, 1e-4, 1e4, 1e8, 1e16, 1e20])
+def test_a_badly_scaled_first_layer_inverts_like_a_unit_one(scale):
+    # LP tolerances were absolute: at 1e-8 every point met them (a false "single point"),
+    # at 1e8 the joint MILP called the true output infeasible, at 1e16 PuLP raised
+    rng = np.random.default_rng(0)
+    W1, W2 = rng.standard_normal((20, 4)) * scale, rng.standard_normal((30, 20))
+    z = rng.standard_normal(4)
+    x = np.maximum(W2 @ np.maximum(W1 @ z, 0), 0)  # about 15 of 30 outputs: joint MILP
+    res = dss.invert([(W1, None), (W2, None)], x)
+    assert res.status in ("exact", "joint") and rel(res.z, z) < 1e-10, res.message
+    noisy = dss.invert([(W1, None), (W2, None)], x, method="linf", noise=1e-6 * x.max())
+    assert noisy.status == "approximate" and rel(noisy.z, z) < 1e-3, noisy.message
 
 
 def scaled_net(seed):

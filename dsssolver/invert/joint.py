@@ -30,7 +30,11 @@ tolerance and the other presolve setting agree; a MILP whose rows span 1e12 or m
 next to unit weights) is not solved at all; and the MILP's point must map into ``P``
 after polishing, or no claim is made.  On 150 random two-layer nets with weights
 ~1e-2-1e4 (5 exact outputs each) this turned 12 wrong "no z gives x", 6 exceptions and 3
-failures into 11 honest failures and correct answers.
+failures into 11 honest failures and correct answers.  The MILP is then built on the same
+network with every hidden unit rescaled by a power of two (:func:`_balanced`: each weight
+matrix and each row of ``P`` to largest entry ~1, exactly): on those 750 outputs the last
+20 failures ("coefficients span 1e12", "its point is no preimage") became correct answers,
+and a first layer scaled by 1e-20 .. 1e20 inverts like an unscaled one.
 """
 from __future__ import annotations
 
@@ -42,7 +46,7 @@ import pulp
 from .._highs import INF, new_highs, pass_lp, run
 from .lp import Poly, optimize_directions
 from .result import JointInfo
-from ..layers import _csr_of
+from ..layers import Layer, _csr_of
 
 _BOX = 1e3  # fallback box half-width, relative to the data scale, when an LP is unbounded
 #: a row whose coefficients span this ratio or more (a big-M from a huge box next to a
@@ -264,9 +268,44 @@ def joint_invert(layers, dense, poly, tol=1e-9, time_limit=60.0):
 
     Returns ``(z or None, JointInfo)``.
     """
-    z, rep = _joint_invert(layers, dense, poly, tol, time_limit)
+    layers, dense, poly = _balanced(layers, dense, poly)
+    try:
+        z, rep = _joint_invert(layers, dense, poly, tol, time_limit)
+    except (pulp.PulpError, ValueError, OverflowError) as exc:  # non-finite bounds and the like
+        z, rep = None, {"status": "error", "unique": None, "binaries": 0, "boxed": False,
+                        "milp_status": None, "distance": None, "seconds": 0.0,
+                        "message": f"joint MILP not built: {str(exc).splitlines()[0]}"}
     rep.setdefault("message", "")
     return z, JointInfo(**rep)
+
+
+def _balanced(layers, dense, poly):
+    """The same network with every hidden layer's unit rescaled by a power of two so that each
+    weight matrix has largest entry in [1/2, 1) (exact in floating point; z keeps its unit).
+
+    With ``x_j = sigma_j x'_j``: ``W'_j = W_j sigma_(j-1) / sigma_j``, ``b'_j = b_j / sigma_j``
+    and the polyhedron's rows times ``sigma_K``.  A layer of weights 1e8 beside one of 1 put
+    coefficients 1e8 apart in one MILP row, and HiGHS called a known preimage infeasible.
+    """
+    sig, out_layers, out_dense = 1.0, [], []
+    for layer, W in zip(layers, dense):
+        top = float(np.abs(W).max(initial=0.0))
+        s = float(np.ldexp(1.0, np.frexp(top)[1])) if 0 < top < np.inf else 1.0
+        sig *= s
+        out_dense.append(W / s)
+        out_layers.append(Layer(out_dense[-1], layer.b / sig, layer.activation,
+                                layer.negative_slope))
+    # and every row of the polyhedron to largest coefficient in [1/2, 1) (the same set)
+    A_eq, c_eq = _unit_rows(poly.A_eq * sig, poly.c_eq)
+    A_in, c_in = _unit_rows(poly.A_in * sig, poly.c_in)
+    return out_layers, out_dense, Poly(A_eq, c_eq, A_in, c_in, poly.nonneg, poly.mask)
+
+
+def _unit_rows(A, c):
+    top = np.abs(A).max(axis=1, initial=0.0) if A.size else np.zeros(len(c))
+    ok = (top > 0) & np.isfinite(top)
+    f = np.where(ok, np.ldexp(1.0, -np.frexp(np.where(ok, top, 1.0))[1]), 1.0)
+    return A * f[:, None], c * f
 
 
 def _joint_invert(layers, dense, poly, tol, time_limit):

@@ -51,6 +51,16 @@ class LayerLP:
         self.h = new_highs()
         p, i, v = _csr_of(layer.W)
         m, n = self.m, self.n
+        # HiGHS's tolerances are absolute (1e-7): rows are scaled by powers of two to entries
+        # of order 1 -- each row on its own for "exact" (the polyhedron does not change), all
+        # by one factor for the noisy kinds (so t / s keep one unit) -- and solve() scales the
+        # right-hand side to order 1 (the variables by the same power of two, undone after)
+        big = np.zeros(m)
+        np.maximum.at(big, np.repeat(np.arange(m), np.diff(p)), np.abs(v))
+        if kind != "exact":
+            big[:] = big.max(initial=0.0)
+        self.row_scale = _pow2_inverse(big)
+        v = v * np.repeat(self.row_scale, np.diff(p))
         lo0 = np.zeros(n) if nonneg else np.full(n, -INF)
         if kind == "exact":
             pass_lp(self.h, p, i, v, n, np.zeros(n), lo0, np.full(n, INF),
@@ -74,6 +84,9 @@ class LayerLP:
         Returns ``(status, x, objective, seconds)``; ``x`` excludes t / s.
         """
         m = self.m
+        c = np.asarray(c, dtype=np.float64) * self.row_scale
+        unit = 1.0 / _pow2_inverse(np.array([np.abs(c).max(initial=0.0)]))[0]  # x = unit * x'
+        c = c / unit
         if self.kind == "exact":
             lo = np.where(I, c, -INF)
             self.h.changeRowsBounds(m, np.arange(m, dtype=np.int32), lo, c)
@@ -84,7 +97,18 @@ class LayerLP:
         st, x, obj, secs = run(self.h)
         if st == "unbounded_or_infeasible":  # every objective here is bounded below
             st = "infeasible"
-        return st, (None if x is None else x[: self.n]), obj, secs
+        if obj is not None and self.kind != "exact":  # t / s back in the layer's own units
+            obj = obj * unit / self.row_scale[0] if m else obj
+        return st, (None if x is None else x[: self.n] * unit), obj, secs
+
+
+def _pow2_inverse(a):
+    """``2^-e`` with ``2^(e-1) <= a < 2^e`` per entry (1 where ``a`` is 0 or not finite):
+    multiplying by it is exact in floating point and brings ``a`` into [1/2, 1)."""
+    a = np.asarray(a, dtype=np.float64)
+    ok = (a > 0) & np.isfinite(a)
+    e = np.frexp(np.where(ok, a, 1.0))[1]
+    return np.where(ok, np.ldexp(1.0, -e), 1.0)
 
 
 @dataclass
@@ -107,8 +131,10 @@ class Poly:
         return self.A_eq.shape[1]
 
     def scale(self, x):
-        return max(1.0, np.abs(self.c_eq).max(initial=0), np.abs(self.c_in).max(initial=0),
-                   np.abs(x).max(initial=0))
+        """The size the tolerances are relative to: the data's and the point's (not at least
+        1, which made them absolute for data of size 1e-8, and every point a solution)."""
+        return max(np.abs(self.c_eq).max(initial=0), np.abs(self.c_in).max(initial=0),
+                   np.abs(x).max(initial=0), 1e-300)
 
     def violation(self, x):
         """Largest violation of any constraint (absolute)."""
