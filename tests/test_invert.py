@@ -509,3 +509,32 @@ def test_weights_float64_cannot_hold_are_named_and_no_exact_claim_is_made():
     big = dss.layers.as_network([(np.array([[1, 2], [3, 2 ** 60 + 1]]), None)])
     assert big.rounded == ["layer 1: W"]
     assert dss.layers.as_network([(np.array([[1, 2], [3, 2 ** 60]]), None)]).rounded == []
+
+
+@pytest.mark.parametrize("seed", [19, 20, 53, 56])
+def test_noisy_layerwise_misses_go_to_the_joint_milp(seed):
+    # found by a search over scaled_net (code 1, l_inf bound 1e-6 of the output): the
+    # layerwise LPs and Gauss-Newton from their point miss (a layer's preimage is not a
+    # point); the joint MILP over the last layer's noise polytope finds a code within it.
+    # Before, these were "failed" (and earlier still "infeasible", which was false).
+    layers, Z = scaled_net(seed)
+    G = as_network(layers)
+    x = G.forward(Z[1])
+    eps = 1e-6 * np.abs(x).max()
+    xn = x + np.random.default_rng(seed).uniform(-eps, eps, size=len(x))
+    res = Inverter(layers, method="linf", noise=eps).invert(xn)
+    assert res.status == "approximate", res.message
+    assert "joint MILP over the last layer's noise polytope" in res.message
+    assert np.abs(G.forward(res.z) - xn).max() <= 3 * eps * np.sqrt(len(x))
+    assert res.joint is not None and res.joint.status == "optimal"
+
+
+def test_noisy_joint_milp_infeasible_is_a_proof_for_an_linf_bound():
+    # 1-2-2 net (the joint toy): its outputs with x[1] > 0 need the second hidden unit on,
+    # which the first layer cannot give together with the first; far outside, with an
+    # l_inf bound, the last layer alone fits x but no code does
+    layers = [(np.array([[1.0], [-1.0]]), None), (np.array([[1.0, 0.0], [0.0, 1.0]]), None)]
+    res = dss.invert(layers, np.array([1.0, 1.0]), method="linf", noise=1e-3)
+    assert res.status == "infeasible" and "joint MILP infeasible" in res.message
+    ok = dss.invert(layers, np.array([1.0, 0.0005]), method="linf", noise=1e-3)
+    assert ok.status == "approximate" and abs(ok.z[0] - 1) < 1e-2

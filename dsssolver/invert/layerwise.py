@@ -490,7 +490,47 @@ class Inverter:
         proof = self._last_layer_cannot_fit(x, level)
         if proof:
             res.status, res.success, res.message = INFEASIBLE, False, proof
-        return res
+            return res
+        return self._noisy_joint(x, infos, level, t0, res)
+
+    def _noisy_joint(self, x, infos, level, t0, res):
+        """The joint MILP for noisy data: the last layer's noise polytope (every code within
+        ``level.inf`` of x has its last hidden point there) and the layers below as one MILP.
+        A solution is fitted by Gauss-Newton and kept if it fits within the noise; an
+        infeasible MILP proves, for an l_inf bound, that no code fits."""
+        k = len(self.net.layers) - 1
+        A = self._dense(k)
+        if k == 0 or A is None or any(self._dense(j) is None for j in range(k)):
+            return res
+        from .joint import joint_invert
+
+        layer = self.net.layers[k]
+        eps = level.inf / min(1.0, layer.negative_slope) if layer.activation == "leaky_relu" \
+            else level.inf
+        c, I = self._targets(k, x, level.inf)
+        poly = Poly(np.zeros((0, A.shape[1])), np.zeros(0), np.vstack([A[I], -A[I], A[~I]]),
+                    np.r_[c[I] + eps, -(c[I] - eps), c[~I] + eps], True)
+        zj, joint = joint_invert(self.net.layers[:k], [self._dense(j) for j in range(k)], poly,
+                                 tol=self.tol, time_limit=self.milp_time_limit)
+        if zj is None:
+            if joint.status == "infeasible" and level.source == "bound":
+                res.status, res.success = INFEASIBLE, False
+                res.message = (f"no code explains x within the noise bound {level.inf:.3g}: no "
+                               "point of the last layer's noise polytope is an output of the "
+                               "layers below (joint MILP infeasible)")
+            else:
+                res.message += f"; the joint MILP did not help ({joint.message})"
+            res.joint = joint
+            return res
+        z2 = gauss_newton(self.net, zj, x)
+        if beyond_noise(self.net.forward(z2) - x, x, level) is not None:
+            res.message += "; the joint MILP's point does not fit within the noise either"
+            return res
+        out = self._finish(z2, x, infos, level, APPROXIMATE, "", None, joint, t0)
+        out.message = (f"{self.method} at every layer missed (a layer's preimage is not a single "
+                       "point); the joint MILP over the last layer's noise polytope, then "
+                       f"Gauss-Newton, fits x within the {level.source} noise level")
+        return out
 
     def _last_layer_cannot_fit(self, x, level):
         """Why no code fits x within an l_inf noise bound, from the last layer's l_inf LP

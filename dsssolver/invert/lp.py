@@ -106,7 +106,7 @@ def _pow2_inverse(a):
     """``2^-e`` with ``2^(e-1) <= a < 2^e`` per entry (1 where ``a`` is 0 or not finite):
     multiplying by it is exact in floating point and brings ``a`` into [1/2, 1)."""
     a = np.asarray(a, dtype=np.float64)
-    ok = (a > 0) & np.isfinite(a)
+    ok = (a >= 1e-300) & np.isfinite(a)  # subnormal sizes: 2^-e would overflow
     e = np.frexp(np.where(ok, a, 1.0))[1]
     return np.where(ok, np.ldexp(1.0, -e), 1.0)
 
