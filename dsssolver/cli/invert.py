@@ -9,8 +9,9 @@ convolution, e.g. ``--input-shape 100 1 1`` for a DCGAN).
 The output file is an ``.npy`` (or one-array ``.npz``) holding one output or one per row; an
 image (``C x H x W``) or a stack of them is flattened in C, H, W order, as torch does.
 Exit status: 0 every output inverted, 1 some output has no preimage (``infeasible``: no
-code explains it, exactly or within the noise), 2 bad input, 3 an inversion failed
-(solver limit or error).
+code explains it, exactly or within an l_inf noise bound, proven), 2 bad input, 3 an
+inversion failed (solver limit or error, or no fit within the noise was found and none was
+proven impossible).
 """
 from __future__ import annotations
 
@@ -193,7 +194,14 @@ def _positive_int(what):
 
 def register(subparsers):
     """Add ``invert`` to the ``dss`` sub-commands."""
-    p = subparsers.add_parser("invert", help="find z with G(z) = x, layer by layer (LPs, MILP)")
+    p = subparsers.add_parser(
+        "invert", help="find z with G(z) = x, layer by layer (LPs, MILP)",
+        description="Find z with G(z) = x for a ReLU generator G, layer by layer with LPs "
+        "(Lei et al.), with a joint MILP where a layer's preimage is not a single point; "
+        "exact or noisy (--method linf / l1 / l2 with --noise or --noise-std). Exit status: "
+        "0 every output inverted, 1 some output has no preimage (proven: exactly, or within "
+        "an l_inf --noise bound), 2 bad input, 3 an inversion failed (a solver limit, or no "
+        "fit within the noise was found and none was proven impossible).")
     p.add_argument("network", help=".npz with W1, b1, W2, b2, ... (latent side first), or a "
                    "torch generator saved with torch.save (.pt/.pth; torch.nn layer classes only, "
                    "see --trust-torch-file)")
