@@ -243,3 +243,18 @@ def test_a_batch_reuses_one_inner_inverter_per_kept_set():
     assert list(res.status[:3]) == ["exact"] * 3 and res.status[3] != "exact"
     assert np.allclose(res.z[:3], Z[:3], rtol=1e-8, atol=1e-10)
     assert len(inv._squash_inners) == 2
+
+
+@pytest.mark.parametrize("act", squash.SQUASHES)
+def test_round_off_alone_is_not_an_inconsistent_system(act):
+    # the code switches every hidden unit off, so the last pre-activation is the bias b and
+    # atanh(x) - b is round-off (~1e-18): tolerances relative to that round-off, or a
+    # right-hand side scaled up to size 1, made the layer "infeasible" for a true output
+    rng = np.random.default_rng(4)
+    W1, b1 = rng.normal(size=(3, 2)), -np.abs(rng.normal(size=3)) - 1.0
+    W2, b2 = rng.normal(size=(7, 3)), rng.normal(size=7) * 0.03
+    net = as_network([(W1, b1), (W2, b2)], last_activation=act)
+    z = np.array([0.1, -0.2])
+    assert (W1 @ z + b1 < 0).all()
+    res = dss.invert(net, net.forward(z))
+    assert res.status in ("exact", "joint") and res.residual < 1e-9, res.message

@@ -296,16 +296,18 @@ def _balanced(layers, dense, poly):
         out_layers.append(Layer(out_dense[-1], layer.b / sig, layer.activation,
                                 layer.negative_slope))
     # and every row of the polyhedron to largest coefficient in [1/2, 1) (the same set)
-    A_eq, c_eq = _unit_rows(poly.A_eq * sig, poly.c_eq)
-    A_in, c_in = _unit_rows(poly.A_in * sig, poly.c_in)
-    return out_layers, out_dense, Poly(A_eq, c_eq, A_in, c_in, poly.nonneg, poly.mask)
+    (A_eq, c_eq, f_eq), (A_in, c_in, f_in) = (_unit_rows(poly.A_eq * sig, poly.c_eq),
+                                              _unit_rows(poly.A_in * sig, poly.c_in))
+    # the size of the data behind c, in the rescaled rows (the largest factor: the loosest)
+    ref = poly.ref * float(np.r_[f_eq, f_in].max(initial=1.0))
+    return out_layers, out_dense, Poly(A_eq, c_eq, A_in, c_in, poly.nonneg, poly.mask, ref)
 
 
 def _unit_rows(A, c):
     top = np.abs(A).max(axis=1, initial=0.0) if A.size else np.zeros(len(c))
     ok = (top > 0) & np.isfinite(top)
     f = np.where(ok, np.ldexp(1.0, -np.frexp(np.where(ok, top, 1.0))[1]), 1.0)
-    return A * f[:, None], c * f
+    return A * f[:, None], c * f, f
 
 
 def _joint_invert(layers, dense, poly, tol, time_limit):

@@ -243,6 +243,11 @@ class Inverter:
             np.where(y >= 0, y, y / layer.negative_slope)
         return pre - layer.b, np.ones(len(y), bool)
 
+    def _ref(self, k, y):
+        """The size of the data layer k's right-hand side ``c = pre(y) - b`` comes from."""
+        b = self.net.layers[k].b
+        return max(float(np.abs(y).max(initial=0.0)), float(np.abs(b).max(initial=0.0)))
+
     def _layer_residual(self, k, u, y):
         return _rel(self.net.layers[k](u) - y, y)
 
@@ -260,14 +265,15 @@ class Inverter:
         if A is None:
             return self._big_layer(k, y, True)
         c, I = self._targets(k, y, tau)
-        poly = Poly.of_layer(A, c, I, k > 0)
+        ref = self._ref(k, y)
+        poly = Poly.of_layer(A, c, I, k > 0, ref)
         info = LayerInfo(k + 1, "ok", active=int(I.sum()))
         u = solve_point(poly) if self.lp == "auto" else None
         if u is not None and poly.violation(u) <= self.tol * poly.scale(u):
             point, info.rank = True, poly.n
             info.message = "active rows have full rank: the solution of their equations"
         else:
-            st, u0, _, secs = self._lp(k, "exact").solve(c, I)
+            st, u0, _, secs = self._lp(k, "exact").solve(c, I, ref)
             info.lp_seconds = secs
             if st != "optimal":
                 info.status = "infeasible" if st == "infeasible" else "error"
@@ -376,7 +382,7 @@ class Inverter:
             u, info, _, _ = self._big_layer(k, y, False, tau)
             return u, info, typ
         c, I = self._targets(k, y, tau)
-        st, u, obj, secs = self._lp(k, kind).solve(c, I)
+        st, u, obj, secs = self._lp(k, kind).solve(c, I, self._ref(k, y))
         info = LayerInfo(k + 1, "approximate", lp_seconds=secs, active=int(I.sum()),
                          objective=obj, threshold=float(tau))
         if st != "optimal":
@@ -410,7 +416,7 @@ class Inverter:
             if self._dense(k) is None:
                 u, _, _, _ = self._big_layer(k, x, False, tau)
             else:
-                st, u, _, _ = self._lp(k, "l1").solve(c, I)
+                st, u, _, _ = self._lp(k, "l1").solve(c, I, self._ref(k, x))
                 if st != "optimal":
                     break
             sigma = robust_sigma(x - layer(np.maximum(u, 0) if k > 0 else u), scale)
@@ -509,7 +515,7 @@ class Inverter:
             else level.inf
         c, I = self._targets(k, x, level.inf)
         poly = Poly(np.zeros((0, A.shape[1])), np.zeros(0), np.vstack([A[I], -A[I], A[~I]]),
-                    np.r_[c[I] + eps, -(c[I] - eps), c[~I] + eps], True)
+                    np.r_[c[I] + eps, -(c[I] - eps), c[~I] + eps], True, None, self._ref(k, x))
         zj, joint = joint_invert(self.net.layers[:k], [self._dense(j) for j in range(k)], poly,
                                  tol=self.tol, time_limit=self.milp_time_limit)
         if zj is None:
@@ -543,7 +549,7 @@ class Inverter:
         eps = level.inf / min(1.0, layer.negative_slope) if layer.activation == "leaky_relu" \
             else level.inf
         c, I = self._targets(k, x, level.inf)
-        st, _, obj, _ = self._lp(k, "linf").solve(c, I)
+        st, _, obj, _ = self._lp(k, "linf").solve(c, I, self._ref(k, x))
         # HiGHS's tolerances are absolute (1e-7): a margin above them, relative to the data
         if st == "optimal" and obj > eps + 1e-6 * max(float(np.abs(c).max(initial=0.0)), 1.0):
             return (f"no code explains x within the noise bound {level.inf:.3g}: even the last "

@@ -78,14 +78,17 @@ class LayerLP:
                 np.full(2 * m, -INF), np.zeros(2 * m))
         self._rows = np.arange(2 * m, dtype=np.int32)
 
-    def solve(self, c, I):
-        """Solve for right-hand side ``c = y - b`` and active mask ``I``.
+    def solve(self, c, I, ref=0.0):
+        """Solve for right-hand side ``c = y - b`` and active mask ``I``; ``ref`` is the size
+        of the data c came from (``y`` and ``b``: where they cancel, c is round-off, and
+        scaling it up would make that round-off an inconsistent system).
 
         Returns ``(status, x, objective, seconds)``; ``x`` excludes t / s.
         """
         m = self.m
         c = np.asarray(c, dtype=np.float64) * self.row_scale
-        unit = 1.0 / _pow2_inverse(np.array([np.abs(c).max(initial=0.0)]))[0]  # x = unit * x'
+        top = max(float(np.abs(c).max(initial=0.0)), ref * float(self.row_scale.max(initial=0.0)))
+        unit = 1.0 / _pow2_inverse(np.array([top]))[0]  # x = unit * x'
         c = c / unit
         if self.kind == "exact":
             lo = np.where(I, c, -INF)
@@ -121,10 +124,13 @@ class Poly:
     c_in: np.ndarray
     nonneg: bool
     mask: np.ndarray | None = None  # the layer's active rows, when built from a layer
+    #: the size of the data c was computed from (``c = y - b``): round-off in c is relative
+    #: to it, not to c (where y = b, c is round-off alone)
+    ref: float = 0.0
 
     @classmethod
-    def of_layer(cls, A, c, I, nonneg):
-        return cls(A[I], c[I], A[~I], c[~I], nonneg, I)
+    def of_layer(cls, A, c, I, nonneg, ref=0.0):
+        return cls(A[I], c[I], A[~I], c[~I], nonneg, I, float(ref))
 
     @property
     def n(self):
@@ -133,7 +139,7 @@ class Poly:
     def scale(self, x):
         """The size the tolerances are relative to: the data's and the point's (not at least
         1, which made them absolute for data of size 1e-8, and every point a solution)."""
-        return max(np.abs(self.c_eq).max(initial=0), np.abs(self.c_in).max(initial=0),
+        return max(self.ref, np.abs(self.c_eq).max(initial=0), np.abs(self.c_in).max(initial=0),
                    np.abs(x).max(initial=0), 1e-300)
 
     def violation(self, x):
