@@ -86,8 +86,9 @@ def as_matrix(W, name="W"):
     return arr
 
 
-def as_vector(b, length, name="b"):
-    """Return ``b`` as a validated 1-D numeric array of the given length (``None``: zeros)."""
+def as_vector(b, length, name="b", of="W"):
+    """Return ``b`` as a validated 1-D numeric array of the given length (``None``: zeros);
+    ``of`` names the matrix whose rows it must match, for the error."""
     if b is None:
         return np.zeros(length, dtype=np.int64)
     arr = _as_numeric_array(b, name)
@@ -96,7 +97,7 @@ def as_vector(b, length, name="b"):
     if arr.ndim != 1:
         raise InvalidInputError(f"{name} must be a 1-D array, got shape {arr.shape}")
     if arr.shape[0] != length:
-        raise InvalidInputError(f"{name} has length {arr.shape[0]} but W has {length} rows")
+        raise InvalidInputError(f"{name} has length {arr.shape[0]} but {of} has {length} rows")
     return arr
 
 

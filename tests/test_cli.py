@@ -177,3 +177,27 @@ def test_ctrl_c_returns_unknown_with_stats(tmp_path):
     doc = json.loads(out)
     assert doc["status"] == "unknown" and doc["stats"]["reason"] == "interrupted"
     assert doc["stats"]["nodes"] > 0
+
+
+def test_certify_and_check_a_layer_on_a_domain(tmp_path, capsys):
+    from dsssolver.cli.main import main
+
+    # ReLU(x - 1): injective exactly where x >= 1, so on [1, 2] but not on [0, 2]
+    np.savez(tmp_path / "l.npz", W=np.array([[1.0]]), b=np.array([-1.0]))
+    layer, ev = str(tmp_path / "l.npz"), str(tmp_path / "ev.json")
+    assert main(["certify", layer, "--box", "1", "2", "-o", ev]) == 0
+    assert "on the domain" in capsys.readouterr().out
+    assert main(["check", layer, ev, "--box", "1", "2"]) == 0
+    assert main(["check", layer, ev, "--box", "0", "2"]) == 1  # another box: not this evidence
+    assert "another domain" in capsys.readouterr().out
+    assert main(["certify", layer, "--box", "0", "2"]) == 1
+    np.savez(tmp_path / "d.npz", A=np.array([[-1.0], [1.0]]), c=np.array([-1.0, 2.0]))
+    assert main(["certify", layer, "--domain", str(tmp_path / "d.npz")]) == 0
+    assert main(["certify", layer, "--domain", "nonnegative"]) == 1
+    capsys.readouterr()
+    for argv, words in ((["--box", "1", "2", "--domain", "nonnegative"], "either"),
+                        (["--box", "2", "1"], "lo must be < hi"),
+                        (["--box", "1", "2", "--plot", str(tmp_path / "p.png")], "--plot")):
+        assert main(["certify", layer, *argv]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("dss: error:") and words in err, err

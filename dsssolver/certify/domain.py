@@ -77,7 +77,7 @@ class DomainRows:
         A = as_matrix(domain[0], "domain A")
         if A.shape[1] != n:
             raise InvalidInputError(f"domain A has {A.shape[1]} columns but the layer has n = {n}")
-        c = as_vector(domain[1], A.shape[0], "domain c")
+        c = as_vector(domain[1], A.shape[0], "domain c", of="A")
         Aq = [[to_fraction(v) for v in row] for row in A]
         cq = [to_fraction(v) for v in c]
         return cls("polyhedron", Aq, cq, _interior_point(Aq, cq, n))

@@ -9,9 +9,11 @@ import json
 import sys
 
 from ..certify import certify
+from ..errors import InvalidInputError
 from ..io import load_layer
 from ..verify.evidence import INJECTIVE, NOT_INJECTIVE
 from ._common import check_output_path, quiet_stdout
+from .network import cli_domain
 
 __all__ = ["register", "EXIT"]
 
@@ -24,13 +26,17 @@ def run(args):
     if args.output:
         check_output_path(args.output)
     W, b = load_layer(args.layer)
+    domain = cli_domain(args, W.shape[1])
+    if args.plot and domain is not None:
+        raise InvalidInputError("--plot draws the layer on all of R^n: not with --domain / --box")
     if args.plot:
         _plot_preflight(W, b, args.plot)
     with quiet_stdout():
         progress = sys.stderr.isatty() if args.progress is None else args.progress
         try:
-            res = certify(W, b, time_limit=args.time_limit, node_limit=args.node_limit,
-                          progress=progress, workers=args.workers, client=args.scheduler)
+            res = certify(W, b, domain=domain, time_limit=args.time_limit,
+                          node_limit=args.node_limit, progress=progress, workers=args.workers,
+                          client=args.scheduler)
         except KeyboardInterrupt:
             res = None
     if res is None:  # the search returns "unknown" itself; this covers Ctrl-C outside it
@@ -97,6 +103,11 @@ def register(sub):
                    help="run the search on a Dask cluster: its scheduler's address (needs dask)")
     c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="a progress line on stderr every second (default: when stderr is a terminal)")
+    c.add_argument("--domain", default=None,
+                   help="decide injectivity on a domain: 'nonnegative' (x >= 0), or an .npz "
+                        "with arrays A and c for {x : A x <= c} (full-dimensional)")
+    c.add_argument("--box", nargs=2, metavar=("LO", "HI"), default=None,
+                   help="decide injectivity on the box LO <= x_j <= HI (numbers or fractions p/q)")
     c.add_argument("--plot", metavar="FILE",
                    help="also draw the arrangement (n = 2 or 3) to FILE (.png, .pdf, .svg; "
                         "needs matplotlib, the plot extra)")

@@ -10,7 +10,7 @@ runs out), and exits 0 (valid), 1 (invalid), 2 (bad input) or 3 (out of time).
 from __future__ import annotations
 
 from ..errors import CheckTimeout, InvalidInputError
-from ..io import load_domain, load_json, load_layer
+from ..io import load_json, load_layer
 from ..verify import check
 from ..verify.network import NETWORK_FORMAT, check_network
 from .network import add_network_options, cli_domain, input_dim, read_network
@@ -22,11 +22,11 @@ def run(args):
     evidence = load_json(args.evidence)
     if isinstance(evidence, dict) and evidence.get("format") == NETWORK_FORMAT:
         return _run_network(args, evidence)
-    if args.box is not None or args.last_activation is not None:
-        raise InvalidInputError("--box and --last-activation are for network evidence "
+    if args.last_activation is not None:
+        raise InvalidInputError("--last-activation is for network evidence "
                                 "(from dss certify-network)")
     W, b = load_layer(args.layer)
-    domain = None if args.domain is None else load_domain(args.domain, W.shape[1])
+    domain = cli_domain(args, W.shape[1])
     try:
         res = check(evidence, W, b, domain=domain, time_limit=args.time_limit,
                     hints=args.hints, workers=args.workers)

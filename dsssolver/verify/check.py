@@ -207,8 +207,9 @@ def _check(ev, layer, deadline, hints, workers=1):
     if tuple(ev.shape) != (m, n):
         return CheckResult(False, f"the evidence is for shape {tuple(ev.shape)}, the layer is {(m, n)}")
     if not _same_domain(ev.domain, layer.domain):
-        return CheckResult(False, f"the evidence is for {_domain_name(ev.domain)}, the check was "
-                           f"asked about {_domain_name(layer.domain)}")
+        a, b = _domain_name(ev.domain), _domain_name(layer.domain)
+        return CheckResult(False, f"the evidence is for {a}, the check was asked about "
+                           + (f"another {b[4:]} (different A or c)" if a == b else b))
     if ev.status == NOT_INJECTIVE:
         if ev.witness is None or len(ev.witness) != 2:
             return CheckResult(False, "status 'not_injective' without a witness pair")

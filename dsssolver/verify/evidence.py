@@ -134,7 +134,7 @@ def as_domain(domain, n, name="domain"):
     A = as_matrix(domain[0], f"{name} A")
     if A.shape[1] != n:
         raise InvalidInputError(f"{name} A has {A.shape[1]} columns but the layer has n = {n}")
-    c = as_vector(domain[1], A.shape[0], f"{name} c")
+    c = as_vector(domain[1], A.shape[0], f"{name} c", of="A")
     Aq = tuple(tuple(to_fraction(v, f"{name} A") for v in row) for row in A)
     cq = tuple(to_fraction(v, f"{name} c") for v in c)
     return Domain("polyhedron", Aq, cq)
