@@ -538,3 +538,24 @@ def test_noisy_joint_milp_infeasible_is_a_proof_for_an_linf_bound():
     assert res.status == "infeasible" and "joint MILP infeasible" in res.message
     ok = dss.invert(layers, np.array([1.0, 0.0005]), method="linf", noise=1e-3)
     assert ok.status == "approximate" and abs(ok.z[0] - 1) < 1e-2
+
+
+def test_milp_time_limit_is_for_the_whole_joint_step():
+    # a 4-11-25-69-85 net (found by a fuzz) whose joint MILP runs for minutes: each of its
+    # 3-4 solves used to get the whole limit; now they share it, and running out makes no
+    # claim (never "infeasible")
+    rng = np.random.default_rng(153)
+    d = [4, 11, 25, 69, 85]
+    rng.integers(2, 5), rng.integers(1, 5)  # the fuzz's draws of depth and input size
+    for k in range(4):
+        rng.integers(d[k] + 1, 3 * d[k] + 4)
+    layers = []
+    for k in range(4):
+        s = 10.0 ** rng.integers(-3, 4)
+        W = rng.standard_normal((d[k + 1], d[k])) * s
+        layers.append((W, rng.standard_normal(d[k + 1]) * s * 0.3 if rng.random() < 0.5 else None))
+    rng.choice(["relu", "leaky_relu", "linear"])
+    x = as_network(layers).forward(rng.standard_normal(4))
+    res = Inverter(layers, milp_time_limit=2.0).invert(x)
+    assert res.status in ("joint", "failed") and res.joint is not None, res.message
+    assert res.joint.milp_seconds <= 2.5, res.joint.milp_seconds

@@ -235,7 +235,8 @@ def register(subparsers):
     p.add_argument("--lp", choices=("auto", "always"), default="auto",
                    help="'always': solve every layer's LP even when its rank makes it trivial")
     p.add_argument("--milp-time-limit", type=_finite("--milp-time-limit", True), default=60.0,
-                   help="seconds per MILP")
+                   help="seconds for each joint MILP step (all its solves together, the "
+                        "uniqueness MILP included; default 60)")
     p.add_argument("--stability", type=_finite("--stability", True), default=None,
                    metavar="SECONDS", help="also bound each layer's global error amplification "
                    "(inverse Lipschitz constant), SECONDS of search per layer")

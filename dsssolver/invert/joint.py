@@ -53,6 +53,8 @@ _BOX = 1e3  # fallback box half-width, relative to the data scale, when an LP is
 #: weight of 1) is beyond HiGHS's 1e-9 tolerances: such a MILP's "infeasible" was wrong on
 #: scaled nets, and at 1e15 HiGHS refuses the entry outright (and PuLP then fails)
 _MAX_SPREAD = 1e12
+#: the least time limit handed to one HiGHS solve (seconds)
+_MIN_SOLVE = 0.05
 
 
 def _dense_csr(A):
@@ -330,16 +332,28 @@ def _joint_invert(layers, dense, poly, tol, time_limit):
                           f"HiGHS's tolerances resolve")
         rep["seconds"] = time.perf_counter() - t0
         return None, rep
-    st, h, secs = _solve(prob, time_limit)
+    # time_limit is for the whole joint step: every solve gets what is left of it
+    deadline = t0 + time_limit
+    st, h, secs = _solve(prob, max(deadline - time.perf_counter(), _MIN_SOLVE))
     rep["milp_seconds"] = secs
+    loose = False  # the last status came from a solve at the looser tolerance
     for presolve, feas in (("off", 1e-7), ("on", 1e-7)):
         # "infeasible" here tells the caller that no z gives x, so it must survive a
         # looser tolerance; a solver error gets the other set-up
         if st == "Optimal" or (st == "Infeasible" and presolve == "on"):
             break
-        st, h, secs = _solve(prob, time_limit, presolve, feas)
+        left = _left(deadline)
+        if left is None:
+            break
+        st, h, secs = _solve(prob, left, presolve, feas)
         rep["milp_seconds"] += secs
+        loose = True
     rep["milp_status"] = st
+    if st == "Infeasible" and not loose:
+        rep["message"] = ("joint MILP infeasible at the strict tolerance, not confirmed at the "
+                          "looser one within milp_time_limit: no claim")
+        rep["seconds"] = time.perf_counter() - t0
+        return None, rep
     if st == "Infeasible":
         rep.update(status="infeasible", message="joint MILP infeasible: no z gives x")
         rep["seconds"] = time.perf_counter() - t0
@@ -371,13 +385,19 @@ def _joint_invert(layers, dense, poly, tol, time_limit):
         rep["seconds"] = time.perf_counter() - t0
         return z, rep
     # a second MILP: the farthest preimage from z' in l_1, on bounds that contain z'
-    _decide_unique(layers, dense, biases, poly, _cover(bnds, layers, z), z, tol, time_limit,
+    _decide_unique(layers, dense, biases, poly, _cover(bnds, layers, z), z, tol, deadline,
                    rep, where)
     rep["seconds"] = time.perf_counter() - t0
     return z, rep
 
 
-def _decide_unique(layers, dense, biases, poly, bnds, z, tol, time_limit, rep, where):
+def _left(deadline):
+    """Seconds left before ``deadline``, or None when too few for another solve."""
+    left = deadline - time.perf_counter()
+    return left if left >= _MIN_SOLVE else None
+
+
+def _decide_unique(layers, dense, biases, poly, bnds, z, tol, deadline, rep, where):
     """Is ``z`` the only preimage?  Sets ``rep``'s unique, distance, message, milp_seconds."""
     prob, zv, pattern, _ = _build(dense, biases, poly, bnds)
     span = bnds[1][0] - bnds[0][0]
@@ -402,10 +422,13 @@ def _decide_unique(layers, dense, biases, poly, bnds, z, tol, time_limit, rep, w
     # once polished into a verified second preimage.
     verdicts = []
     for presolve in ("off", "on"):
-        st2, h, secs2 = _solve(prob, time_limit, presolve)
+        if _left(deadline) is None:
+            verdicts.append("milp_time_limit reached")
+            continue
+        st2, h, secs2 = _solve(prob, _left(deadline) or _MIN_SOLVE, presolve)
         rep["milp_seconds"] += secs2
         if st2 == "Infeasible":  # z' satisfies the model: numerical trouble; loosen once
-            st2, h, secs2 = _solve(prob, time_limit, presolve, feas_tol=1e-7)
+            st2, h, secs2 = _solve(prob, _left(deadline) or _MIN_SOLVE, presolve, feas_tol=1e-7)
             rep["milp_seconds"] += secs2
             if st2 == "Infeasible":
                 verdicts.append("HiGHS called the uniqueness MILP infeasible although z' "

@@ -88,7 +88,9 @@ class Inverter:
         preimage is then at most the one solution of those equations, which is computed
         and checked against every inequality directly.  "always" solves every LP.
     milp_time_limit : float
-        Seconds for each joint MILP.
+        Seconds for each joint MILP step: every solve in it (the retries at a looser
+        tolerance and the uniqueness MILP) shares this budget.  A step that runs out makes
+        no claim ("infeasible" only after the looser tolerance agreed in time).
     lei_thresholds : bool
         Noisy methods: read every positive entry as active at hidden layers, as Lei et
         al. do, instead of thresholding at the estimated error of the layer above (for
