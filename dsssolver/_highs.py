@@ -13,6 +13,8 @@ and read the same way everywhere:
 * :func:`solve` -- run, and when HiGHS stops with any status other than the
   accepted ones (by default optimal and infeasible) clear the basis and run once
   more from a cold start; a second failure is reported, never hidden;
+* :func:`pow2_scale` -- the power of two that brings a size into [1/2, 1): HiGHS's
+  tolerances are absolute, so rows and right-hand sides are scaled by it, exactly;
 * :class:`Model` -- a persistent model that counts its solves and retries and
   changes only the bounds and costs that differ from the last call
   (:func:`changed`), so each solve hot-starts from the previous basis.
@@ -37,7 +39,7 @@ from typing import NamedTuple
 import highspy
 import numpy as np
 
-__all__ = ["INF", "OPTIMAL", "INFEASIBLE", "new_highs", "csr", "pass_lp", "Solved", "solve",
+__all__ = ["INF", "OPTIMAL", "INFEASIBLE", "pow2_scale", "new_highs", "csr", "pass_lp", "Solved", "solve",
            "status_name", "changed", "reset_after_fork", "run", "Model"]
 
 INF = highspy.kHighsInf
@@ -46,6 +48,22 @@ OPTIMAL = _MS.kOptimal
 INFEASIBLE = _MS.kInfeasible
 _NAMES = {OPTIMAL: "optimal", INFEASIBLE: "infeasible", _MS.kUnbounded: "unbounded",
           _MS.kUnboundedOrInfeasible: "unbounded_or_infeasible"}
+
+
+def pow2_scale(a):
+    """``2^-e`` with ``2^(e-1) <= a < 2^e`` per entry (1 where ``a`` is 0, not finite, or
+    below 1e-300, where ``2^e`` would overflow): multiplying by it is exact in floating point
+    and brings ``a`` into [1/2, 1).
+
+    Examples
+    --------
+    >>> pow2_scale([3.0, 0.25, 0.0]).tolist()
+    [0.25, 2.0, 1.0]
+    """
+    a = np.asarray(a, dtype=np.float64)
+    ok = (a >= 1e-300) & np.isfinite(a)
+    e = np.frexp(np.where(ok, a, 1.0))[1]
+    return np.where(ok, np.ldexp(1.0, -e), 1.0)
 
 
 def new_highs(*, presolve=False, **options):

@@ -43,7 +43,7 @@ import time
 import numpy as np
 import pulp
 
-from .._highs import INF, new_highs, pass_lp, run
+from .._highs import INF, new_highs, pass_lp, pow2_scale, run
 from .lp import Poly, optimize_directions
 from .result import JointInfo
 from ..layers import Layer, _csr_of
@@ -291,8 +291,7 @@ def _balanced(layers, dense, poly):
     """
     sig, out_layers, out_dense = 1.0, [], []
     for layer, W in zip(layers, dense):
-        top = float(np.abs(W).max(initial=0.0))
-        s = float(np.ldexp(1.0, np.frexp(top)[1])) if 0 < top < np.inf else 1.0
+        s = 1.0 / float(pow2_scale(np.abs(W).max(initial=0.0)))
         sig *= s
         out_dense.append(W / s)
         out_layers.append(Layer(out_dense[-1], layer.b / sig, layer.activation,
@@ -306,9 +305,7 @@ def _balanced(layers, dense, poly):
 
 
 def _unit_rows(A, c):
-    top = np.abs(A).max(axis=1, initial=0.0) if A.size else np.zeros(len(c))
-    ok = (top > 0) & np.isfinite(top)
-    f = np.where(ok, np.ldexp(1.0, -np.frexp(np.where(ok, top, 1.0))[1]), 1.0)
+    f = pow2_scale(np.abs(A).max(axis=1, initial=0.0) if A.size else np.zeros(len(c)))
     return A * f[:, None], c * f, f
 
 

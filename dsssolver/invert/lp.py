@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._highs import INF, new_highs, pass_lp, run
+from .._highs import INF, new_highs, pass_lp, pow2_scale, run
 from ..layers import _csr_of
 
 
@@ -59,7 +59,7 @@ class LayerLP:
         np.maximum.at(big, np.repeat(np.arange(m), np.diff(p)), np.abs(v))
         if kind != "exact":
             big[:] = big.max(initial=0.0)
-        self.row_scale = _pow2_inverse(big)
+        self.row_scale = pow2_scale(big)
         v = v * np.repeat(self.row_scale, np.diff(p))
         lo0 = np.zeros(n) if nonneg else np.full(n, -INF)
         if kind == "exact":
@@ -88,7 +88,7 @@ class LayerLP:
         m = self.m
         c = np.asarray(c, dtype=np.float64) * self.row_scale
         top = max(float(np.abs(c).max(initial=0.0)), ref * float(self.row_scale.max(initial=0.0)))
-        unit = 1.0 / _pow2_inverse(np.array([top]))[0]  # x = unit * x'
+        unit = 1.0 / pow2_scale(np.array([top]))[0]  # x = unit * x'
         c = c / unit
         if self.kind == "exact":
             lo = np.where(I, c, -INF)
@@ -103,15 +103,6 @@ class LayerLP:
         if obj is not None and self.kind != "exact":  # t / s back in the layer's own units
             obj = obj * unit / self.row_scale[0] if m else obj
         return st, (None if x is None else x[: self.n] * unit), obj, secs
-
-
-def _pow2_inverse(a):
-    """``2^-e`` with ``2^(e-1) <= a < 2^e`` per entry (1 where ``a`` is 0 or not finite):
-    multiplying by it is exact in floating point and brings ``a`` into [1/2, 1)."""
-    a = np.asarray(a, dtype=np.float64)
-    ok = (a >= 1e-300) & np.isfinite(a)  # subnormal sizes: 2^-e would overflow
-    e = np.frexp(np.where(ok, a, 1.0))[1]
-    return np.where(ok, np.ldexp(1.0, -e), 1.0)
 
 
 @dataclass

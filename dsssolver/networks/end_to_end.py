@@ -59,7 +59,6 @@ Examples
 """
 from __future__ import annotations
 
-import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -70,6 +69,7 @@ import flint
 import highspy
 import numpy as np
 
+from .._highs import pow2_scale
 from ..errors import CheckTimeout
 from ..exact.simplex import strict_system
 from ..verify.end_to_end import constraint_row, domain_rows, homogeneous
@@ -313,11 +313,8 @@ class _Tree:
         power of two to a largest entry in [1/2, 1) (composed layers reach 1e6 beside 1e-3:
         HiGHS's absolute tolerances need rows of one size; exactness is not touched)."""
         gf, hf = np.array([float(v) for v in g]), float(h)
-        top = max(float(np.abs(gf).max(initial=0.0)), abs(hf))
-        if 0 < top < np.inf:
-            scale = 2.0 ** -math.frexp(top)[1]
-            gf, hf = gf * scale, hf * scale
-        return key, g, h, gf, hf, strict
+        scale = float(pow2_scale(max(float(np.abs(gf).max(initial=0.0)), abs(hf))))
+        return key, g, h, gf * scale, hf * scale, strict
 
     def _tick(self):
         self.nodes += 1
