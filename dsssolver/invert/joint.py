@@ -419,10 +419,11 @@ def _decide_unique(layers, dense, biases, poly, bnds, z, tol, deadline, rep, whe
     # once polished into a verified second preimage.
     verdicts = []
     for presolve in ("off", "on"):
-        if _left(deadline) is None:
+        left = _left(deadline)
+        if left is None:
             verdicts.append("milp_time_limit reached")
             continue
-        st2, h, secs2 = _solve(prob, _left(deadline) or _MIN_SOLVE, presolve)
+        st2, h, secs2 = _solve(prob, left, presolve)
         rep["milp_seconds"] += secs2
         if st2 == "Infeasible":  # z' satisfies the model: numerical trouble; loosen once
             st2, h, secs2 = _solve(prob, _left(deadline) or _MIN_SOLVE, presolve, feas_tol=1e-7)

@@ -485,15 +485,12 @@ class Inverter:
         """The layerwise answer is not within the noise.  Layerwise LPs are not a global fit
         where a layer's preimage is not a single point (the point picked may be one the
         layers below cannot produce), so this proves nothing by itself: try Gauss-Newton from
-        that point, then, for an l_inf bound, the last layer's own l_inf LP, whose optimum
-        above the bound does prove that no code fits x.  Otherwise the result stays FAILED."""
+        that point; then, for an l_inf bound, the last layer's own l_inf LP, whose optimum
+        above the bound does prove that no code fits x; then the joint MILP over the last
+        layer's noise polytope (:meth:`_noisy_joint`).  Otherwise the result stays FAILED."""
         if self.method != "l2":
-            z2 = gauss_newton(self.net, z, x)
-            if beyond_noise(self.net.forward(z2) - x, x, level) is None:
-                out = self._finish(z2, x, infos, level, APPROXIMATE, "", None, None, t0)
-                out.message = (f"{self.method} at every layer missed (a layer's preimage is not a "
-                               "single point); Gauss-Newton from its point fits x within the "
-                               f"{level.source} noise level")
+            out = self._fit_from(z, x, infos, level, t0, None, "Gauss-Newton from its point")
+            if out is not None:
                 return out
         proof = self._last_layer_cannot_fit(x, level)
         if proof:
@@ -512,10 +509,7 @@ class Inverter:
             return res
         from .joint import joint_invert
 
-        layer = self.net.layers[k]
-        eps = level.inf / min(1.0, layer.negative_slope) if layer.activation == "leaky_relu" \
-            else level.inf
-        c, I = self._targets(k, x, level.inf)
+        c, I, eps = self._noise_targets(x, level)
         poly = Poly(np.zeros((0, A.shape[1])), np.zeros(0), np.vstack([A[I], -A[I], A[~I]]),
                     np.r_[c[I] + eps, -(c[I] - eps), c[~I] + eps], True, None, self._ref(k, x))
         zj, joint = joint_invert(self.net.layers[:k], [self._dense(j) for j in range(k)], poly,
@@ -530,27 +524,40 @@ class Inverter:
                 res.message += f"; the joint MILP did not help ({joint.message})"
             res.joint = joint
             return res
-        z2 = gauss_newton(self.net, zj, x)
-        if beyond_noise(self.net.forward(z2) - x, x, level) is not None:
+        out = self._fit_from(zj, x, infos, level, t0, joint,
+                             "the joint MILP over the last layer's noise polytope, then "
+                             "Gauss-Newton,")
+        if out is None:
             res.message += "; the joint MILP's point does not fit within the noise either"
             return res
-        out = self._finish(z2, x, infos, level, APPROXIMATE, "", None, joint, t0)
-        out.message = (f"{self.method} at every layer missed (a layer's preimage is not a single "
-                       "point); the joint MILP over the last layer's noise polytope, then "
-                       f"Gauss-Newton, fits x within the {level.source} noise level")
         return out
+
+    def _fit_from(self, z0, x, infos, level, t0, joint, how):
+        """Gauss-Newton from ``z0``; the APPROXIMATE result if it fits x within the noise."""
+        z = gauss_newton(self.net, z0, x)
+        if beyond_noise(self.net.forward(z) - x, x, level) is not None:
+            return None
+        out = self._finish(z, x, infos, level, APPROXIMATE, "", None, joint, t0)
+        out.message = (f"{self.method} at every layer missed (a layer's preimage is not a single "
+                       f"point); {how} fits x within the {level.source} noise level")
+        return out
+
+    def _noise_targets(self, x, level):
+        """The last layer's right-hand side, active rows (above the noise) and the noise on
+        its pre-activation: the bound, times 1/slope below 0 for a LeakyReLU."""
+        k = len(self.net.layers) - 1
+        layer = self.net.layers[k]
+        c, I = self._targets(k, x, level.inf)
+        slope = layer.negative_slope if layer.activation == "leaky_relu" else 1.0
+        return c, I, level.inf / min(1.0, slope)
 
     def _last_layer_cannot_fit(self, x, level):
         """Why no code fits x within an l_inf noise bound, from the last layer's l_inf LP
         (every such code's last hidden layer is feasible there with t <= the bound), or None."""
         k = len(self.net.layers) - 1
-        layer = self.net.layers[k]
         if level.source != "bound" or self._dense(k) is None:
             return None
-        # the pre-activation's error: the bound, times 1/slope below 0 for a LeakyReLU
-        eps = level.inf / min(1.0, layer.negative_slope) if layer.activation == "leaky_relu" \
-            else level.inf
-        c, I = self._targets(k, x, level.inf)
+        c, I, eps = self._noise_targets(x, level)
         st, _, obj, _ = self._lp(k, "linf").solve(c, I, self._ref(k, x))
         # HiGHS's tolerances are absolute (1e-7): a margin above them, relative to the data
         if st == "optimal" and obj > eps + 1e-6 * max(float(np.abs(c).max(initial=0.0)), 1.0):
@@ -578,8 +585,8 @@ class Inverter:
             why = beyond_noise(r, x, level)
             if why:  # not proof that no code fits: see _beyond_noise
                 status = FAILED
-                message = (f"{why.split(': no code')[0]}: no fit within the noise was found "
-                           "(x may have none, or the layerwise LPs missed it)")
+                message = (f"{why}: no fit within the noise was found (x may have none, or "
+                           "the layerwise LPs missed it)")
             else:
                 message = (f"{self.method} at every layer"
                            + (" then Gauss-Newton on ||G(z) - x||_2" if self.method == "l2"

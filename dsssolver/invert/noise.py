@@ -71,14 +71,14 @@ class NoiseLevel:
 
 
 def beyond_noise(r, x, level):
-    """Why the residual ``r = G(z) - x`` is not an answer within ``level`` (more than
+    """How far the residual ``r = G(z) - x`` is beyond ``level`` (more than
     ``RESIDUAL_FACTOR`` times its l_2 size, plus a relative 1e-12 of x for round-off), or
-    None when it is."""
+    None when it is within it.  A measurement only: it does not show that no code fits."""
     r2 = float(np.linalg.norm(r))
     if r2 <= RESIDUAL_FACTOR * level.l2 + 1e-12 * max(float(np.linalg.norm(x)), 1e-300):
         return None
     return (f"||G(z) - x||_2 = {r2:.3g} is {r2 / max(level.l2, 1e-300):.3g} times the "
-            f"{level.source} noise level {level.l2:.3g}: no code explains x within the noise")
+            f"{level.source} noise level {level.l2:.3g}")
 
 
 def robust_sigma(r, scale=1.0):

@@ -224,8 +224,7 @@ def invert_one(inv, x):
     why = beyond_noise(r, x, level) if res.status == APPROXIMATE and level else None
     if why:  # not proof that no code fits (the entries left out were never fitted)
         res.status, res.success = FAILED, False
-        res.message = (f"{why.split(': no code')[0]}: no fit within the noise was found, x may "
-                       f"have none ({note})")
+        res.message = f"{why}: no fit within the noise was found, x may have none ({note})"
         return res
     if res.stability_amplification is not None:  # the inner's: pre-activation space
         note += (f"; stability_amplification is that of the network before the {name} "
