@@ -1,4 +1,5 @@
-"""What every ``dss`` sub-command shares: the one-line usage error and a quiet stdout."""
+"""What every ``dss`` sub-command shares: the one-line usage error, a quiet stdout, and the
+options several of them take (an input domain, trusting a torch file)."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +8,8 @@ import os
 import re
 import sys
 
-__all__ = ["UsageError", "Parser", "quiet_stdout", "check_output_path"]
+__all__ = ["UsageError", "Parser", "quiet_stdout", "check_output_path", "add_domain_options",
+           "cli_domain", "add_trust_option"]
 
 
 class UsageError(Exception):
@@ -52,3 +54,45 @@ def check_output_path(path, flag="-o"):
         raise InvalidInputError(f"{flag} {path}: the folder {folder} is not writable")
     if os.path.exists(path) and not os.access(path, os.W_OK):
         raise InvalidInputError(f"{flag} {path}: not writable")
+
+
+def add_domain_options(p, box_note=""):
+    """``--domain`` and ``--box``: the input domain of a layer or network (read by
+    :func:`cli_domain`)."""
+    p.add_argument("--domain", default=None,
+                   help="input domain: 'nonnegative' (x >= 0), or an .npz with arrays A and c for "
+                        "{x : A x <= c} (full-dimensional)")
+    p.add_argument("--box", nargs=2, metavar=("LO", "HI"), default=None,
+                   help="input domain LO <= x_j <= HI for every input (numbers or fractions p/q)"
+                        + box_note)
+
+
+def cli_domain(args, n):
+    """The input domain of ``--domain`` / ``--box`` for ``n`` inputs."""
+    from fractions import Fraction  # here, not at the top: `dss` starts without numpy
+
+    from ..errors import InvalidInputError
+    from ..io import load_domain
+    from ..networks.layerwise import box_domain
+
+    if args.domain is not None and args.box is not None:
+        raise InvalidInputError("give either --domain or --box, not both")
+    if args.box is not None:
+        try:
+            lo, hi = (Fraction(v) for v in args.box)
+        except (ValueError, ZeroDivisionError):
+            raise InvalidInputError(f"--box: LO and HI must be numbers, got {' '.join(args.box)}") \
+                from None
+        return box_domain(([lo] * n, [hi] * n))
+    if args.domain is None:
+        return None
+    dom = load_domain(args.domain, n)
+    return "nonnegative" if dom.name == "nonnegative" else ([list(r) for r in dom.A], list(dom.c))
+
+
+def add_trust_option(p):
+    """``--trust-torch-file``: unpickle a .pt / .pth fully (see :func:`dsssolver.io.load_network`)."""
+    p.add_argument("--trust-torch-file", action="store_true",
+                   help="read a .pt/.pth fully unpickled (torch.load(weights_only=False)), for "
+                        "modules of your own classes: it runs any code the file holds, so only for "
+                        "files you trust (default: only torch.nn layer classes are read, no code runs)")

@@ -12,8 +12,7 @@ from ..certify import certify
 from ..errors import InvalidInputError
 from ..io import load_layer
 from ..verify.evidence import INJECTIVE, NOT_INJECTIVE
-from ._common import check_output_path, quiet_stdout
-from .network import cli_domain
+from ._common import add_domain_options, check_output_path, cli_domain, quiet_stdout
 
 __all__ = ["register", "EXIT"]
 
@@ -103,11 +102,7 @@ def register(sub):
                    help="run the search on a Dask cluster: its scheduler's address (needs dask)")
     c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="a progress line on stderr every second (default: when stderr is a terminal)")
-    c.add_argument("--domain", default=None,
-                   help="decide injectivity on a domain: 'nonnegative' (x >= 0), or an .npz "
-                        "with arrays A and c for {x : A x <= c} (full-dimensional)")
-    c.add_argument("--box", nargs=2, metavar=("LO", "HI"), default=None,
-                   help="decide injectivity on the box LO <= x_j <= HI (numbers or fractions p/q)")
+    add_domain_options(c)
     c.add_argument("--plot", metavar="FILE",
                    help="also draw the arrangement (n = 2 or 3) to FILE (.png, .pdf, .svg; "
                         "needs matplotlib, the plot extra)")

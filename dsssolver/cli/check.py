@@ -13,7 +13,8 @@ from ..errors import CheckTimeout, InvalidInputError
 from ..io import load_json, load_layer
 from ..verify import check
 from ..verify.network import NETWORK_FORMAT, check_network
-from .network import add_network_options, cli_domain, input_dim, read_network
+from ._common import cli_domain
+from .network import add_network_options, input_dim, read_network
 
 __all__ = ["register"]
 

@@ -26,7 +26,7 @@ from ..io import _member, _open, load_array
 from ..invert.layerwise import METHODS
 from ..invert.result import FAILED
 from ..layers import ACTIVATIONS
-from ._common import check_output_path, quiet_stdout
+from ._common import add_trust_option, check_output_path, quiet_stdout
 
 __all__ = ["register", "load_network"]
 
@@ -205,10 +205,7 @@ def register(subparsers):
     p.add_argument("network", help=".npz with W1, b1, W2, b2, ... (latent side first), or a "
                    "torch generator saved with torch.save (.pt/.pth; torch.nn layer classes only, "
                    "see --trust-torch-file)")
-    p.add_argument("--trust-torch-file", action="store_true",
-                   help="read a .pt/.pth fully unpickled (torch.load(weights_only=False)), for modules of "
-                        "your own classes: it runs any code the file holds, so only for files you "
-                        "trust (default: only torch.nn layer classes are read, no code runs)")
+    add_trust_option(p)
     p.add_argument("--input-shape", nargs=3, default=None, metavar=("C", "H", "W"),
                    type=_positive_int("--input-shape takes positive integers"),
                    help="a torch generator that starts with a convolution: its input's shape "

@@ -18,15 +18,15 @@ import argparse
 import json
 import re
 import sys
-from fractions import Fraction
 
 from ..errors import InvalidInputError
-from ..io import load_domain, load_network
+from ..io import load_network
 from ..netmodel import ACTIVATIONS, OUTPUT_SQUASHES, as_graph, as_layers, is_graph
 from ..verify.evidence import INJECTIVE, NOT_INJECTIVE
-from ._common import check_output_path, quiet_stdout
+from ._common import (add_domain_options, add_trust_option, check_output_path, cli_domain,
+                      quiet_stdout)
 
-__all__ = ["register", "read_network", "cli_domain", "input_dim"]
+__all__ = ["register", "read_network", "input_dim"]
 
 EXIT = {INJECTIVE: 0, NOT_INJECTIVE: 1}
 EXIT_UNKNOWN = 3
@@ -55,25 +55,6 @@ def input_dim(net):
     return as_graph(net).n if is_graph(net) else net[0].shape[1]
 
 
-def cli_domain(args, n):
-    """The input domain of ``--domain`` / ``--box`` for a network with ``n`` inputs."""
-    from ..networks.layerwise import box_domain
-
-    if args.domain is not None and args.box is not None:
-        raise InvalidInputError("give either --domain or --box, not both")
-    if args.box is not None:
-        try:
-            lo, hi = (Fraction(v) for v in args.box)
-        except (ValueError, ZeroDivisionError):
-            raise InvalidInputError(f"--box: LO and HI must be numbers, got {' '.join(args.box)}") \
-                from None
-        return box_domain(([lo] * n, [hi] * n))
-    if args.domain is None:
-        return None
-    dom = load_domain(args.domain, n)
-    return "nonnegative" if dom.name == "nonnegative" else ([list(r) for r in dom.A], list(dom.c))
-
-
 def run(args):
     from ..networks import certify_network
 
@@ -100,17 +81,11 @@ def add_network_options(p):
     p.add_argument("--last-activation", choices=ACTIVATIONS + OUTPUT_SQUASHES, default=None,
                    help="override the last layer's activation (e.g. linear for a linear output; "
                         "tanh / sigmoid are strictly increasing and decided as linear)")
-    p.add_argument("--trust-torch-file", action="store_true",
-                   help="read a .pt/.pth fully unpickled (torch.load(weights_only=False)), for modules of "
-                        "your own classes: it runs any code the file holds, so only for files you "
-                        "trust (default: only torch.nn layer classes are read, no code runs)")
+    add_trust_option(p)
     p.add_argument("--negative-slope", type=float, default=0.01,
                    help="slope for --last-activation leaky_relu (default 0.01)")
-    p.add_argument("--domain", default=None,
-                   help="input domain: 'nonnegative', or an .npz with arrays A and c for {x : A x <= c}")
-    p.add_argument("--box", nargs=2, metavar=("LO", "HI"), default=None,
-                   help="input domain LO <= x_j <= HI for every input (numbers or fractions p/q); "
-                        "networks with biases are decided end to end on a bounded domain only")
+    add_domain_options(p, "; networks with biases are decided end to end on a bounded domain "
+                          "only")
 
 
 def register(sub):
