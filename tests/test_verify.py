@@ -232,6 +232,11 @@ def test_domain_proofs_and_witnesses():
     assert not check(poly, [[1]], domain=([[-1]], [0]))  # 0 is on the boundary
     poly.domain = Domain("polyhedron", ((Fraction(-1),),), (Fraction(0),), (Fraction(1, 2),))
     assert check(poly, [[1]], domain=([[-1]], [0]))
+    # a polyhedron of the same size with other A or c: named as such, not as itself
+    out = check(poly, [[1]], domain=([[-1]], [-1]))
+    assert not out and out.message == ("the evidence is for the domain A x <= c with 1 rows, the "
+                                       "check was asked about another domain of that size "
+                                       "(different A or c)")
     # a wrong domain multiplier
     bad = json.loads(json.dumps(doc))
     bad["dependencies"][0]["domain_multipliers"] = ["2"]

@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._highs import INF as _INF, INFEASIBLE as _INFEASIBLE, OPTIMAL as _OPTIMAL
-from .._highs import Model, csr, new_highs, pass_lp
+from .._highs import Model, csr, new_highs, pass_lp, pow2_scale
 
 __all__ = ["StrictLP", "FarkasLP", "ElasticLP", "LPOutcome"]
 
@@ -47,9 +47,7 @@ def _pow2_rows(W, b):
     positive rescaling of the layer's rows: no rounding enters the model.
     """
     A = np.hstack([W, b[:, None]])
-    norms = np.abs(A).max(axis=1)
-    exps = np.frexp(np.where(norms > 0, norms, 1.0))[1]
-    return np.ldexp(A, -exps[:, None])
+    return A * pow2_scale(np.abs(A).max(axis=1))[:, None]
 
 
 class LPOutcome(NamedTuple):

@@ -208,8 +208,9 @@ def _check(ev, layer, deadline, hints, workers=1):
         return CheckResult(False, f"the evidence is for shape {tuple(ev.shape)}, the layer is {(m, n)}")
     if not _same_domain(ev.domain, layer.domain):
         a, b = _domain_name(ev.domain), _domain_name(layer.domain)
-        return CheckResult(False, f"the evidence is for {a}, the check was asked about "
-                           + (f"another {b[4:]} (different A or c)" if a == b else b))
+        if a == b:  # same kind and row count: name the difference, not the same words twice
+            b = "another domain of that size (different A or c)"
+        return CheckResult(False, f"the evidence is for {a}, the check was asked about {b}")
     if ev.status == NOT_INJECTIVE:
         if ev.witness is None or len(ev.witness) != 2:
             return CheckResult(False, "status 'not_injective' without a witness pair")
@@ -378,7 +379,6 @@ def _domain_name(d):
     if d.name == "nonnegative":
         return "the domain x >= 0"
     return f"the domain A x <= c with {len(d.A)} rows"
-
 
 
 def _rank(rows):
