@@ -165,7 +165,8 @@ def load_network(path, trust=False):
     (a ``networkx.DiGraph``, see :func:`dsssolver.netmodel.graph_to_json` and
     :func:`save_graph`), or a torch module.
 
-    The ``.npz`` holds ``W0, b0, W1, b1, ...`` (``b_k`` optional, 0 by default), an
+    The ``.npz`` holds ``W0, b0, W1, b1, ...`` (``b_k`` optional, 0 by default; numbering
+    from 1, as ``dss invert`` files are, is read the same way), an
     optional string array ``activations`` (one per layer: "relu", "leaky_relu",
     "linear", and "tanh" / "sigmoid" on the last layer; ReLU when absent) and an optional
     ``negative_slopes``.  A ``.pt`` /
@@ -177,7 +178,7 @@ def load_network(path, trust=False):
     Raises
     ------
     InvalidInputError
-        Missing or unreadable file, no ``W0``, a gap in the numbering, a wrong
+        Missing or unreadable file, no ``W0`` (or ``W1``), a gap in the numbering, a wrong
         ``activations`` length, or a torch file that is not a module.
     """
     if str(path).endswith((".pt", ".pth")):
@@ -195,18 +196,16 @@ def load_network(path, trust=False):
         raise InvalidInputError(f"{path}: a network file must be an .npz with arrays W0, b0, W1, ...")
     with data:
         files = set(data.files)
-        count = 0
-        while f"W{count}" in files:
-            count += 1
+        names = layer_names(files)
+        count = len(names)
         if count == 0:
-            raise InvalidInputError(f"{path}: no array named 'W0' (found {sorted(files)}); a network "
-                                    "file holds W0, b0, W1, b1, ...")
-        known = {f"W{k}" for k in range(count)} | {f"b{k}" for k in range(count)} | \
-            {"activations", "negative_slopes"}
+            raise InvalidInputError(f"{path}: no array named 'W0' or 'W1' (found {sorted(files)}); "
+                                    "a network file holds W0, b0, W1, b1, ...")
+        known = {w for w, _ in names} | {b for _, b in names} | {"activations", "negative_slopes"}
         extra = sorted(files - known)
         if extra:
             raise InvalidInputError(f"{path}: unexpected arrays {extra} (layers must be numbered "
-                                    f"W0..W{count - 1} without gaps)")
+                                    f"{names[0][0]}..{names[-1][0]} without gaps)")
         acts = _member(data, path, "activations").tolist() if "activations" in files else \
             ["relu"] * count
         slopes = _member(data, path, "negative_slopes").tolist() if "negative_slopes" in files else \
@@ -215,9 +214,29 @@ def load_network(path, trust=False):
             raise InvalidInputError(f"{path}: 'activations' must hold {count} string(s), one per layer")
         if not isinstance(slopes, list) or len(slopes) != count:
             raise InvalidInputError(f"{path}: 'negative_slopes' must hold {count} number(s), one per layer")
-        return [{"W": _member(data, path, f"W{k}"),
-                 "b": _member(data, path, f"b{k}") if f"b{k}" in files else None,
-                 "activation": acts[k], "negative_slope": slopes[k]} for k in range(count)]
+        return [{"W": _member(data, path, w), "b": _member(data, path, b) if b in files else None,
+                 "activation": acts[k], "negative_slope": slopes[k]}
+                for k, (w, b) in enumerate(names)]
+
+
+def layer_names(files):
+    """The ``(W, b)`` array names of a network file's layers, in order: ``W0, W1, ...`` or,
+    when there is no ``W0``, ``W1, W2, ...`` (both numberings are in use: 0 for layer
+    lists, 1 for Lei et al.'s generators), up to the first gap; empty if neither starts.
+
+    Examples
+    --------
+    >>> layer_names({"W1", "b1", "W2"})
+    [('W1', 'b1'), ('W2', 'b2')]
+    >>> layer_names({"W0", "W1", "W3"})
+    [('W0', 'b0'), ('W1', 'b1')]
+    """
+    k = 0 if "W0" in files else 1
+    names = []
+    while f"W{k}" in files:
+        names.append((f"W{k}", f"b{k}"))
+        k += 1
+    return names
 
 
 def _torch_layer_classes(torch):

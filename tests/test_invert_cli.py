@@ -29,6 +29,20 @@ def test_cli_inverts_and_saves(files, capsys):
     assert np.allclose(np.load(d / "z.npy"), z, rtol=1e-9, atol=1e-12)
 
 
+def test_cli_reads_a_network_numbered_from_zero(files, capsys):
+    # a file written for `dss certify-network` (W0, b0, W1, ...) inverts the same
+    d, z = files
+    with np.load(d / "net.npz") as f:
+        np.savez(d / "net0.npz", W0=f["W1"], W1=f["W2"], b1=f["b2"])
+    assert main(["invert", str(d / "net0.npz"), str(d / "x.npy"), "-o", str(d / "z0.npy")]) == 0
+    assert "status: exact" in capsys.readouterr().out
+    assert np.allclose(np.load(d / "z0.npy"), z, rtol=1e-9, atol=1e-12)
+    # b0 belongs to no layer of a file numbered from 1
+    np.savez(d / "stray.npz", W1=np.ones((4, 3)), b0=np.ones(4))
+    assert main(["invert", str(d / "stray.npz"), str(d / "x.npy")]) == 2
+    assert "b0" in capsys.readouterr().err
+
+
 def test_cli_json_is_clean_and_batched(files):
     d, z = files
     # a subprocess, so that anything native code prints on fd 1 would land in stdout

@@ -62,6 +62,20 @@ def test_biases_on_a_box(tmp_path, capsys):
     assert "another input domain" in capsys.readouterr().out
 
 
+def test_a_network_numbered_from_one_is_read_the_same(tmp_path, capsys):
+    # a file written for `dss invert` (W1, b1, W2, ...) certifies as its W0-numbered twin
+    from dsssolver.io import load_network
+
+    np.savez(tmp_path / "one.npz", W1=EQ4["W0"], b1=np.zeros(4), W2=EQ4["W1"])
+    np.savez(tmp_path / "zero.npz", W0=EQ4["W0"], b0=np.zeros(4), W1=EQ4["W1"])
+    one, zero = load_network(tmp_path / "one.npz"), load_network(tmp_path / "zero.npz")
+    assert len(one) == len(zero) == 2
+    for a, b in zip(one, zero):
+        assert np.array_equal(a["W"], b["W"]) and (a["b"] is None) == (b["b"] is None)
+    assert main(["certify-network", str(tmp_path / "one.npz")]) == 0
+    assert "injective" in capsys.readouterr().out
+
+
 def _bad_networks(tmp_path):
     np.savez(tmp_path / "no_w0.npz", W=np.eye(2))
     np.savez(tmp_path / "gap.npz", W0=np.eye(2), W2=np.eye(2))

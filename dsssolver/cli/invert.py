@@ -1,6 +1,7 @@
 """``dss invert net.npz output.npy``: the command-line face of :func:`dsssolver.invert`.
 
-The network file is an ``.npz`` with arrays ``W1, b1, W2, b2, ...`` (each ``b`` optional),
+The network file is an ``.npz`` with arrays ``W1, b1, W2, b2, ...`` (each ``b`` optional;
+``W0, b0, W1, ...`` as ``dss certify-network`` files are numbered is read the same way),
 latent side first, and optionally ``last_activation`` (a string) and ``negative_slope``; or a
 torch generator saved whole with ``torch.save(G, "g.pt")`` (``.pt`` / ``.pth``; only torch.nn
 layer classes are read unless ``--trust-torch-file``), read by
@@ -22,7 +23,7 @@ import os
 
 import numpy as np
 
-from ..io import _member, _open, load_array
+from ..io import _member, _open, layer_names, load_array
 from ..invert.layerwise import METHODS
 from ..invert.result import FAILED
 from ..layers import ACTIVATIONS
@@ -39,7 +40,7 @@ def load_network(path, input_shape=None, trust=False):
     Raises
     ------
     ValueError
-        Missing or unreadable file, no ``W1``, a gap in the numbering, stray arrays, a
+        Missing or unreadable file, no ``W1`` (or ``W0``), a gap in the numbering, stray arrays, a
         torch module that :func:`~dsssolver.layers.from_torch` cannot read.
     """
     if str(path).endswith((".pt", ".pth")):
@@ -61,12 +62,10 @@ def load_network(path, input_shape=None, trust=False):
     with data:
         files = set(data.files)
         arrays = {k: _member(data, path, k) for k in files}
-    layers, k = [], 1
-    while f"W{k}" in arrays:
-        layers.append((arrays.pop(f"W{k}"), arrays.pop(f"b{k}", None)))
-        k += 1
+    names = layer_names(files)
+    layers = [(arrays.pop(w), arrays.pop(b, None)) for w, b in names]
     if not layers:
-        raise ValueError(f"{path}: no array named 'W1' (found {sorted(files)})")
+        raise ValueError(f"{path}: no array named 'W1' or 'W0' (found {sorted(files)})")
     opts = {}
     if "last_activation" in arrays:
         opts["last_activation"] = str(arrays.pop("last_activation"))
@@ -74,7 +73,7 @@ def load_network(path, input_shape=None, trust=False):
         opts["negative_slope"] = float(arrays.pop("negative_slope"))
     if arrays:
         raise ValueError(f"{path}: unexpected arrays {sorted(arrays)} (layers must be "
-                         f"numbered W1, W2, ... without gaps)")
+                         f"numbered {names[0][0]}..{names[-1][0]} without gaps)")
     return layers, opts
 
 
@@ -202,9 +201,9 @@ def register(subparsers):
         "0 every output inverted, 1 some output has no preimage (proven: exactly, or within "
         "an l_inf --noise bound), 2 bad input, 3 an inversion failed (a solver limit, or no "
         "fit within the noise was found and none was proven impossible).")
-    p.add_argument("network", help=".npz with W1, b1, W2, b2, ... (latent side first), or a "
-                   "torch generator saved with torch.save (.pt/.pth; torch.nn layer classes only, "
-                   "see --trust-torch-file)")
+    p.add_argument("network", help=".npz with W1, b1, W2, b2, ... (or numbered from W0; latent "
+                   "side first), or a torch generator saved with torch.save (.pt/.pth; "
+                   "torch.nn layer classes only, see --trust-torch-file)")
     add_trust_option(p)
     p.add_argument("--input-shape", nargs=3, default=None, metavar=("C", "H", "W"),
                    type=_positive_int("--input-shape takes positive integers"),

@@ -1,7 +1,8 @@
 """``dss certify-network net.npz``: decide whether a whole ReLU network is injective, with evidence.
 
 The network file is an ``.npz`` with arrays ``W0, b0, W1, b1, ...`` (layer ``k``
-computes ``act(W_k x + b_k)``; a missing ``b_k`` is 0), an optional string array
+computes ``act(W_k x + b_k)``; a missing ``b_k`` is 0; a file numbered from ``W1``, as
+``dss invert`` files are, is read the same way), an optional string array
 ``activations`` ("relu", "leaky_relu" or "linear" per layer; default ReLU
 everywhere) and an optional ``negative_slopes`` (per layer, for "leaky_relu"); or
 a ``.json`` layer graph (:func:`dsssolver.io.save_graph`: nodes that read the
@@ -93,7 +94,7 @@ def register(sub):
     c = sub.add_parser("certify-network", help="decide whether a ReLU network is injective",
                        description="Decide exactly whether a ReLU network is injective: each layer "
                        "on its true domain (x >= 0 after a ReLU), end to end when layers fail. "
-                       "NETWORK: .npz with W0, b0, W1, b1, ... (optional string array "
+                       "NETWORK: .npz with W0, b0, W1, b1, ... (or numbered from W1; optional string array "
                        "'activations', float array 'negative_slopes'), a .json layer graph "
                        "(dsssolver.io.save_graph), or a torch nn.Sequential "
                        "saved with torch.save (.pt/.pth; torch.nn layer classes only, see "
