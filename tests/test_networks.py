@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from fractions import Fraction
 
 import networkx as nx
@@ -528,3 +529,13 @@ def test_end_to_end_search_gives_its_check_the_time_left(monkeypatch):
     monkeypatch.setattr(end_to_end, "check_network", cut_off)
     res = decide_end_to_end(layers, time_limit=60)
     assert res.status == "unknown" and "cut off" in res.message and "check" in res.stats["reason"]
+
+
+def test_a_network_time_limit_is_reported_readably():
+    # 50 rows on the 3-dimensional image of the first layer: the end-to-end search outlasts 1 s
+    rng = np.random.default_rng(0)
+    layers = [{"W": rng.standard_normal((20, 3))}, {"W": rng.standard_normal((50, 20))}]
+    res = certify_network(layers, time_limit=1.5)
+    assert res.status == "unknown"
+    limit = re.search(r"time limit (\S+) s reached", res.message)
+    assert limit and len(limit.group(1)) <= 8, res.message  # "%g", not 0.9412345678901234

@@ -96,7 +96,7 @@ class Limits:
 
     def check_time(self, during=""):
         if self.time_limit is not None and self.elapsed() > self.time_limit:
-            raise LimitReached(f"time limit {self.time_limit} s reached{during}")
+            raise LimitReached(f"time limit {self.time_limit:g} s reached{during}")
 
     # ----------------------------------------------------------- nodes
     def taken(self):

@@ -89,7 +89,8 @@ def proof_result(layer, used, hints, limits, stats, workers=1, check=True):
         ok, msg = verify(res, layer.Wq, layer.bq, domain=checker_domain(layer), time_limit=left,
                          workers=workers)
     except CheckTimeout:  # the seconds spent checking still say how long the search took
-        reason = f"time limit {limits.time_limit} s reached during the exact proof check"
+        given = "" if limits.time_limit is None else f" {limits.time_limit:g} s"
+        reason = f"time limit{given} reached during the exact proof check"
         return unknown_result((layer.m, layer.n), reason,
                               stats(check_seconds=time.perf_counter() - t), layer.domain)
     check_seconds = time.perf_counter() - t

@@ -182,8 +182,8 @@ def certify_by_sublayers(W, b, solve, *, size=None, time_limit=None, progress=Fa
     def run(rows):
         budget = left()
         if budget is not None and budget <= 0:
-            return CertifyResult("unknown", f"Undecided: time limit {time_limit} s reached.", (m, n),
-                                 stats={"reason": f"time limit {time_limit} s reached"})
+            return CertifyResult("unknown", f"Undecided: time limit {time_limit:g} s reached.", (m, n),
+                                 stats={"reason": f"time limit {time_limit:g} s reached"})
         totals["rounds"] += 1
         if rows is None:
             res = solve(W, b, budget)

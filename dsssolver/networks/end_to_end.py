@@ -180,7 +180,8 @@ def decide_end_to_end(layers: list, *, domain: Any = None, time_limit: float | N
     try:
         ok, msg = _check(layers, domain, certificate=cert, time_limit=left)
     except CheckTimeout as exc:
-        reason = f"time limit {time_limit} s reached in the exact check"
+        given = "" if time_limit is None else f" {time_limit:g} s"
+        reason = f"time limit{given} reached in the exact check"
         return EndToEndResult(UNKNOWN, f"every leaf was closed, but the exact check of the "
                               f"certificate was cut off ({exc})",
                               stats=search.stats(t0, check_seconds=time.perf_counter() - t1,
@@ -323,7 +324,7 @@ class _Tree:
             self._flat_cell_witness()
         now = time.perf_counter()
         if self.time_limit is not None and now - self.t0 > self.time_limit:
-            raise _Limit(f"time limit {self.time_limit} s reached after {self.nodes} nodes")
+            raise _Limit(f"time limit {self.time_limit:g} s reached after {self.nodes} nodes")
         if self.node_limit is not None and self.nodes > self.node_limit:
             raise _Limit(f"node limit {self.node_limit} reached")
         if self.progress and now >= self._next:

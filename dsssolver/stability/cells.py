@@ -768,7 +768,7 @@ class _CellSearch:
         if self.node_limit is not None and self.nodes > self.node_limit:
             raise _Limit(f"node limit {self.node_limit} reached")
         if self.time_limit is not None and now - self.t0 > self.time_limit:
-            raise _Limit(f"time limit {self.time_limit} s reached")
+            raise _Limit(f"time limit {self.time_limit:g} s reached")
         if self.interval and now >= self._next_report:
             self._next_report = now + self.interval
             print(f"dss stability: {now - self.t0:7.1f} s  nodes {self.nodes}  "
