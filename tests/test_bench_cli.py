@@ -55,11 +55,13 @@ def test_certify_plot_writes_a_png(layer2, tmp_path, capsys):
 @pytest.mark.parametrize("W, name, word", [
     (np.ones((6, 4)), "arr.png", "n = 2 or 3"),
     (np.array([[1.0, 0], [0, 1], [-1, 1], [-1, -2]]), "arr.txt", ".png"),
+    # refused before the search, not after it, and before anything is printed
+    (np.array([[1.0, 0], [0, 1], [-1, 1], [-1, -2]]), "no/such/folder/arr.png", "does not exist"),
 ])
 def test_certify_plot_refused_in_one_line(tmp_path, capsys, W, name, word):
     pytest.importorskip("matplotlib")
     path = tmp_path / "l.npz"
     np.savez(path, W=W)
     assert main(["certify", str(path), "--plot", str(tmp_path / name)]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and word in err and "Traceback" not in err
+    out, err = capsys.readouterr()
+    assert err.count("\n") == 1 and word in err and "Traceback" not in err and out == ""

@@ -203,6 +203,12 @@ def test_invalid_networks():
         certify_network([np.array([[np.nan, 1.0]])])
     with pytest.raises(InvalidInputError):
         certify_network([np.eye(2)], box=([0, 0], [0, 1]))
+    for limits in ({"node_limit": -5}, {"node_limit": 2.5}, {"node_limit": True},
+                   {"time_limit": float("nan")}, {"time_limit": "5"}, {"time_limit": 0}):
+        with pytest.raises(InvalidInputError, match=next(iter(limits))):
+            certify_network([np.eye(2)], **limits)
+        with pytest.raises(InvalidInputError, match=next(iter(limits))):
+            decide_end_to_end(as_layers([np.eye(2)]), **limits)
 
 
 def test_graph_branches_and_theorem5():

@@ -72,6 +72,7 @@ def _plot_preflight(W, b, path):
     matplotlib.use("Agg")  # files only, no display needed
     if not path.lower().endswith((".png", ".pdf", ".svg")):
         raise InvalidInputError(f"--plot: {path!r} should end in .png, .pdf or .svg")
+    check_output_path(path, "--plot")
 
 
 def _save_plot(W, b, res, path):

@@ -70,17 +70,14 @@ import highspy
 import numpy as np
 
 from .._highs import pow2_scale
+from .._validate import as_positive_int, as_time_limit
 from ..errors import CheckTimeout
 from ..exact.simplex import strict_system
 from ..verify.end_to_end import constraint_row, domain_rows, homogeneous
+from ..verify.evidence import INJECTIVE, NOT_INJECTIVE, UNKNOWN
 from ..verify.network import NETWORK_FORMAT, check_network, domain_to_json, forward_exact, in_domain
 
 __all__ = ["decide_end_to_end", "EndToEndResult"]
-
-try:  # the shared status constants (PROTOCOL); plain strings until they land
-    from ..verify.evidence import INJECTIVE, NOT_INJECTIVE, UNKNOWN
-except ImportError:  # pragma: no cover
-    INJECTIVE, NOT_INJECTIVE, UNKNOWN = "injective", "not_injective", "unknown"
 
 _TOL = 1e-7
 #: pivots of one exact leaf LP (the fallback for leaves too close to call in floats)
@@ -151,6 +148,8 @@ def decide_end_to_end(layers: list, *, domain: Any = None, time_limit: float | N
         with two inputs checked in rationals, or "unknown" with the reason.
     """
     t0 = time.perf_counter()
+    time_limit = as_time_limit(time_limit)
+    node_limit = as_positive_int(node_limit, "node_limit")
     homog = homogeneous(layers, domain)
     if not homog and (domain is None or isinstance(domain, str)):
         return EndToEndResult(UNKNOWN, "with biases, end-to-end decisions need a bounded input domain "

@@ -40,10 +40,8 @@ import numpy as np
 from ..certify import certify
 from ..certify.structured import pair_result
 from ..errors import InvalidInputError
-try:  # the shared status constants (PROTOCOL); plain strings until they land
-    from ..verify.evidence import INJECTIVE, NOT_INJECTIVE, UNKNOWN
-except ImportError:  # pragma: no cover
-    INJECTIVE, NOT_INJECTIVE, UNKNOWN = "injective", "not_injective", "unknown"
+from .._validate import as_positive_int, as_time_limit
+from ..verify.evidence import INJECTIVE, NOT_INJECTIVE, UNKNOWN
 from ..verify.network import NETWORK_FORMAT, apply_exact, check_network, domain_to_json, \
     exact_domain, graph_domains, graph_injective, in_domain
 from ..netmodel import as_graph, as_layers, is_graph
@@ -369,8 +367,8 @@ def certify_network(net: Any, *, domain: Any = None, box: Any = None,
         if domain is not None:
             raise InvalidInputError("give either domain or box, not both")
         domain = box_domain(box)
-    if time_limit is not None and not time_limit > 0:
-        raise InvalidInputError(f"time_limit must be positive, got {time_limit!r}")
+    time_limit = as_time_limit(time_limit)
+    node_limit = as_positive_int(node_limit, "node_limit")
     if is_graph(net):
         res = _certify_graph(net, domain, t0, time_limit, progress)
     else:
