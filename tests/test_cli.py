@@ -179,6 +179,15 @@ def test_ctrl_c_returns_unknown_with_stats(tmp_path):
     assert doc["stats"]["nodes"] > 0
 
 
+def test_a_network_file_given_to_certify_points_to_certify_network(tmp_path, capsys):
+    from dsssolver.cli.main import main
+
+    np.savez(tmp_path / "net.npz", W0=np.eye(2), W1=np.eye(2))
+    assert main(["certify", str(tmp_path / "net.npz")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no array named 'W'" in err and "certify-network" in err
+
+
 def test_certify_and_check_a_layer_on_a_domain(tmp_path, capsys):
     from dsssolver.cli.main import main
 
