@@ -17,6 +17,7 @@ array([3., 0.])
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -258,6 +259,9 @@ def as_network(layers, last_activation="relu", negative_slope=0.1):
         raise ValueError(f"last_activation must be one of {ACTIVATIONS}, got {last_activation!r}")
     if last_activation == "leaky_relu" and not (0 < float(negative_slope) != 1.0):
         raise ValueError(f"negative_slope must be > 0 and != 1, got {negative_slope}")
+    if isinstance(layers, (str, bytes, os.PathLike)):  # a string is iterable: say what went wrong
+        raise ValueError(f"layers must be a list of (W, b) pairs, not the file name {layers!r} "
+                         "(load its arrays first, e.g. with numpy.load)")
     try:
         items = list(layers)
     except TypeError:

@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -123,6 +124,9 @@ def as_layers(net, *, last_activation=None, negative_slope=0.01):
     """
     if _is_torch(net):
         layers = _from_torch(net)
+    elif isinstance(net, (str, bytes, os.PathLike)):  # a string is iterable: say what went wrong
+        raise InvalidInputError(f"net must be layers, not the file name {net!r}: read the file "
+                                "with dsssolver.io.load_network(path)")
     else:
         try:
             items = list(net)

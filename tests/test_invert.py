@@ -230,6 +230,8 @@ def test_bad_networks_raise():
         dss.invert([np.eye(3)], np.ones(3), last_activation="softplus")
     with pytest.raises(ValueError, match="empty"):
         dss.invert([], np.ones(3))
+    with pytest.raises(ValueError, match="file name 'net.npz'"):
+        dss.invert("net.npz", np.ones(3))
     with pytest.raises(ValueError, match="b has length"):
         dss.invert([(np.eye(3), np.ones(2))], np.ones(3))
 

@@ -195,6 +195,8 @@ def test_input_domains():
 
 
 def test_invalid_networks():
+    with pytest.raises(InvalidInputError, match="load_network"):
+        certify_network("net.npz")
     with pytest.raises(InvalidInputError):
         certify_network([])
     with pytest.raises(InvalidInputError):
