@@ -249,6 +249,29 @@ def test_tampered_network_evidence_fails():
     assert not check_network(doc, other)
 
 
+@pytest.mark.parametrize("tamper, words", [
+    (lambda d: d.__setitem__("version", 7), "version"),
+    (lambda d: d.__setitem__("version", True), "version"),
+    (lambda d: d.pop("version"), "version"),
+    (lambda d: d.__setitem__("domain", [1, 2]), "'domain'"),
+    (lambda d: d["layers"][0].__setitem__("shape", [4, 3]), "layer 1: the entry is for shape"),
+    (lambda d: d["layers"][1].__setitem__("status", "not_injective"), "layer 2: the entry says"),
+    (lambda d: d["layers"].__setitem__(0, "injective"), "layer 1: its entry must be an object"),
+])
+def test_network_evidence_that_contradicts_itself_is_refused(tamper, words):
+    # the proofs inside stay valid: only what the evidence says of itself is wrong
+    W = np.vstack([np.eye(2), -np.eye(2)])
+    net = [W, construct.expansive_layer(4, 8, seed=0)]
+    doc = json.loads(json.dumps(certify_network(net).to_json()))
+    assert check_network(doc, net)
+    tamper(doc)
+    try:
+        out = check_network(doc, net)
+    except dss.EvidenceError as exc:  # malformed before any check starts
+        out = dss.CheckResult(False, str(exc))
+    assert not out and words in out.message, out.message
+
+
 # ------------------------------------------------------------------ torch
 def test_torch_sequential_with_batchnorm():
     torch = pytest.importorskip("torch")

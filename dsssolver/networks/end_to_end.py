@@ -75,7 +75,8 @@ from ..errors import CheckTimeout
 from ..exact.simplex import strict_system
 from ..verify.end_to_end import constraint_row, domain_rows, homogeneous
 from ..verify.evidence import INJECTIVE, NOT_INJECTIVE, UNKNOWN
-from ..verify.network import NETWORK_FORMAT, check_network, domain_to_json, forward_exact, in_domain
+from ..verify.network import (NETWORK_FORMAT, NETWORK_VERSION, check_network, domain_to_json,
+                              forward_exact, in_domain)
 
 __all__ = ["decide_end_to_end", "EndToEndResult"]
 
@@ -196,7 +197,7 @@ def decide_end_to_end(layers: list, *, domain: Any = None, time_limit: float | N
 def _check(layers, domain, *, witness=None, certificate=None, time_limit=None):
     """``(ok, message)`` of :func:`~dsssolver.verify.network.check_network` (the checker's one
     entry point) on the network evidence for ``layers`` that the witness or certificate makes."""
-    doc = {"format": NETWORK_FORMAT, "version": 1, "domain": domain_to_json(domain),
+    doc = {"format": NETWORK_FORMAT, "version": NETWORK_VERSION, "domain": domain_to_json(domain),
            "layers": [{} for _ in layers]}
     if witness is not None:
         doc.update(status=NOT_INJECTIVE, argument="witness",

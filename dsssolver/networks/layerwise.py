@@ -42,7 +42,7 @@ from ..certify.structured import pair_result
 from ..errors import InvalidInputError
 from .._validate import as_positive_int, as_time_limit
 from ..verify.evidence import INJECTIVE, NOT_INJECTIVE, UNKNOWN
-from ..verify.network import NETWORK_FORMAT, apply_exact, check_network, domain_to_json, \
+from ..verify.network import NETWORK_FORMAT, NETWORK_VERSION, apply_exact, check_network, domain_to_json, \
     exact_domain, graph_domains, graph_injective, in_domain
 from ..netmodel import as_graph, as_layers, is_graph
 
@@ -142,8 +142,8 @@ class NetworkResult:
 
     def to_json(self):
         """The network evidence (format documented in :mod:`dsssolver.verify.network`)."""
-        out = {"format": NETWORK_FORMAT, "version": 1, "status": self.status, "message": self.message,
-               "argument": self.argument, "domain": domain_to_json(self.domain),
+        out = {"format": NETWORK_FORMAT, "version": NETWORK_VERSION, "status": self.status,
+               "message": self.message, "argument": self.argument, "domain": domain_to_json(self.domain),
                "decided_by": self.decided_by}
         per = [{"layer": str(v.index), "shape": list(v.shape), "activation": v.activation,
                 "domain": domain_to_json(v.domain), "status": v.status, "evidence": v.evidence}

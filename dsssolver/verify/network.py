@@ -10,7 +10,9 @@ on its input set and at least one of its predecessors is: ``x -> [f(x), g(x)]``
 is injective as soon as ``f`` is.  The output (the concatenation of the
 sinks) is injective when one sink is.
 
-Evidence accepted here (JSON, ``"format": "dsssolver-network-evidence"``):
+Evidence accepted here (JSON, ``"format": "dsssolver-network-evidence"``, ``"version": 1``;
+a layer entry's own ``"shape"`` and ``"status"``, when given, must agree with its layer and
+its evidence):
 
 * ``"argument": "witness"`` -- ``"witness": [z1, z2]``, network inputs in ``D``
   with ``z1 != z2`` and ``N(z1) == N(z2)``, evaluated in exact rationals;
@@ -38,7 +40,7 @@ Examples
 --------
 >>> import numpy as np
 >>> net = [np.array([[1, 0], [0, 1], [-1, 0], [0, -1]]), (np.eye(4), None, "linear")]
->>> doc = {"format": "dsssolver-network-evidence", "status": "not_injective",
+>>> doc = {"format": "dsssolver-network-evidence", "version": 1, "status": "not_injective",
 ...        "argument": "witness", "witness": [["1", "0"], ["2", "0"]]}
 >>> res = check_network(doc, net)
 >>> bool(res), res.message
@@ -64,6 +66,7 @@ __all__ = ["check_network", "check_layer_evidence", "forward_exact", "apply_exac
            "domain_to_json", "domain_from_json", "in_domain"]
 
 NETWORK_FORMAT = "dsssolver-network-evidence"
+NETWORK_VERSION = 1
 
 
 # ------------------------------------------------------------------ domains
@@ -234,6 +237,9 @@ def check_network(evidence: Any, net: Any, *, domain: Any = None, time_limit: fl
     doc = evidence.to_json() if hasattr(evidence, "to_json") else evidence
     if not isinstance(doc, dict) or doc.get("format") != NETWORK_FORMAT:
         raise EvidenceError(f"network evidence must be a dict with format {NETWORK_FORMAT!r}")
+    if type(doc.get("version")) is not int or doc["version"] != NETWORK_VERSION:  # not True
+        raise EvidenceError(f"network evidence 'version' {doc.get('version')!r} is not supported "
+                            f"(this reader knows {NETWORK_VERSION})")
     time_limit = as_time_limit(time_limit)  # the same rule as check()'s: positive or None
     deadline = None if time_limit is None else time.monotonic() + time_limit
     try:
@@ -254,6 +260,8 @@ def _left(deadline):
 
 
 def _check(doc, net, domain, deadline=None, workers=1):
+    if doc.get("domain") is not None and not isinstance(doc.get("domain"), dict):
+        return False, "'domain' must be null or an object"
     claimed = domain_from_json(doc.get("domain")) if isinstance(doc.get("domain"), dict) else None
     if doc.get("domain") is not None and not same_domain(claimed, domain):
         return False, "the evidence is for another input domain"
@@ -267,7 +275,7 @@ def _check(doc, net, domain, deadline=None, workers=1):
             return False, "a layer graph is proven layerwise only"
         return _check_graph(doc, net, domain, deadline, workers)
     layers = as_layers(net)
-    entries = _entries(doc, len(layers))
+    entries = _entries(doc, layers)
     if arg == "layerwise":
         start = 0
     elif arg == "end_to_end":
@@ -292,11 +300,25 @@ def _check(doc, net, domain, deadline=None, workers=1):
     return True, head + (tail or "") + " (composition, Corollary 1)"
 
 
-def _entries(doc, count):
+def _entries(doc, layers):
+    """Each layer's evidence; an entry whose own shape or status contradicts its layer or
+    its evidence is refused rather than read past (the evidence must say one thing)."""
     entries = doc.get("layers")
-    if not isinstance(entries, list) or len(entries) != count:
-        raise EvidenceError(f"'layers' must list the evidence of all {count} layers")
-    return [e.get("evidence") if isinstance(e, dict) else None for e in entries]
+    if not isinstance(entries, list) or len(entries) != len(layers):
+        raise EvidenceError(f"'layers' must list the evidence of all {len(layers)} layers")
+    out = []
+    for k, (e, layer) in enumerate(zip(entries, layers), start=1):
+        if not isinstance(e, dict):
+            raise EvidenceError(f"layer {k}: its entry must be an object")
+        if "shape" in e and e["shape"] != list(layer.shape):
+            raise EvidenceError(f"layer {k}: the entry is for shape {e['shape']!r}, the layer is "
+                                f"{list(layer.shape)}")
+        ev = e.get("evidence")
+        if isinstance(ev, dict) and "status" in e and e["status"] != ev.get("status"):
+            raise EvidenceError(f"layer {k}: the entry says {e['status']!r}, its evidence "
+                                f"{ev.get('status')!r}")
+        out.append(ev)
+    return out
 
 
 def _check_witness(wit, net, domain):
