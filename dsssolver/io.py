@@ -119,8 +119,8 @@ def load_layer(path):
     if isinstance(data, np.lib.npyio.NpzFile):
         with data:
             if "W" not in data.files:
-                hint = ("; a network file: use dss certify-network (or dsssolver.certify_network)"
-                        if layer_names(data.files) else "")
+                hint = ("; it looks like a network file (W0, W1, ...), which dss certify-network "
+                        "and dsssolver.io.load_network read" if layer_names(data.files) else "")
                 raise InvalidInputError(f"{path}: no array named 'W' (found {data.files}){hint}")
             W = _member(data, path, "W")
             b = _member(data, path, "b") if "b" in data.files else None
