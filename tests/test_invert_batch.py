@@ -35,6 +35,20 @@ def test_three_processes_give_the_sequential_results_in_order():
     assert not mp.active_children()
 
 
+@pytest.mark.parametrize("workers", [1, 3])
+def test_a_batch_shows_its_progress(workers, capsys):
+    L, rng = small_net()
+    X = as_network(L).forward(rng.normal(size=(40, 5)))
+    res = dss.invert(L, X, workers=workers, progress=1e-9)  # a line at every count
+    lines = capsys.readouterr().err.strip().splitlines()
+    done = [int(s.split()[2].split("/")[0]) for s in lines]
+    assert res.success.all() and done == sorted(done) and done[-1] == 40, lines
+    assert all(s.startswith("dss invert: ") and s.split()[2].endswith("/40") for s in lines)
+    assert (len(lines) == 40) if workers == 1 else (len(lines) >= 3)  # one per output / chunk
+    dss.invert(L, X, workers=workers)  # off by default
+    assert capsys.readouterr().err == ""
+
+
 def test_more_workers_than_outputs():
     L, rng = small_net()
     X = as_network(L).forward(rng.normal(size=(2, 5)))

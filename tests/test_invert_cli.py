@@ -54,6 +54,13 @@ def test_cli_json_is_clean_and_batched(files):
     assert len(doc["info"]) == 2 and all(i["status"] == "exact" for i in doc["info"])
     assert np.allclose(doc["z"][1], z, rtol=1e-9, atol=1e-12)
     assert doc["info"][0]["layers"][1]["lp_seconds"] > 0
+    assert "dss invert:" not in r.stderr  # stderr is not a terminal: no progress unless asked
+
+
+def test_cli_batch_progress_on_request(files, capsys):
+    d, _ = files
+    assert main(["invert", str(d / "net.npz"), str(d / "X.npy"), "--progress"]) == 0
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("dss invert: 2/2 outputs")
 
 
 def _one_line_error(argv, capsys):

@@ -145,7 +145,7 @@ def test_batch_result_and_workers_agree():
     assert d["batch"] and d["results"][0]["layers"][0]["layer"] == 1
 
 
-def test_batch_on_dask_local_cluster():
+def test_batch_on_dask_local_cluster(capsys):
     distributed = pytest.importorskip("distributed")
     rng = np.random.default_rng(6)
     L = gauss_net((5, 30, 80), rng)
@@ -154,8 +154,13 @@ def test_batch_on_dask_local_cluster():
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         res = dss.invert(L, X, client=client)
+        capsys.readouterr()
+        shown = dss.invert(L, X, client=client, progress=1e-9)  # results in order as they come
+        lines = capsys.readouterr().err.strip().splitlines()
     ref = dss.invert(L, X)
     assert res.status == ref.status and np.allclose(res.z, ref.z, atol=1e-12)
+    assert np.array_equal(shown.z, res.z) and list(shown.status) == list(res.status)
+    assert lines and lines[-1].startswith("dss invert: 4/4 outputs")
 
 
 @pytest.mark.parametrize("seed", range(3))

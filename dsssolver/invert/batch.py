@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 import time
 import traceback
 from queue import Empty
@@ -32,7 +33,8 @@ from threadpoolctl import ThreadpoolController
 from .._process import end_with_parent
 from ..errors import DSSError
 
-__all__ = ["single_blas_thread", "chunks", "run_processes", "run_dask", "WorkerError"]
+__all__ = ["single_blas_thread", "chunks", "run_processes", "run_dask", "WorkerError",
+           "BatchProgress"]
 
 _CONTROLLER = None
 
@@ -57,6 +59,33 @@ CHUNKS_PER_PROCESS = 32
 
 class WorkerError(DSSError, RuntimeError):
     """A worker process failed (its traceback is in the message) or died."""
+
+
+class BatchProgress:
+    """Outputs done of a batch, as a line on stderr at most every ``interval`` seconds
+    (and once at the end); ``interval`` 0 prints nothing.
+
+    Examples
+    --------
+    >>> p = BatchProgress(3, 0)
+    >>> p.add(2); p.add(1); p.done
+    3
+    """
+
+    def __init__(self, total, interval):
+        self.total, self.interval, self.done = total, interval, 0
+        self.t0 = time.perf_counter()
+        self._next = self.t0 + interval
+
+    def add(self, k):
+        self.done += k
+        if not self.interval:
+            return
+        now = time.perf_counter()
+        if now >= self._next or self.done >= self.total:
+            self._next = now + self.interval
+            print(f"dss invert: {self.done}/{self.total} outputs, {now - self.t0:.1f} s",
+                  file=sys.stderr, flush=True)
 
 
 def _take(counter):
@@ -87,14 +116,16 @@ def _child(factory, net, options, X, parts, counter, queue, parent_pid):
     queue.put(("done", time.process_time() - t0))
 
 
-def run_processes(inverter, X, workers):
+def run_processes(inverter, X, workers, progress=None):
     """Invert the rows of X over ``workers`` processes, this one included; results in order.
 
     ``workers - 1`` children are started (forked where possible: they inherit X and the
     network, nothing is pickled to them) and build their own HiGHS models once; this
     process keeps using ``inverter``'s warm models.  All draw small chunks from one
     shared counter, so a slow chunk delays no one.  Each child sends its chunks' results
-    as they finish, and at the end its CPU seconds.
+    as they finish, and at the end its CPU seconds.  ``progress`` (a :class:`BatchProgress`)
+    counts every process's finished outputs: this one reads its children's results between
+    its own chunks.
 
     Returns
     -------
@@ -110,13 +141,20 @@ def run_processes(inverter, X, workers):
     counter, queue = ctx.Value("l", 0), ctx.Queue()
     args = (type(inverter), inverter.net, inverter.options, X, parts, counter, queue, os.getpid())
     kids = [ctx.Process(target=_child, args=args, daemon=True) for _ in range(workers - 1)]
-    out = [None] * len(parts)
+    out, cpu = [None] * len(parts), []
+    progress = progress or BatchProgress(len(X), 0)
+
+    def own_chunk(i, results):
+        out[i] = results
+        progress.add(len(results))
+        _collect(queue, kids, out, cpu, progress, wait=False)
+
     try:
         for p in kids:
             p.start()
-        _drain(inverter, X, parts, counter, out.__setitem__)
+        _drain(inverter, X, parts, counter, own_chunk)
         own = time.process_time() - c0
-        cpu = _collect(queue, kids, out)
+        _collect(queue, kids, out, cpu, progress)
     finally:
         for p in kids:
             if p.is_alive():
@@ -127,18 +165,20 @@ def run_processes(inverter, X, workers):
     return [r for part in out for r in part], stats
 
 
-def _collect(queue, kids, out):
-    """The children's chunks into ``out``; returns their CPU seconds.  A child that failed
-    or died raises :class:`WorkerError`."""
-    cpu = []
+def _collect(queue, kids, out, cpu, progress, wait=True):
+    """The children's chunks into ``out`` and their CPU seconds onto ``cpu``: until every
+    child is done, or (``wait=False``) until the queue is empty for now.  A child that
+    failed or died raises :class:`WorkerError`."""
     while len(cpu) < len(kids):
         try:
-            key, val = queue.get(timeout=1.0)
+            key, val = queue.get(timeout=1.0) if wait else queue.get_nowait()
         except Empty:
             dead = [p for p in kids if p.exitcode not in (None, 0)]
             if dead:
                 raise WorkerError(f"a worker process died (exit code {dead[0].exitcode})") \
                     from None
+            if not wait:
+                return
             continue
         if key == "error":
             raise WorkerError(f"a worker process failed:\n{val}")
@@ -146,20 +186,28 @@ def _collect(queue, kids, out):
             cpu.append(val)
         else:
             out[key] = val
-    return cpu
+            progress.add(len(val))
 
 
 def _dask_task(factory, net, options, X):
     return factory(net, **options)._invert_rows(X)
 
 
-def run_dask(client, factory, net, options, X):
+def run_dask(client, factory, net, options, X, progress=None):
     """Invert the rows of X on a ``dask.distributed.Client``'s workers; results in order."""
+    from distributed import as_completed
+
     nworkers = max(1, len(client.scheduler_info().get("workers", {})))
     net_f = client.scatter(net, broadcast=True)
     parts = chunks(len(X), nworkers * 2)
     futs = [client.submit(_dask_task, factory, net_f, options, X[c], pure=False) for c in parts]
-    return [r for part in client.gather(futs) for r in part]
+    if progress is None:
+        return [r for part in client.gather(futs) for r in part]
+    where, out = {f.key: i for i, f in enumerate(futs)}, [None] * len(futs)
+    for f in as_completed(futs):
+        out[where[f.key]] = f.result()  # a task's error is raised here, as gather would
+        progress.add(len(out[where[f.key]]))
+    return [r for part in out for r in part]
 
 
 def default_workers():

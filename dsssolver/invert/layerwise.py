@@ -43,7 +43,7 @@ from .squash import SQUASHES
 from .squash import invert_one as squash_invert_one
 from .stability import layer_stability, stability_time_limit
 from .result import (APPROXIMATE, EXACT, FAILED, INFEASIBLE, JOINT, InvertResult, LayerInfo, make_result)
-from .._validate import _as_numeric_array
+from .._validate import _as_numeric_array, as_progress
 from ..errors import InvalidInputError
 from ..layers import SparseMatrix, as_network
 
@@ -196,7 +196,7 @@ class Inverter:
         return np.asarray(x, dtype=np.float64)
 
     # ------------------------------------------------------------------ public
-    def invert(self, x, *, workers=1, client=None):
+    def invert(self, x, *, workers=1, client=None, progress=False):
         """Invert one output (1-D) or a batch (2-D, one output per row).
 
         Parameters
@@ -206,6 +206,9 @@ class Inverter:
             Processes for a batch, this one included (1: no other process).
         client : dask.distributed.Client, optional
             Run a batch on this Dask cluster instead.
+        progress : bool or float
+            For a batch: a line on stderr (outputs done, seconds) every second, or every
+            ``progress`` seconds.
 
         Returns
         -------
@@ -214,26 +217,34 @@ class Inverter:
         x = self._check_x(x)
         if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
             raise InvalidInputError(f"workers must be an integer >= 1, got {workers!r}")
+        interval = as_progress(progress)
         if x.ndim == 1:
             with _batch.single_blas_thread():
                 return self._invert_one(x)
         t0, c0 = time.perf_counter(), time.process_time()
+        bar = _batch.BatchProgress(len(x), interval)
         if client is not None:
-            results = _batch.run_dask(client, Inverter, self.net, self.options, x)
+            results = _batch.run_dask(client, Inverter, self.net, self.options, x,
+                                      bar if interval else None)
             stats = {"processes": None, "dask": True}
         elif workers > 1 and len(x) > 1:
-            results, stats = _batch.run_processes(self, x, int(min(workers, len(x))))
+            results, stats = _batch.run_processes(self, x, int(min(workers, len(x))), bar)
         else:
-            results = self._invert_rows(x)
+            results = self._invert_rows(x, bar)
             stats = {"processes": 1, "chunks": 1, "cpu_seconds": [time.process_time() - c0]}
         stats["wall_seconds"] = time.perf_counter() - t0
         out = InvertResult.batch_of(results, self.net.latent_dim)
         out.parallel = stats
         return out
 
-    def _invert_rows(self, X):
+    def _invert_rows(self, X, progress=None):
+        out = []
         with _batch.single_blas_thread():
-            return [self._invert_one(row) for row in X]
+            for row in X:
+                out.append(self._invert_one(row))
+                if progress is not None:
+                    progress.add(1)
+        return out
 
     # ------------------------------------------------------------------ layers
     def _targets(self, k, y, tau):
@@ -687,7 +698,7 @@ def invert(layers: Any, x: ArrayLike, *, method: str = "exact", last_activation:
            negative_slope: float = 0.1, tol: float = 1e-9, noise: float | str | None = None,
            noise_std: float | None = None, lp: str = "auto", milp_time_limit: float | None = 60.0,
            workers: int = 1, client: Any = None, bounds: bool = True,
-           stability: bool = False) -> InvertResult:
+           stability: bool = False, progress: bool | float = False) -> InvertResult:
     """Find the latent code z with ``G(z) = x`` (or the best z for a noisy x).
 
     Parameters
@@ -726,6 +737,9 @@ def invert(layers: Any, x: ArrayLike, *, method: str = "exact", last_activation:
         how it went: processes, chunks, CPU seconds per process).
     client : dask.distributed.Client, optional
         Run a batch on a Dask cluster.
+    progress : bool or float
+        For a batch: a line on stderr (outputs done, seconds) every second, or every
+        ``progress`` seconds.
     bounds : bool
         Compute ``error_bound`` and the per-layer amplification.
     stability : bool or float
@@ -763,4 +777,4 @@ def invert(layers: Any, x: ArrayLike, *, method: str = "exact", last_activation:
                     method=method, tol=tol, noise=noise, noise_std=noise_std, lp=lp,
                     milp_time_limit=milp_time_limit, bounds=bounds,
                     stability=stability).invert(
-        x, workers=workers, client=client)
+        x, workers=workers, client=client, progress=progress)
