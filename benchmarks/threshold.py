@@ -110,6 +110,10 @@ FULL_PLAN = [
     ("cauchy", range(6, 9), 0, 200),
     ("sparse_rademacher", range(6, 9), 0, 200),
     ("moment_curve", range(6, 9), 0, 200),
+    ("sparse_rademacher", [9], 0, 200),
+    ("uniform_cube", [9], 0, 200),
+    ("cauchy", [9], 0, 200),
+    ("moment_curve", [9], 0, 200),
 ]
 # n = 2 with 400 trials: enough to hold the estimate to the exact formula (DKW band)
 QUICK_PLAN = [("gaussian", [2], 0, 400)] + [(law, [2, 3, 4], 0, 12) for law in LAWS]
