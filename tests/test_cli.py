@@ -210,3 +210,24 @@ def test_certify_and_check_a_layer_on_a_domain(tmp_path, capsys):
         assert main(["certify", layer, *argv]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("dss: error:") and words in err, err
+
+
+def test_an_output_path_that_is_an_input_is_refused_before_any_work(tmp_path, capsys):
+    # -o onto the layer, network or data file would destroy it: refused, the file left whole
+    from dsssolver.cli.main import main
+
+    np.savez(tmp_path / "l.npz", W=np.vstack([np.eye(2), -np.eye(2)]))
+    np.savez(tmp_path / "n.npz", W0=np.vstack([np.eye(2), -np.eye(2)]), W1=np.eye(4))
+    np.save(tmp_path / "x.npy", np.ones(4))
+    for argv in (["certify", "l.npz", "-o", "l.npz"], ["certify", "l.npz", "-o", "./l.npz"],
+                 ["certify-network", "n.npz", "-o", "n.npz"],
+                 ["invert", "n.npz", "x.npy", "-o", "x.npy"],
+                 ["invert", "n.npz", "x.npy", "-o", "n.npz"]):
+        argv = [a if a.startswith("-") or a in ("certify", "certify-network", "invert")
+                else str(tmp_path / a) for a in argv]
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "is the input file" in err, err
+    assert np.load(tmp_path / "l.npz")["W"].shape == (4, 2)
+    assert np.load(tmp_path / "n.npz")["W1"].shape == (4, 4)
+    assert np.load(tmp_path / "x.npy").shape == (4,)

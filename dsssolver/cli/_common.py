@@ -41,10 +41,14 @@ def quiet_stdout():
         os.close(saved)
 
 
-def check_output_path(path, flag="-o"):
-    """Fail before the work, not after it, when a result could not be written to ``path``."""
+def check_output_path(path, flag="-o", inputs=()):
+    """Fail before the work, not after it, when a result could not be written to ``path``,
+    or would overwrite one of the command's ``inputs``."""
     from ..errors import InvalidInputError
 
+    for src in inputs:
+        if src and os.path.exists(path) and os.path.exists(src) and os.path.samefile(path, src):
+            raise InvalidInputError(f"{flag} {path}: is the input file {src}; write elsewhere")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise InvalidInputError(f"{flag} {path}: the folder {folder} does not exist")

@@ -22,14 +22,15 @@ EXIT_UNKNOWN = 3
 
 
 def run(args):
+    inputs = (args.layer, args.domain if args.domain != "nonnegative" else None)
     if args.output:
-        check_output_path(args.output)
+        check_output_path(args.output, "-o", inputs)
     W, b = load_layer(args.layer)
     domain = cli_domain(args, W.shape[1])
     if args.plot and domain is not None:
         raise InvalidInputError("--plot draws the layer on all of R^n: not with --domain / --box")
     if args.plot:
-        _plot_preflight(W, b, args.plot)
+        _plot_preflight(W, b, args.plot, inputs)
     with quiet_stdout():
         progress = sys.stderr.isatty() if args.progress is None else args.progress
         try:
@@ -54,7 +55,7 @@ def run(args):
     return EXIT.get(res.status, EXIT_UNKNOWN)
 
 
-def _plot_preflight(W, b, path):
+def _plot_preflight(W, b, path, inputs=()):
     """Refuse a --plot that cannot be drawn before the (maybe long) search starts."""
     import numpy as np
 
@@ -72,7 +73,7 @@ def _plot_preflight(W, b, path):
     matplotlib.use("Agg")  # files only, no display needed
     if not path.lower().endswith((".png", ".pdf", ".svg")):
         raise InvalidInputError(f"--plot: {path!r} should end in .png, .pdf or .svg")
-    check_output_path(path, "--plot")
+    check_output_path(path, "--plot", inputs)
 
 
 def _save_plot(W, b, res, path):

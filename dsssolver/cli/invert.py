@@ -123,7 +123,7 @@ def _cmd_invert(args):
     from ..invert import Inverter
 
     if args.save:
-        check_output_path(args.save, "-o")
+        check_output_path(args.save, "-o", (args.network, args.output))
     layers, opts = load_network(args.network, args.input_shape, args.trust_torch_file)
     x = _flat_outputs(load_array(args.output), layers)
     if args.last is not None:

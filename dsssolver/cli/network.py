@@ -60,7 +60,8 @@ def run(args):
     from ..networks import certify_network
 
     if args.output:
-        check_output_path(args.output)
+        check_output_path(args.output, "-o", (args.network, args.domain if args.domain !=
+                                             "nonnegative" else None))
     layers = read_network(args.network, args.last_activation, args.negative_slope,
                           args.trust_torch_file)
     domain = cli_domain(args, input_dim(layers))
