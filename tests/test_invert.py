@@ -561,3 +561,26 @@ def test_milp_time_limit_is_for_the_whole_joint_step():
     res = Inverter(layers, milp_time_limit=2.0).invert(x)
     assert res.status in ("joint", "failed") and res.joint is not None, res.message
     assert res.joint.milp_seconds <= 2.5, res.joint.milp_seconds
+
+
+def test_an_output_that_ignores_z_inverts_to_some_z_not_nan():
+    # W_1 = 0: every z is a preimage.  The joint MILP's z never enters a constraint, PuLP
+    # leaves it unset, and that used to end as z = nan, "failed"
+    L = [(np.zeros((2, 1)), np.array([-0.0569, 0.3362])),
+         (np.array([[2.0, 2.0], [2.0, 2.0]]), np.array([-0.0437, 0.1195]))]
+    x = as_network(L).forward(np.array([-2.16]))
+    res = dss.invert(L, x)
+    assert res.success and res.unique is False and np.isfinite(res.z).all(), res.message
+    assert np.allclose(as_network(L).forward(res.z), x, atol=1e-12)
+
+
+def test_an_all_zero_output_is_inverted_exactly():
+    # x = 0: z only has to meet W z + b <= 0; a tight row evaluates to ~1e-17, which the
+    # residual relative to ||x|| = 0 used to call 1e+283 and "failed"
+    W = np.array([[1.186616672368152, -1.8273831546840644, 0.3015707363505245],
+                  [1.36581833106114, -2.5011617584652996, 0.2675554791850724],
+                  [-0.0066704941385530275, -0.2943461731751522, -0.2490663372867569]])
+    b = np.array([0.5308015197532727, 0.5562566410282341, 0.1231572831720345])
+    res = dss.invert([(W, b)], np.zeros(3))
+    assert res.success and res.unique is False and res.residual < 1e-12, res.message
+    assert np.all(W @ res.z + b <= 1e-12)

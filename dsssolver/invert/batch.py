@@ -198,7 +198,8 @@ def run_dask(client, factory, net, options, X, progress=None):
     from distributed import as_completed
 
     nworkers = max(1, len(client.scheduler_info().get("workers", {})))
-    net_f = client.scatter(net, broadcast=True)
+    net_f = client.scatter(net, broadcast=True, hash=False)  # own key: a finished call
+    # releasing a content-hashed key would cancel a later call's tasks ("lost dependencies")
     parts = chunks(len(X), nworkers * 2)
     futs = [client.submit(_dask_task, factory, net_f, options, X[c], pure=False) for c in parts]
     if progress is None:

@@ -355,12 +355,12 @@ def _joint_invert(layers, dense, poly, tol, time_limit):
         rep.update(status="infeasible", message="joint MILP infeasible: no z gives x")
         rep["seconds"] = time.perf_counter() - t0
         return None, rep
-    if prob.status != pulp.LpStatusOptimal or any(v.varValue is None for v in zv):
+    if prob.status != pulp.LpStatusOptimal:
         rep["message"] = f"joint MILP: {st}"
         rep["seconds"] = time.perf_counter() - t0
         return None, rep
     pat = pattern()
-    z, pz = _polished(dense, biases, poly, pat, np.array([v.varValue for v in zv]), tol)
+    z, pz = _polished(dense, biases, poly, pat, np.array([_value(v) for v in zv]), tol)
     xk = z
     for layer in layers:
         xk = layer(xk)
@@ -386,6 +386,16 @@ def _joint_invert(layers, dense, poly, tol, time_limit):
                    rep, where)
     rep["seconds"] = time.perf_counter() - t0
     return z, rep
+
+
+def _value(v):
+    """A solved variable's value; one the model never uses (a z_i no output depends on, as
+    behind a zero column of W_1) is free within its bounds, and PuLP leaves it unset: 0,
+    moved into its bounds."""
+    if v.varValue is not None:
+        return v.varValue
+    x = 0.0 if v.lowBound is None else max(0.0, v.lowBound)
+    return x if v.upBound is None else min(x, v.upBound)
 
 
 def _left(deadline):
@@ -441,7 +451,7 @@ def _decide_unique(layers, dense, biases, poly, bnds, z, tol, deadline, rep, whe
         if dist <= dtol:
             verdicts.append(True)
             continue
-        z2, _ = _polished(dense, biases, poly, pattern(), np.array([v.varValue for v in zv]),
+        z2, _ = _polished(dense, biases, poly, pattern(), np.array([_value(v) for v in zv]),
                           tol)
         x = z2
         for layer in layers:

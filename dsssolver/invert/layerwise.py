@@ -52,8 +52,11 @@ __all__ = ["invert", "Inverter", "METHODS"]
 METHODS = ("exact", "linf", "l1", "l2")
 
 
-def _rel(r, y):
-    return float(np.linalg.norm(r) / max(np.linalg.norm(y), 1e-300))
+def _rel(r, y, b):
+    """``||r||`` relative to the data: the output ``y``, or the bias ``b`` where ``y`` is
+    smaller (an all-zero output is fitted by ``W u + b <= 0``, whose tight rows evaluate
+    to round-off of the size of ``b``, not of 0)."""
+    return float(np.linalg.norm(r) / max(np.linalg.norm(y), np.linalg.norm(b), 1e-300))
 
 
 def _positive(value, name, allow_zero=True):
@@ -262,7 +265,7 @@ class Inverter:
         return max(float(np.abs(y).max(initial=0.0)), float(np.abs(b).max(initial=0.0)))
 
     def _layer_residual(self, k, u, y):
-        return _rel(self.net.layers[k](u) - y, y)
+        return _rel(self.net.layers[k](u) - y, y, self.net.layers[k].b)
 
     def _exact_layer(self, k, y, tau=0.0):
         """The preimage of y under layer k: ``(u, info, poly, is_point)``; ``is_point`` is the
@@ -584,7 +587,7 @@ class Inverter:
     def _finish(self, z, x, infos, level, status, message, unique, joint, t0):
         """Residual, error bound, the residual-against-noise check, the result."""
         r = self.net.forward(z) - x
-        res = _rel(r, x)
+        res = _rel(r, x, self.net.layers[-1].b)
         bound, amps = (math.inf, [None] * len(infos))
         if self.bounds:
             bound, amps = error_bound(self.net, [self._dense(k) for k in range(len(infos))],
@@ -721,7 +724,8 @@ def invert(layers: Any, x: ArrayLike, *, method: str = "exact", last_activation:
         through the rounded inverse).
     negative_slope : float
     tol : float
-        Relative residual ``||G(z) - x|| / ||x||`` accepted as exact.
+        Relative residual ``||G(z) - x|| / max(||x||, ||b_L||)`` accepted as exact (the
+        last bias stands in for an output near 0).
     noise : float, optional
         An **l_inf bound** on the noise, ``||x - G(z_true)||_inf <= noise``: outputs at or
         below it are read as possibly inactive, and ``error_bound`` is then proven.
