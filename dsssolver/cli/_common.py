@@ -1,5 +1,5 @@
 """What every ``dss`` sub-command shares: the one-line usage error, a quiet stdout, and the
-options several of them take (an input domain, trusting a torch file)."""
+options several of them take (an input domain, progress, trusting a torch file)."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,7 @@ import re
 import sys
 
 __all__ = ["UsageError", "Parser", "quiet_stdout", "check_output_path", "add_domain_options",
-           "cli_domain", "add_trust_option"]
+           "cli_domain", "domain_file", "add_trust_option", "add_progress_option", "cli_progress"]
 
 
 class UsageError(Exception):
@@ -92,6 +92,22 @@ def cli_domain(args, n):
         return None
     dom = load_domain(args.domain, n)
     return "nonnegative" if dom.name == "nonnegative" else ([list(r) for r in dom.A], list(dom.c))
+
+
+def domain_file(args):
+    """The file ``--domain`` names (an input a result must not overwrite), or None."""
+    return args.domain if args.domain not in (None, "nonnegative") else None
+
+
+def add_progress_option(p, what="a progress line on stderr every second"):
+    """``--progress`` / ``--no-progress`` (read by :func:`cli_progress`)."""
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help=f"{what} (default: when stderr is a terminal)")
+
+
+def cli_progress(args):
+    """``--progress`` as given, else on exactly when stderr is a terminal."""
+    return sys.stderr.isatty() if args.progress is None else args.progress
 
 
 def add_trust_option(p):

@@ -4,7 +4,6 @@ Exit status: 0 injective, 1 not injective, 2 bad input, 3 unknown (a limit or Ct
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -12,7 +11,8 @@ from ..certify import certify
 from ..errors import InvalidInputError
 from ..io import load_layer
 from ..verify.evidence import INJECTIVE, NOT_INJECTIVE
-from ._common import add_domain_options, check_output_path, cli_domain, quiet_stdout
+from ._common import (add_domain_options, add_progress_option, check_output_path, cli_domain,
+                      cli_progress, domain_file, quiet_stdout)
 
 __all__ = ["register", "EXIT"]
 
@@ -22,7 +22,7 @@ EXIT_UNKNOWN = 3
 
 
 def run(args):
-    inputs = (args.layer, args.domain if args.domain != "nonnegative" else None)
+    inputs = (args.layer, domain_file(args))
     if args.output:
         check_output_path(args.output, "-o", inputs)
     W, b = load_layer(args.layer)
@@ -32,7 +32,7 @@ def run(args):
     if args.plot:
         _plot_preflight(W, b, args.plot, inputs)
     with quiet_stdout():
-        progress = sys.stderr.isatty() if args.progress is None else args.progress
+        progress = cli_progress(args)
         try:
             res = certify(W, b, domain=domain, time_limit=args.time_limit,
                           node_limit=args.node_limit, progress=progress, workers=args.workers,
@@ -102,8 +102,7 @@ def register(sub):
                    help="processes for a long search (default: every core)")
     c.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run the search on a Dask cluster: its scheduler's address (needs dask)")
-    c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="a progress line on stderr every second (default: when stderr is a terminal)")
+    add_progress_option(c)
     add_domain_options(c)
     c.add_argument("--plot", metavar="FILE",
                    help="also draw the arrangement (n = 2 or 3) to FILE (.png, .pdf, .svg; "

@@ -20,7 +20,6 @@ import argparse
 import json
 import math
 import os
-import sys
 
 import numpy as np
 
@@ -28,7 +27,8 @@ from ..io import _member, _open, layer_names, load_array
 from ..invert.layerwise import METHODS
 from ..invert.result import FAILED
 from ..layers import ACTIVATIONS
-from ._common import add_trust_option, check_output_path, quiet_stdout
+from ._common import (add_progress_option, add_trust_option, check_output_path, cli_progress,
+                      quiet_stdout)
 
 __all__ = ["register", "load_network"]
 
@@ -137,8 +137,7 @@ def _cmd_invert(args):
                    noise_std=args.noise_std, lp=args.lp, milp_time_limit=args.milp_time_limit,
                    stability=args.stability or False, **opts)
     with quiet_stdout():  # HiGHS may print a banner on fd 1; keep stdout clean
-        progress = sys.stderr.isatty() if args.progress is None else args.progress
-        res = inv.invert(x, workers=args.workers, progress=progress)
+        res = inv.invert(x, workers=args.workers, progress=cli_progress(args))
     results = res.results if res.batch else [res]
     if args.save:
         np.save(args.save, res.z)
@@ -230,9 +229,7 @@ def register(subparsers):
                    help="relative residual taken as exact")
     p.add_argument("--workers", type=_positive_int("--workers must be an integer >= 1"), default=1,
                    help="processes for a batch")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="for a batch, a line on stderr (outputs done) every second (default: "
-                        "when stderr is a terminal)")
+    add_progress_option(p, "for a batch, a line on stderr (outputs done) every second")
     p.add_argument("--lp", choices=("auto", "always"), default="auto",
                    help="'always': solve every layer's LP even when its rank makes it trivial")
     p.add_argument("--milp-time-limit", type=_finite("--milp-time-limit", True), default=60.0,

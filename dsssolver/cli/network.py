@@ -18,14 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 
 from ..errors import InvalidInputError
 from ..io import load_network
 from ..netmodel import ACTIVATIONS, OUTPUT_SQUASHES, as_graph, as_layers, is_graph
 from ..verify.evidence import INJECTIVE, NOT_INJECTIVE
-from ._common import (add_domain_options, add_trust_option, check_output_path, cli_domain,
-                      quiet_stdout)
+from ._common import (add_domain_options, add_progress_option, add_trust_option,
+                      check_output_path, cli_domain, cli_progress, domain_file, quiet_stdout)
 
 __all__ = ["register", "read_network", "input_dim"]
 
@@ -60,12 +59,11 @@ def run(args):
     from ..networks import certify_network
 
     if args.output:
-        check_output_path(args.output, "-o", (args.network, args.domain if args.domain !=
-                                             "nonnegative" else None))
+        check_output_path(args.output, "-o", (args.network, domain_file(args)))
     layers = read_network(args.network, args.last_activation, args.negative_slope,
                           args.trust_torch_file)
     domain = cli_domain(args, input_dim(layers))
-    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    progress = cli_progress(args)
     with quiet_stdout():
         res = certify_network(layers, domain=domain, time_limit=args.time_limit,
                               end_to_end=args.end_to_end, node_limit=args.node_limit,
@@ -112,6 +110,5 @@ def register(sub):
     c.add_argument("--time-limit", type=float, default=None, help="seconds (default: none)")
     c.add_argument("--node-limit", type=int, default=None,
                    help="nodes of the end-to-end search tree (default: none)")
-    c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="a line per layer on stderr (default: when stderr is a terminal)")
+    add_progress_option(c, "a line per layer on stderr")
     c.set_defaults(func=run)

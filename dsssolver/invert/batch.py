@@ -206,8 +206,8 @@ def run_dask(client, factory, net, options, X, progress=None):
         return [r for part in client.gather(futs) for r in part]
     where, out = {f.key: i for i, f in enumerate(futs)}, [None] * len(futs)
     for f in as_completed(futs):
-        out[where[f.key]] = f.result()  # a task's error is raised here, as gather would
-        progress.add(len(out[where[f.key]]))
+        part = out[where[f.key]] = f.result()  # a task's error is raised here, as gather would
+        progress.add(len(part))
     return [r for part in out for r in part]
 
 

@@ -260,11 +260,12 @@ def _left(deadline):
 
 
 def _check(doc, net, domain, deadline=None, workers=1):
-    if doc.get("domain") is not None and not isinstance(doc.get("domain"), dict):
-        return False, "'domain' must be null or an object"
-    claimed = domain_from_json(doc.get("domain")) if isinstance(doc.get("domain"), dict) else None
-    if doc.get("domain") is not None and not same_domain(claimed, domain):
-        return False, "the evidence is for another input domain"
+    ev_dom = doc.get("domain")
+    if ev_dom is not None:
+        if not isinstance(ev_dom, dict):
+            return False, "'domain' must be null or an object"
+        if not same_domain(domain_from_json(ev_dom), domain):
+            return False, "the evidence is for another input domain"
     status, arg = doc.get("status"), doc.get("argument")
     if status == "not_injective":
         return _check_witness(doc.get("witness"), net, domain)
